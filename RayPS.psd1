@@ -1,0 +1,26 @@
+@{
+    RootModule             = 'RayPS.psm1'
+    ModuleVersion          = '0.1.0'
+    CompatiblePSEditions   = @('Core')
+    GUID                   = '5f0b7a5e-3c1e-4d7e-9a51-7a0c2b6e9d41'
+    Author                 = 'RayPS contributors'
+    CompanyName            = 'RayPS'
+    Copyright              = '(c) RayPS contributors. Apache-2.0.'
+    Description            = 'Deploy and operate Ray clusters on Kubernetes through the KubeRay operator, from PowerShell: typed cmdlets for clusters, worker groups (RayCluster groups and plain Deployments), node health and the dashboard, plus a local sandbox cluster for testing runbooks offline.'
+    PowerShellVersion      = '7.4'
+    FormatsToProcess       = @('RayPS.Format.ps1xml')
+    FunctionsToExport      = @()
+    CmdletsToExport        = @(
+        'Get-RayCluster'
+    )
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('Ray', 'KubeRay', 'Kubernetes', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            LicenseUri   = 'https://github.com/rayps/RayPS/blob/main/LICENSE'
+            ProjectUri   = 'https://github.com/rayps/RayPS'
+            ReleaseNotes = 'First preview: Get-RayCluster over a shared Kubernetes client layer.'
+        }
+    }
+}

@@ -1,0 +1,194 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests, packages, demonstrates and benchmarks RayPS.
+.DESCRIPTION
+    Run as `dotnet pwsh ./build.ps1 <Task>` after `dotnet tool restore`. Tasks:
+      Build    stage the importable module at out/RayPS
+      Test     Build + xunit + Pester (fresh pwsh); prints "N passed, N failed"
+      Package  Build + a .nupkg in out/packages via PSResourceGet, installed and imported by name
+      Demo     the seed workflow (docs/ray-on-kubernetes) on a local sandbox
+      Bench    benchmarks, written to docs/benchmarks.md
+      Clean    remove out/ and build outputs
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Package', 'Demo', 'Bench', 'Clean', 'Help')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Pester only: a filter on test names (Pester's -FullName wildcard).
+    [string] $PesterFilter
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'RayPS'
+$LibOut = Join-Path $ModuleOut 'lib'
+$ResultsDir = Join-Path $Out 'test-results'
+
+# The module's own assemblies and the dependencies that load in its private AssemblyLoadContext.
+$LibAssemblies = @('RayPS', 'RayPS.Client', 'RayPS.Sandbox', 'KubernetesClient', 'YamlDotNet', 'Fractions')
+
+function Write-Step([string] $Text) { Write-Host "==> $Text" -ForegroundColor Cyan }
+
+function Invoke-Native {
+    param([string] $Command, [string[]] $Arguments)
+    & $Command @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$Command $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+# A command line that starts a fresh pwsh of the same version as this one (the dotnet tool when run as `dotnet pwsh`).
+function Get-PwshCommand {
+    $processPath = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'dotnet') {
+        return @($processPath, [Reflection.Assembly]::GetEntryAssembly().Location)
+    }
+    return @($processPath)
+}
+
+function Invoke-FreshPwsh {
+    param([string[]] $Arguments)
+    $pwsh = Get-PwshCommand
+    $exe = $pwsh[0]
+    $rest = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive') + $Arguments
+    & $exe @rest | Out-Host
+    return $LASTEXITCODE
+}
+
+function Get-NuGetPackagesRoot {
+    if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
+    $line = & dotnet nuget locals global-packages --list
+    return ($line -replace '^global-packages:\s*', '').Trim()
+}
+
+function Invoke-Build {
+    Write-Step "dotnet build ($Configuration)"
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/RayPS/RayPS.csproj'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:ErrorsOnly')
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/RayPS.Loader/RayPS.Loader.csproj'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:ErrorsOnly')
+
+    Write-Step "stage module at $ModuleOut"
+    if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $LibOut -Force
+    $bin = Join-Path $Root "src/RayPS/bin/$Configuration/net8.0"
+    foreach ($name in $LibAssemblies) {
+        Copy-Item (Join-Path $bin "$name.dll") $LibOut
+    }
+    Copy-Item (Join-Path $Root "src/RayPS.Loader/bin/$Configuration/net8.0/RayPS.Loader.dll") $ModuleOut
+    Copy-Item (Join-Path $Root 'RayPS.psd1') $ModuleOut
+    Copy-Item (Join-Path $Root 'module/RayPS.psm1') $ModuleOut
+    Copy-Item (Join-Path $Root 'module/*.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
+
+    Write-Step 'generate help (MAML) from docs/cmdlets'
+    $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'module/tools/New-MamlHelp.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'), '-DocsPath', (Join-Path $Root 'docs/cmdlets'), '-OutputPath', (Join-Path $ModuleOut 'en-US/RayPS.dll-Help.xml'))
+    if ($code -ne 0) { throw 'help generation failed' }
+    $null = New-Item -ItemType Directory -Path (Join-Path $LibOut 'en-US') -Force
+    Copy-Item (Join-Path $ModuleOut 'en-US/RayPS.dll-Help.xml') (Join-Path $LibOut 'en-US')
+}
+
+function Get-TrxCounts([string] $Directory) {
+    $passed = 0; $failed = 0
+    foreach ($file in Get-ChildItem $Directory -Filter *.trx -Recurse -ErrorAction SilentlyContinue) {
+        [xml] $trx = Get-Content $file.FullName -Raw
+        $counters = $trx.TestRun.ResultSummary.Counters
+        $passed += [int] $counters.passed
+        $failed += [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
+    }
+    return [pscustomobject]@{ Passed = $passed; Failed = $failed }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    if (Test-Path $ResultsDir) { Remove-Item $ResultsDir -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $ResultsDir -Force
+
+    Write-Step 'restore test tools (Pester 6.2.0, YamlDotNet 16.3.0)'
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/tools/TestTools.proj'), '--nologo', '-v', 'q')
+    $packages = Get-NuGetPackagesRoot
+
+    $failures = @()
+    Write-Step 'xunit'
+    foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Filter *.Tests.csproj -Recurse) {
+        & dotnet test $project.FullName -c $Configuration --nologo -v q --logger 'trx' --logger 'console;verbosity=minimal' --results-directory (Join-Path $ResultsDir $project.BaseName)
+        if ($LASTEXITCODE -ne 0) { $failures += $project.BaseName }
+    }
+    $xunit = Get-TrxCounts $ResultsDir
+
+    Write-Step 'Pester (fresh pwsh)'
+    $env:RAYPS_MODULE_PATH = Join-Path $ModuleOut 'RayPS.psd1'
+    $env:RAYPS_YAMLDOTNET_OLD = Join-Path $packages 'yamldotnet/16.3.0/lib/net8.0/YamlDotNet.dll'
+    $env:RAYPS_REPO_ROOT = $Root
+    $pesterJson = Join-Path $ResultsDir 'pester.json'
+    $pesterArgs = @('-File', (Join-Path $Root 'tests/pester/Invoke-Tests.ps1'), '-PesterPath', (Join-Path $packages 'pester/6.2.0/tools/Pester.psd1'), '-ResultPath', $pesterJson)
+    if ($PesterFilter) { $pesterArgs += @('-Filter', $PesterFilter) }
+    $code = Invoke-FreshPwsh $pesterArgs
+    $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    if ($code -ne 0 -and $pester.Failed -eq 0) { $failures += 'Pester (runner)' }
+
+    $passed = $xunit.Passed + $pester.Passed
+    $failed = $xunit.Failed + $pester.Failed
+    if ($failures.Count -gt 0 -and $failed -eq 0) { $failed = $failures.Count }
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed; Pester: $($pester.Passed) passed, $($pester.Failed) failed"
+    Write-Output "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $repoDir = Join-Path $Out 'packages'
+    if (Test-Path $repoDir) { Remove-Item $repoDir -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $repoDir -Force
+    $repoName = 'RayPSLocal' + [Guid]::NewGuid().ToString('N').Substring(0, 8)
+
+    Write-Step "publish to local repository $repoDir"
+    Register-PSResourceRepository -Name $repoName -Uri $repoDir -Trusted
+    try {
+        Publish-PSResource -Path $ModuleOut -Repository $repoName
+        $nupkg = Get-ChildItem $repoDir -Filter 'RayPS.*.nupkg' | Select-Object -First 1
+        if (-not $nupkg) { throw 'Publish-PSResource produced no package' }
+        Write-Host "package: $($nupkg.FullName)"
+
+        Write-Step 'install from the repository and import by name (as a gallery user)'
+        $installRoot = Join-Path ([IO.Path]::GetTempPath()) ('rayps-install-' + [Guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory -Path $installRoot
+        Save-PSResource -Name RayPS -Repository $repoName -Path $installRoot -TrustRepository
+        $check = "`$env:PSModulePath = '$installRoot' + [IO.Path]::PathSeparator + `$env:PSModulePath; Import-Module RayPS -ErrorAction Stop; `$m = Get-Module RayPS; 'imported RayPS ' + `$m.Version + ' from ' + `$m.ModuleBase + ' with ' + @(`$m.ExportedCmdlets.Keys).Count + ' cmdlets'"
+        $code = Invoke-FreshPwsh @('-Command', $check)
+        Remove-Item $installRoot -Recurse -Force
+        if ($code -ne 0) { throw 'the installed package did not import' }
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $repoName
+    }
+}
+
+function Invoke-Clean {
+    foreach ($dir in @($Out) + @(Get-ChildItem (Join-Path $Root 'src'), (Join-Path $Root 'tests') -Directory -Recurse -Include bin, obj | ForEach-Object FullName)) {
+        if (Test-Path $dir) { Remove-Item $dir -Recurse -Force }
+    }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Package' { Invoke-Package }
+    'Demo' {
+        Invoke-Build
+        $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'docs/demo.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'))
+        if ($code -ne 0) { exit $code }
+    }
+    'Bench' {
+        Invoke-Build
+        $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'tests/bench/Invoke-Benchmarks.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'), '-OutputPath', (Join-Path $Root 'docs/benchmarks.md'))
+        if ($code -ne 0) { exit $code }
+    }
+    'Clean' { Invoke-Clean }
+    'Help' { Get-Help $PSCommandPath -Detailed }
+}

@@ -1,0 +1,52 @@
+namespace RayPS.Errors;
+
+/// <summary>Stable ErrorIds. Tests and runbooks match on these; never rename one.</summary>
+public static class ErrorIds
+{
+    // Connection and configuration
+    public const string KubeConfigNotFound = "KubeConfigNotFound";
+    public const string KubeConfigInvalid = "KubeConfigInvalid";
+    public const string KubeContextNotFound = "KubeContextNotFound";
+    public const string KubeApiUnreachable = "KubeApiUnreachable";
+    public const string KubeApiTlsFailure = "KubeApiTlsFailure";
+    public const string KubeApiUnauthorized = "KubeApiUnauthorized";
+    public const string KubeApiForbidden = "KubeApiForbidden";
+    public const string KubeApiThrottled = "KubeApiThrottled";
+    public const string KubeApiServerError = "KubeApiServerError";
+    public const string KubeApiInvalid = "KubeApiInvalid";
+    public const string KubeApiBadRequest = "KubeApiBadRequest";
+    public const string KubeApiConflict = "KubeApiConflict";
+    public const string KubeApiNotFound = "KubeApiNotFound";
+    public const string KubeApiTimeout = "KubeApiTimeout";
+    public const string KubeApiError = "KubeApiError";
+
+    // Ray / KubeRay
+    public const string KubeRayCrdMissing = "KubeRayCrdMissing";
+    public const string RayClusterNotFound = "RayClusterNotFound";
+    public const string RayClusterExists = "RayClusterExists";
+    public const string RayClusterNotReady = "RayClusterNotReady";
+    public const string NamespaceNotFound = "NamespaceNotFound";
+    public const string WorkerGroupNotFound = "WorkerGroupNotFound";
+    public const string WorkerGroupExists = "WorkerGroupExists";
+    public const string ReplicasOutOfRange = "ReplicasOutOfRange";
+    public const string AutoscalerOwnsReplicas = "AutoscalerOwnsReplicas";
+    public const string ScaleConflict = "ScaleConflict";
+
+    // Input validation
+    public const string InvalidClusterName = "InvalidClusterName";
+    public const string InvalidQuantity = "InvalidQuantity";
+    public const string DuplicateWorkerGroup = "DuplicateWorkerGroup";
+    public const string InvalidYaml = "InvalidYaml";
+    public const string InvalidManifestKind = "InvalidManifestKind";
+    public const string InvalidHelmValues = "InvalidHelmValues";
+    public const string FileNotFound = "FileNotFound";
+
+    // Dashboard
+    public const string DashboardPortInUse = "DashboardPortInUse";
+    public const string DashboardTargetNotReady = "DashboardTargetNotReady";
+    public const string DashboardSessionNotFound = "DashboardSessionNotFound";
+
+    // Sandbox
+    public const string SandboxStartFailed = "SandboxStartFailed";
+    public const string SandboxNotFound = "SandboxNotFound";
+}

@@ -1,0 +1,158 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+using RayPS.Errors;
+
+namespace RayPS.Kube;
+
+/// <summary>
+/// Thin, typed-free access to the API server over the client's authenticated HttpClient. Every request goes
+/// through here, so error mapping, timeouts and the debug trace (never with credentials) live in one place.
+/// </summary>
+public sealed class KubeApi
+{
+    public const string JsonPatch = "application/json-patch+json";
+    public const string MergePatch = "application/merge-patch+json";
+    public const string StrategicMergePatch = "application/strategic-merge-patch+json";
+
+    private readonly Kubernetes _client;
+    private readonly string _contextName;
+
+    public KubeApi(Kubernetes client, string contextName)
+    {
+        _client = client;
+        _contextName = contextName;
+    }
+
+    private static readonly AsyncLocal<Action<string>?> TraceSink = new();
+
+    /// <summary>
+    /// Receives one line per request ("GET /api/v1/... -> 200 in 12 ms") for the current async flow only,
+    /// so concurrent cmdlets in other runspaces never see each other's trace. Never carries credentials.
+    /// </summary>
+    public static Action<string>? Trace
+    {
+        get => TraceSink.Value;
+        set => TraceSink.Value = value;
+    }
+
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public Uri Server => _client.BaseUri;
+
+    public Kubernetes Client => _client;
+
+    public Task<JsonObject> GetAsync(string path, CancellationToken ct, string? what = null) =>
+        SendJsonAsync(HttpMethod.Get, path, null, null, ct, what);
+
+    public Task<JsonObject> PostAsync(string path, JsonNode body, CancellationToken ct, string? what = null) =>
+        SendJsonAsync(HttpMethod.Post, path, body, "application/json", ct, what);
+
+    public Task<JsonObject> PatchAsync(string path, JsonNode patch, string contentType, CancellationToken ct, string? what = null) =>
+        SendJsonAsync(HttpMethod.Patch, path, patch, contentType, ct, what);
+
+    public Task<JsonObject> DeleteAsync(string path, CancellationToken ct, string? what = null) =>
+        SendJsonAsync(HttpMethod.Delete, path, null, null, ct, what);
+
+    public async Task<JsonObject> SendJsonAsync(HttpMethod method, string path, JsonNode? body, string? contentType, CancellationToken ct, string? what = null)
+    {
+        using var response = await SendAsync(method, path, body, contentType, ct, what, HttpCompletionOption.ResponseContentRead).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        return JsonNode.Parse(string.IsNullOrEmpty(text) ? "{}" : text) as JsonObject ?? new JsonObject();
+    }
+
+    /// <summary>GET a non-JSON body (pod/service proxy endpoints, logs).</summary>
+    public async Task<(int Status, string Body)> GetTextAsync(string path, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeoutCts.CancelAfter(timeout ?? RequestTimeout);
+        using var request = NewRequest(HttpMethod.Get, path, null, null);
+        request.Options.Set(RetryHandler.NoRetry, true);
+        HttpResponseMessage response;
+        try
+        {
+            response = await SendCoreAsync(request, HttpCompletionOption.ResponseContentRead, timeoutCts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"GET {path} did not answer within {(timeout ?? RequestTimeout).TotalSeconds:0.###} s.");
+        }
+        using (response)
+        {
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(timeoutCts.Token).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>Sends a request and returns the successful response (caller disposes); failures throw mapped RayPSExceptions.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, JsonNode? body, string? contentType, CancellationToken ct,
+        string? what = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool streaming = false)
+    {
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (!streaming)
+        {
+            timeoutCts.CancelAfter(RequestTimeout);
+        }
+
+        var request = NewRequest(method, path, body, contentType);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        HttpResponseMessage response;
+        try
+        {
+            response = await SendCoreAsync(request, completion, streaming ? ct : timeoutCts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            Trace?.Invoke($"{method} {path} -> failed: {ex.GetType().Name}");
+            throw KubeErrorMapper.MapTransport(ex, _contextName, _client.BaseUri);
+        }
+
+        Trace?.Invoke($"{method} {path} -> {(int)response.StatusCode} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            var apiEx = new KubeApiException(method.Method, path, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text);
+            throw KubeErrorMapper.Map(apiEx, _contextName, what);
+        }
+    }
+
+    private HttpRequestMessage NewRequest(HttpMethod method, string path, JsonNode? body, string? contentType)
+    {
+        var request = new HttpRequestMessage(method, new Uri(_client.BaseUri, path.TrimStart('/')));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.UserAgent.ParseAdd("RayPS/" + typeof(KubeApi).Assembly.GetName().Version?.ToString(3));
+        if (body is not null)
+        {
+            var content = new StringContent(body.ToJsonString(JsonOptions.Compact), Encoding.UTF8);
+            content.Headers.ContentType = new MediaTypeHeaderValue(contentType ?? "application/json");
+            request.Content = content;
+        }
+        return request;
+    }
+
+    private async Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)
+    {
+        if (_client.Credentials is { } credentials)
+        {
+            await credentials.ProcessHttpRequestAsync(request, ct).ConfigureAwait(false);
+        }
+        return await _client.HttpClient.SendAsync(request, completion, ct).ConfigureAwait(false);
+    }
+
+    public string ContextName => _contextName;
+}
+
+internal static class JsonOptions
+{
+    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+}

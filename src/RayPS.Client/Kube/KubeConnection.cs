@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using k8s;
+
+namespace RayPS.Kube;
+
+/// <summary>
+/// One authenticated client for a (kubeconfig, context) pair, shared by every cmdlet call in the process.
+/// </summary>
+public sealed class KubeConnection
+{
+    private static readonly ConcurrentDictionary<string, Lazy<KubeConnection>> Cache = new(StringComparer.Ordinal);
+
+    private KubeConnection(Kubernetes client, string contextName, string defaultNamespace)
+    {
+        Client = client;
+        ContextName = contextName;
+        DefaultNamespace = defaultNamespace;
+        Api = new KubeApi(client, contextName);
+    }
+
+    public Kubernetes Client { get; }
+    public KubeApi Api { get; }
+    public string ContextName { get; }
+    public string DefaultNamespace { get; }
+    public Uri Server => Client.BaseUri;
+
+    /// <summary>Returns the cached connection for these options, creating it on first use.</summary>
+    public static KubeConnection Get(KubeConnectionOptions options)
+    {
+        var (config, contextName, key) = KubeConfigLoader.Build(options);
+        var connection = Cache.GetOrAdd(key, _ => new Lazy<KubeConnection>(() => Create(config, contextName))).Value;
+        return connection;
+    }
+
+    /// <summary>The namespace a command should use: the explicit one, else the context's, else "default".</summary>
+    public string ResolveNamespace(string? explicitNamespace) =>
+        string.IsNullOrWhiteSpace(explicitNamespace) ? DefaultNamespace : explicitNamespace;
+
+    private static KubeConnection Create(KubernetesClientConfiguration config, string contextName)
+    {
+        // Watches and proxies run long; KubeApi applies its own per-request timeout instead.
+        config.HttpClientTimeout = Timeout.InfiniteTimeSpan;
+        var client = new Kubernetes(config, new RetryHandler());
+        var ns = string.IsNullOrWhiteSpace(config.Namespace) ? "default" : config.Namespace;
+        return new KubeConnection(client, contextName, ns);
+    }
+
+    /// <summary>Forgets cached clients (tests, and Stop-RaySandbox when a kubeconfig goes away).</summary>
+    public static void ClearCache() => Cache.Clear();
+}

@@ -1,0 +1,54 @@
+using System.Management.Automation;
+using RayPS.Completers;
+using RayPS.Operations;
+
+namespace RayPS.Commands;
+
+/// <summary>Gets RayClusters: one LIST per call, filtered by name (wildcards allowed).</summary>
+[Cmdlet(VerbsCommon.Get, "RayCluster", DefaultParameterSetName = "Namespace")]
+[OutputType(typeof(RayCluster))]
+public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
+{
+    /// <summary>Cluster names; wildcards allowed. Default: all clusters.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("ClusterName")]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(RayClusterNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    /// <summary>Lists clusters in every namespace.</summary>
+    [Parameter]
+    [Alias("A")]
+    public SwitchParameter AllNamespaces { get; set; }
+
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        var ns = AllNamespaces ? null : TargetNamespace;
+        var clusters = await RayClusterOperations.ListAsync(Connection, ns, cancellationToken).ConfigureAwait(false);
+        if (Name is null)
+        {
+            foreach (var cluster in clusters)
+            {
+                Emit(cluster);
+            }
+            return;
+        }
+
+        var emitted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in Name)
+        {
+            var pattern = new WildcardPattern(name, WildcardOptions.None);
+            var matches = clusters.Where(c => pattern.IsMatch(c.Name)).ToList();
+            if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                EmitError(RayClusterOperations.NotFound(Connection, ns ?? "(all namespaces)", name));
+                continue;
+            }
+            foreach (var cluster in matches.Where(c => emitted.Add(c.Namespace + "/" + c.Name)))
+            {
+                Emit(cluster);
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using RayPS.Completers;
+using RayPS.Errors;
+using RayPS.Internal;
+using RayPS.Kube;
+
+namespace RayPS.Commands;
+
+/// <summary>
+/// Base of every RayPS cmdlet that talks to a cluster: connection parameters, one lazily created shared client,
+/// cancellation on Ctrl+C, and an async bridge that runs work on the thread pool while every Write* happens on
+/// the pipeline thread.
+/// </summary>
+public abstract class RayCmdletBase : PSCmdlet
+{
+    private CancellationTokenSource? _cts;
+    private KubeConnection? _connection;
+    private BlockingCollection<Action>? _queue;
+    private int _pipelineThreadId;
+    private string? _kubeConfigPath;
+
+    /// <summary>The kubeconfig context to use; default: the kubeconfig's current context.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(KubeContextCompleter))]
+    public string? Context { get; set; }
+
+    /// <summary>Path to a kubeconfig file (or a path list); default: $env:KUBECONFIG, else ~/.kube/config, else in-cluster.</summary>
+    [Parameter]
+    public string? KubeConfig { get; set; }
+
+    protected CancellationToken CancellationToken => (_cts ??= new CancellationTokenSource()).Token;
+
+    /// <summary>The shared client for (KubeConfig, Context), created on first use. Failures are terminating.</summary>
+    protected KubeConnection Connection
+    {
+        get
+        {
+            if (_connection is null)
+            {
+                _connection = KubeConnection.Get(new KubeConnectionOptions(_kubeConfigPath, Context));
+            }
+            return _connection;
+        }
+    }
+
+    /// <summary>The namespace to use given an explicit value (null = the context's namespace, else "default").</summary>
+    protected string ResolveNamespace(string? explicitNamespace) => Connection.ResolveNamespace(explicitNamespace);
+
+    protected override void BeginProcessing()
+    {
+        _cts ??= new CancellationTokenSource();
+        _pipelineThreadId = Environment.CurrentManagedThreadId;
+        // Provider paths (~, relative, PSDrive) resolve against session state, which only the pipeline thread may touch.
+        _kubeConfigPath = KubeConfig is null ? null : string.Join(Path.PathSeparator,
+            KubeConfig.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(SessionState.Path.GetUnresolvedProviderPathFromPSPath));
+        Run(BeginProcessingAsync);
+    }
+
+    protected override void ProcessRecord() => Run(ProcessRecordAsync);
+
+    protected override void EndProcessing() => Run(EndProcessingAsync);
+
+    protected override void StopProcessing() => _cts?.Cancel();
+
+    protected virtual Task BeginProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected virtual Task ProcessRecordAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected virtual Task EndProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> off the pipeline thread and pumps its Write* calls here until it ends.
+    /// A RayPSException escaping the work is a terminating error; per-item errors should use EmitError.
+    /// </summary>
+    protected void Run(Func<CancellationToken, Task> work)
+    {
+        var token = CancellationToken;
+        using var queue = new BlockingCollection<Action>();
+        var previous = _queue;
+        _queue = queue;
+        var debug = IsDebugEnabled();
+        var task = Task.Run(async () =>
+        {
+            if (debug)
+            {
+                KubeApi.Trace = line => Post(() => WriteDebug(line));
+            }
+            try
+            {
+                await work(token).ConfigureAwait(false);
+            }
+            finally
+            {
+                KubeApi.Trace = null;
+                queue.CompleteAdding();
+            }
+        });
+
+        try
+        {
+            foreach (var action in queue.GetConsumingEnumerable(token))
+            {
+                action();
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        finally
+        {
+            _queue = previous;
+        }
+
+        try
+        {
+            task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (RayPSException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex));
+        }
+    }
+
+    private bool IsDebugEnabled() =>
+        MyInvocation.BoundParameters.TryGetValue("Debug", out var d) && d is SwitchParameter { IsPresent: true }
+        || (GetVariableValue("DebugPreference") is ActionPreference pref && pref != ActionPreference.SilentlyContinue);
+
+    /// <summary>Queues an action for the pipeline thread, or runs it now when already on it.</summary>
+    protected void Post(Action action)
+    {
+        var queue = _queue;
+        if (queue is null || Environment.CurrentManagedThreadId == _pipelineThreadId)
+        {
+            action();
+            return;
+        }
+        try
+        {
+            queue.Add(action);
+        }
+        catch (InvalidOperationException)
+        {
+            // The pipeline already finished (cancelled); late output is dropped.
+        }
+    }
+
+    /// <summary>Runs a function on the pipeline thread and returns its result to the async caller.</summary>
+    protected Task<T> OnPipelineThread<T>(Func<T> func)
+    {
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            try { tcs.SetResult(func()); }
+            catch (Exception ex) { tcs.SetException(ex); }
+        });
+        return tcs.Task;
+    }
+
+    protected void Emit(object value) => Post(() => WriteObject(value));
+
+    protected void EmitError(RayPSException ex) => Post(() => WriteError(ErrorRecords.From(ex)));
+
+    protected void EmitError(ErrorRecord record) => Post(() => WriteError(record));
+
+    protected void EmitWarning(string text) => Post(() => WriteWarning(text));
+
+    protected void EmitVerbose(string text) => Post(() => WriteVerbose(text));
+
+    protected void EmitProgress(ProgressRecord record) => Post(() => WriteProgress(record));
+
+    protected Task<bool> ShouldProcessAsync(string target, string action) => OnPipelineThread(() => ShouldProcess(target, action));
+}
+
+/// <summary>Base for cmdlets that act in one namespace: adds -Namespace (bound from pipeline objects' Namespace).</summary>
+public abstract class RayNamespacedCmdletBase : RayCmdletBase
+{
+    /// <summary>The namespace; default: the context's namespace, else "default".</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("ns")]
+    public string? Namespace { get; set; }
+
+    protected string TargetNamespace => ResolveNamespace(Namespace);
+}
