@@ -8,3 +8,14 @@ if (-not $loaderType) {
 $assembly = $loaderType::Initialize((Join-Path $PSScriptRoot 'lib'))
 $innerModule = Import-Module -Assembly $assembly -PassThru -DisableNameChecking
 Export-ModuleMember -Cmdlet @($innerModule.ExportedCmdlets.Keys)
+
+# Types in a private load context are invisible to PowerShell's type-name lookup; register the public output
+# types (namespace RayPS) as accelerators so [RayPS.RayCluster] and `Should -BeOfType RayPS.RayCluster` work.
+$typeAccelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')
+$loadContext = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($assembly)
+$publicTypes = @($loadContext.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('RayPS.Client')).GetExportedTypes() |
+        Where-Object Namespace -EQ 'RayPS')
+foreach ($type in $publicTypes) { $typeAccelerators::Add($type.FullName, $type) }
+$ExecutionContext.SessionState.Module.OnRemove = {
+    foreach ($type in $publicTypes) { $null = $typeAccelerators::Remove($type.FullName) }
+}.GetNewClosure()

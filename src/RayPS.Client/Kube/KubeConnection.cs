@@ -36,11 +36,15 @@ public sealed class KubeConnection
     public string ResolveNamespace(string? explicitNamespace) =>
         string.IsNullOrWhiteSpace(explicitNamespace) ? DefaultNamespace : explicitNamespace;
 
-    private static KubeConnection Create(KubernetesClientConfiguration config, string contextName)
+    private static KubeConnection Create(KubernetesClientConfiguration config, string contextName) =>
+        Create(config, contextName, new RetryHandler());
+
+    /// <summary>Builds an uncached connection with extra handlers after the retry handler (tests use a fake server handler).</summary>
+    internal static KubeConnection Create(KubernetesClientConfiguration config, string contextName, params DelegatingHandler[] handlers)
     {
         // Watches and proxies run long; KubeApi applies its own per-request timeout instead.
         config.HttpClientTimeout = Timeout.InfiniteTimeSpan;
-        var client = new Kubernetes(config, new RetryHandler());
+        var client = new Kubernetes(config, handlers);
         var ns = string.IsNullOrWhiteSpace(config.Namespace) ? "default" : config.Namespace;
         return new KubeConnection(client, contextName, ns);
     }
