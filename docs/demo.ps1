@@ -1,0 +1,78 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    The reference ops guide (Ray on Kubernetes with KubeRay 1.4.2) done with RayPS, on a local sandbox.
+.DESCRIPTION
+    Run by `dotnet pwsh ./build.ps1 Demo`. Each step names the guide's command it replaces.
+#>
+param([Parameter(Mandatory)] [string] $ModulePath)
+
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+Import-Module $ModulePath
+
+function Step([string] $Title, [string] $Replaces) {
+    Write-Host ''
+    Write-Host "=== $Title" -ForegroundColor Cyan
+    if ($Replaces) { Write-Host "    (instead of: $Replaces)" -ForegroundColor DarkGray }
+}
+function Show([Parameter(ValueFromPipeline)] $InputObject) { process { $InputObject } end {} }
+function Has([string] $Command) { [bool](Get-Command $Command -Module RayPS -ErrorAction SilentlyContinue) }
+
+$namespace = 'kube-system'
+$kubeconfig = Join-Path ([IO.Path]::GetTempPath()) "rayps-demo-$PID.kubeconfig"
+
+Step '0. Start a local sandbox cluster (loopback Kubernetes API + simulated KubeRay 1.4.2 operator)'
+$sandbox = Start-RaySandbox -KubeConfigPath $kubeconfig
+$sandbox | Format-List Uri, KubeConfigPath, Context | Out-Host
+$env:KUBECONFIG = $sandbox.KubeConfigPath
+try {
+    Step '1. Verify the KubeRay operator' 'kubectl get pods -n kube-system | grep kuberay-operator'
+    if (Has Get-KubeRayOperator) { Get-KubeRayOperator | Format-Table | Out-Host }
+
+    Step '2. Deploy the RayCluster from the guide''s Helm values' 'helm -n kube-system install ray-cluster ./ray-cluster -f ./values.yaml'
+    if (Has New-RayCluster) {
+        $cluster = New-RayCluster -ValuesPath (Join-Path $PSScriptRoot 'examples/values.yaml') -ReleaseName ray-cluster -Namespace $namespace -Wait -TimeoutSec 120
+        $cluster | Format-Table | Out-Host
+    }
+    Get-RayCluster -Namespace $namespace | Format-Table | Out-Host
+
+    Step '2b. Its pods' 'kubectl get pods -n kube-system -l ray.io/cluster=ray-cluster'
+    if (Has Get-RayNodeHealth) { Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace | Format-Table | Out-Host }
+
+    Step '3. An NPU worker group as a plain Deployment (driver mounts, liveness probe)' 'kubectl apply -f ray-cluster-npu-workergroup.yaml'
+    if (Has New-RayWorkerDeployment) {
+        New-RayWorkerDeployment -ClusterName ray-cluster -Namespace $namespace -GroupName npu-workergroup -Replicas 2 -Profile Ascend910B -Cpu 12 -Memory 40Gi -RayMemory 20000000000 -RayResources @{ ascend = 20 } -Wait -TimeoutSec 120 | Format-Table | Out-Host
+    }
+    if (Has Get-RayWorkerGroup) { Get-RayWorkerGroup -ClusterName ray-cluster -Namespace $namespace | Format-Table | Out-Host }
+
+    Step '4a. Node health, then break one raylet and look again' '(no kubectl equivalent: the guide only probes raylets inside a liveness probe)'
+    if (Has Get-RayNodeHealth) {
+        Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace -Summary | Format-Table | Out-Host
+        $victim = Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace | Where-Object NodeType -EQ 'worker' | Select-Object -First 1
+        & kubectl annotate pod $victim.PodName -n $namespace 'sandbox.rayps.io/raylet-healthy=false' --overwrite --kubeconfig $sandbox.KubeConfigPath | Out-Host
+        Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace | Where-Object Status -NE 'Healthy' | Format-Table | Out-Host
+    }
+
+    Step '4b. Open the dashboard and read the node list through it' 'kubectl port-forward svc/ray-cluster-head-svc -n kube-system 8265:8265'
+    if (Has Start-RayDashboard) {
+        $session = Start-RayDashboard -ClusterName ray-cluster -Namespace $namespace -LocalPort 0
+        $session | Format-List Url, PodName, State | Out-Host
+        $nodes = Invoke-RestMethod "$($session.Url)/nodes?view=summary"
+        "Ray nodes through the dashboard: $(@($nodes.data.summary).Count)" | Out-Host
+        $session | Stop-RayDashboard
+    }
+
+    Step '4c. Scale workers: the Deployment 2 -> 4 and the RayCluster group 2 -> 3' 'kubectl scale deployment ... --replicas=4; kubectl edit raycluster ray-cluster'
+    if (Has Set-RayWorkerReplicas) {
+        Set-RayWorkerReplicas -ClusterName ray-cluster -Namespace $namespace -GroupName npu-workergroup -Replicas 4 -Wait -PassThru | Format-Table | Out-Host
+        Set-RayWorkerReplicas -ClusterName ray-cluster -Namespace $namespace -GroupName workergroup -Replicas 3 -Wait -PassThru | Format-Table | Out-Host
+        Get-RayCluster -Namespace $namespace | Format-Table | Out-Host
+    }
+}
+finally {
+    Step '5. Clean up'
+    if (Has Remove-RayCluster) { Get-RayCluster -Namespace $namespace -ErrorAction SilentlyContinue | Remove-RayCluster -Confirm:$false }
+    $sandbox | Stop-RaySandbox
+    Remove-Item $kubeconfig -ErrorAction SilentlyContinue
+}
