@@ -8,53 +8,28 @@ using RayPS.Kube;
 namespace RayPS.Commands;
 
 /// <summary>
-/// Base of every RayPS cmdlet that talks to a cluster: connection parameters, one lazily created shared client,
-/// cancellation on Ctrl+C, and an async bridge that runs work on the thread pool while every Write* happens on
-/// the pipeline thread.
+/// Base of every RayPS cmdlet: cancellation on Ctrl+C and an async bridge that runs work on the thread pool
+/// while every Write* happens on the pipeline thread.
 /// </summary>
-public abstract class RayCmdletBase : PSCmdlet
+public abstract class RayAsyncCmdlet : PSCmdlet
 {
     private CancellationTokenSource? _cts;
-    private KubeConnection? _connection;
     private BlockingCollection<Action>? _queue;
     private int _pipelineThreadId;
-    private string? _kubeConfigPath;
-
-    /// <summary>The kubeconfig context to use; default: the kubeconfig's current context.</summary>
-    [Parameter]
-    [ArgumentCompleter(typeof(KubeContextCompleter))]
-    public string? Context { get; set; }
-
-    /// <summary>Path to a kubeconfig file (or a path list); default: $env:KUBECONFIG, else ~/.kube/config, else in-cluster.</summary>
-    [Parameter]
-    public string? KubeConfig { get; set; }
 
     protected CancellationToken CancellationToken => (_cts ??= new CancellationTokenSource()).Token;
-
-    /// <summary>The shared client for (KubeConfig, Context), created on first use. Failures are terminating.</summary>
-    protected KubeConnection Connection
-    {
-        get
-        {
-            if (_connection is null)
-            {
-                _connection = KubeConnection.Get(new KubeConnectionOptions(_kubeConfigPath, Context));
-            }
-            return _connection;
-        }
-    }
-
-    /// <summary>The namespace to use given an explicit value (null = the context's namespace, else "default").</summary>
-    protected string ResolveNamespace(string? explicitNamespace) => Connection.ResolveNamespace(explicitNamespace);
 
     protected override void BeginProcessing()
     {
         _cts ??= new CancellationTokenSource();
         _pipelineThreadId = Environment.CurrentManagedThreadId;
-        // Provider paths (~, relative, PSDrive) resolve against session state, which only the pipeline thread may touch.
-        _kubeConfigPath = KubeConfig is null ? null : string.Join(Path.PathSeparator,
-            KubeConfig.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(SessionState.Path.GetUnresolvedProviderPathFromPSPath));
+        OnBeginProcessing();
         Run(BeginProcessingAsync);
+    }
+
+    /// <summary>Synchronous set-up on the pipeline thread, before BeginProcessingAsync (session state is safe here).</summary>
+    protected virtual void OnBeginProcessing()
+    {
     }
 
     protected override void ProcessRecord() => Run(ProcessRecordAsync);
@@ -175,6 +150,38 @@ public abstract class RayCmdletBase : PSCmdlet
     protected void EmitProgress(ProgressRecord record) => Post(() => WriteProgress(record));
 
     protected Task<bool> ShouldProcessAsync(string target, string action) => OnPipelineThread(() => ShouldProcess(target, action));
+}
+
+/// <summary>
+/// Base of every RayPS cmdlet that talks to a cluster: -Context, -KubeConfig and one lazily created shared client.
+/// </summary>
+public abstract class RayCmdletBase : RayAsyncCmdlet
+{
+    private KubeConnection? _connection;
+    private string? _kubeConfigPath;
+
+    /// <summary>The kubeconfig context to use; default: the kubeconfig's current context.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(KubeContextCompleter))]
+    public string? Context { get; set; }
+
+    /// <summary>Path to a kubeconfig file (or a path list); default: $env:KUBECONFIG, else ~/.kube/config, else in-cluster.</summary>
+    [Parameter]
+    public string? KubeConfig { get; set; }
+
+    /// <summary>The shared client for (KubeConfig, Context), created on first use. Failures are terminating.</summary>
+    protected KubeConnection Connection =>
+        _connection ??= KubeConnection.Get(new KubeConnectionOptions(_kubeConfigPath, Context));
+
+    /// <summary>The namespace to use given an explicit value (null = the context's namespace, else "default").</summary>
+    protected string ResolveNamespace(string? explicitNamespace) => Connection.ResolveNamespace(explicitNamespace);
+
+    protected override void OnBeginProcessing()
+    {
+        // Provider paths (~, relative, PSDrive) resolve against session state, which only the pipeline thread may touch.
+        _kubeConfigPath = KubeConfig is null ? null : string.Join(Path.PathSeparator,
+            KubeConfig.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(SessionState.Path.GetUnresolvedProviderPathFromPSPath));
+    }
 }
 
 /// <summary>Base for cmdlets that act in one namespace: adds -Namespace (bound from pipeline objects' Namespace).</summary>
