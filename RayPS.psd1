@@ -11,7 +11,24 @@
     FormatsToProcess       = @('RayPS.Format.ps1xml')
     FunctionsToExport      = @()
     CmdletsToExport        = @(
-        'Get-RayCluster'
+        'Get-RayCluster',
+        'New-RayCluster',
+        'Remove-RayCluster',
+        'Wait-RayCluster',
+        'Export-RayCluster',
+        'Add-RayWorkerGroup',
+        'Get-RayWorkerGroup',
+        'New-RayWorkerDeployment',
+        'Set-RayWorkerReplicas',
+        'Get-RayNodeHealth',
+        'Get-KubeRayOperator',
+        'Start-RayDashboard',
+        'Get-RayDashboard',
+        'Stop-RayDashboard',
+        'Start-RaySandbox',
+        'Stop-RaySandbox',
+        'Get-RaySandbox',
+        'Set-RaySandboxFault'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

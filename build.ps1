@@ -34,7 +34,7 @@ $LibOut = Join-Path $ModuleOut 'lib'
 $ResultsDir = Join-Path $Out 'test-results'
 
 # The module's own assemblies and the dependencies that load in its private AssemblyLoadContext.
-$LibAssemblies = @('RayPS', 'RayPS.Client', 'KubernetesClient', 'YamlDotNet', 'Fractions')
+$LibAssemblies = @('RayPS', 'RayPS.Client', 'RayPS.Sandbox', 'KubernetesClient', 'YamlDotNet', 'Fractions')
 
 function Write-Step([string] $Text) { Write-Host "==> $Text" -ForegroundColor Cyan }
 

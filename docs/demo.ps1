@@ -32,7 +32,8 @@ try {
 
     Step '2. Deploy the RayCluster from the guide''s Helm values' 'helm -n kube-system install ray-cluster ./ray-cluster -f ./values.yaml'
     if (Has New-RayCluster) {
-        $cluster = New-RayCluster -ValuesPath (Join-Path $PSScriptRoot 'examples/values.yaml') -ReleaseName ray-cluster -Namespace $namespace -Wait -TimeoutSec 120
+        # The chart would name it "ray-cluster-kuberay"; -Name gives the name the guide's kubectl commands use (Helm: fullnameOverride).
+        $cluster = New-RayCluster -ValuesPath (Join-Path $PSScriptRoot 'examples/values.yaml') -ReleaseName ray-cluster -Name ray-cluster -Namespace $namespace -Wait -TimeoutSec 120
         $cluster | Format-Table | Out-Host
     }
     Get-RayCluster -Namespace $namespace | Format-Table | Out-Host

@@ -13,7 +13,7 @@ Export-ModuleMember -Cmdlet @($innerModule.ExportedCmdlets.Keys)
 # types (namespace RayPS) as accelerators so [RayPS.RayCluster] and `Should -BeOfType RayPS.RayCluster` work.
 $typeAccelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')
 $loadContext = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($assembly)
-$publicTypes = @($loadContext.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('RayPS.Client')).GetExportedTypes() |
+$publicTypes = @(@($assembly, $loadContext.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('RayPS.Client'))).GetExportedTypes() |
         Where-Object Namespace -EQ 'RayPS')
 foreach ($type in $publicTypes) { $typeAccelerators::Add($type.FullName, $type) }
 $ExecutionContext.SessionState.Module.OnRemove = {

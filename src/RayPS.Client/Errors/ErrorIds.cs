@@ -25,12 +25,14 @@ public static class ErrorIds
     public const string RayClusterNotFound = "RayClusterNotFound";
     public const string RayClusterExists = "RayClusterExists";
     public const string RayClusterNotReady = "RayClusterNotReady";
+    public const string RayClusterDeletionTimeout = "RayClusterDeletionTimeout";
     public const string NamespaceNotFound = "NamespaceNotFound";
     public const string WorkerGroupNotFound = "WorkerGroupNotFound";
     public const string WorkerGroupExists = "WorkerGroupExists";
     public const string ReplicasOutOfRange = "ReplicasOutOfRange";
     public const string AutoscalerOwnsReplicas = "AutoscalerOwnsReplicas";
     public const string ScaleConflict = "ScaleConflict";
+    public const string WorkerGroupNotReady = "WorkerGroupNotReady";
 
     // Input validation
     public const string InvalidClusterName = "InvalidClusterName";
@@ -40,11 +42,20 @@ public static class ErrorIds
     public const string InvalidManifestKind = "InvalidManifestKind";
     public const string InvalidHelmValues = "InvalidHelmValues";
     public const string FileNotFound = "FileNotFound";
+    public const string InvalidWorkerGroupName = "InvalidWorkerGroupName";
+    public const string InvalidRayResource = "InvalidRayResource";
+    public const string FileExists = "FileExists";
+    public const string FileWriteFailed = "FileWriteFailed";
+    public const string InvalidDeploymentName = "InvalidDeploymentName";
+    public const string InvalidHostPathMount = "InvalidHostPathMount";
+    public const string InvalidToleration = "InvalidToleration";
 
     // Dashboard
     public const string DashboardPortInUse = "DashboardPortInUse";
     public const string DashboardTargetNotReady = "DashboardTargetNotReady";
     public const string DashboardSessionNotFound = "DashboardSessionNotFound";
+    public const string DashboardListenFailed = "DashboardListenFailed";
+    public const string DashboardForwardFailed = "DashboardForwardFailed";
 
     // Sandbox
     public const string SandboxStartFailed = "SandboxStartFailed";

@@ -74,7 +74,8 @@ public sealed class RayCluster
             ReadyWorkers = status.Int("readyWorkerReplicas") ?? 0,
             AvailableWorkers = status.Int("availableWorkerReplicas") ?? 0,
             MinWorkers = status.Int("minWorkerReplicas") ?? groups.Sum(g => g.MinReplicas * g.NumOfHosts),
-            MaxWorkers = status.Int("maxWorkerReplicas") ?? groups.Sum(g => g.MaxReplicas * g.NumOfHosts),
+            // maxReplicas defaults to int.MaxValue per group: sum in 64 bits and saturate, or two default groups overflow.
+            MaxWorkers = status.Int("maxWorkerReplicas") ?? (int)Math.Min(int.MaxValue, groups.Sum(g => (long)g.MaxReplicas * g.NumOfHosts)),
             DesiredCpu = status.Str("desiredCPU"),
             DesiredMemory = status.Str("desiredMemory"),
             DesiredGpu = status.Str("desiredGPU"),

@@ -1,0 +1,64 @@
+using System.Net;
+using RayPS.Errors;
+
+namespace RayPS.Dashboard;
+
+/// <summary>What a dashboard session forwards, where it listens, and how hard it tries to reconnect.</summary>
+public sealed record DashboardSessionOptions
+{
+    public const int DefaultDashboardPort = 8265;
+    public const int DefaultClientPort = 10001;
+
+    public required string ClusterName { get; init; }
+
+    public required string Namespace { get; init; }
+
+    /// <summary>The local address to listen on: an IP address or "localhost". Default: 127.0.0.1.</summary>
+    public string Address { get; init; } = "127.0.0.1";
+
+    /// <summary>The local port for the dashboard; 0 picks a free port.</summary>
+    public int LocalPort { get; init; } = DefaultDashboardPort;
+
+    /// <summary>Also forward the Ray client port (10001 on the head pod).</summary>
+    public bool IncludeClientPort { get; init; }
+
+    /// <summary>The local port for the Ray client when <see cref="IncludeClientPort"/> is set; 0 picks a free port.</summary>
+    public int ClientLocalPort { get; init; } = DefaultClientPort;
+
+    /// <summary>Consecutive failed attempts (connecting, or re-resolving the head pod) without a successful transfer before the session fails.</summary>
+    public int MaxReconnectAttempts { get; init; } = 20;
+
+    /// <summary>The delay before the second reconnect attempt; it doubles per attempt up to <see cref="ReconnectMaxDelay"/> (the first attempt is immediate).</summary>
+    public TimeSpan ReconnectBaseDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one port-forward handshake with the API server may take.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary><see cref="Address"/> as an IP address: "127.0.0.1", "::1", "0.0.0.0" or "localhost" (127.0.0.1); anything else is DashboardListenFailed.</summary>
+    public IPAddress ParseAddress()
+    {
+        if (string.Equals(Address, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return IPAddress.Loopback;
+        }
+        if (IPAddress.TryParse(Address, out var ip))
+        {
+            return ip;
+        }
+        throw new RayPSException(ErrorIds.DashboardListenFailed, RayErrorCategory.InvalidArgument,
+            $"'{Address}' is not an IP address. Pass -Address 127.0.0.1 (the default), ::1, 0.0.0.0 or one of this machine's addresses.", Address);
+    }
+
+    /// <summary>The delay before reconnect attempt <paramref name="attempt"/> (1-based): 0, base, 2*base, ... capped.</summary>
+    internal TimeSpan ReconnectDelay(int attempt)
+    {
+        if (attempt <= 1)
+        {
+            return TimeSpan.Zero;
+        }
+        var ms = ReconnectBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 2, 20));
+        return TimeSpan.FromMilliseconds(Math.Min(ms, ReconnectMaxDelay.TotalMilliseconds));
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using RayPS.Errors;
+using RayPS.Kube;
+
+namespace RayPS.Dashboard;
+
+/// <summary>
+/// Opens port-forward streams to a pod through the API server (pods/NAME/portforward, WebSocket, v4.channel.k8s.io):
+/// one stream per local connection, over the connection's own HttpClient, so the kubeconfig's TLS settings, client
+/// certificates and token apply and no kubectl is needed. Handshake failures become RayPSExceptions.
+/// </summary>
+internal sealed class PortForwardConnector
+{
+    private readonly KubeConnection _connection;
+    private readonly TimeSpan _timeout;
+
+    public PortForwardConnector(KubeConnection connection, TimeSpan timeout)
+    {
+        _connection = connection;
+        _timeout = timeout;
+    }
+
+    public static string PortForwardPath(DashboardTarget target, int port) =>
+        $"/api/v1/namespaces/{Uri.EscapeDataString(target.Namespace)}/pods/{Uri.EscapeDataString(target.PodName)}/portforward?ports={port}";
+
+    /// <summary>Opens a stream to <paramref name="port"/> of the target pod.</summary>
+    public async Task<PortForwardChannel> OpenAsync(DashboardTarget target, int port, CancellationToken ct)
+    {
+        var path = PortForwardPath(target, port);
+        var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(PortForwardChannel.SubProtocol);
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.SetRequestHeader("User-Agent", "RayPS/" + typeof(PortForwardConnector).Assembly.GetName().Version?.ToString(3));
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeoutCts.CancelAfter(_timeout);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await AuthorizeAsync(socket, timeoutCts.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(WebSocketUri(path), _connection.Client.HttpClient, timeoutCts.Token).ConfigureAwait(false);
+            KubeApi.Trace?.Invoke($"GET {path} (websocket) -> 101 in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+            return new PortForwardChannel(socket);
+        }
+        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            var status = (int)socket.HttpStatusCode;
+            socket.Dispose();
+            if (ct.IsCancellationRequested)
+            {
+                throw;
+            }
+            KubeApi.Trace?.Invoke($"GET {path} (websocket) -> {(status > 0 ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : ex.GetType().Name)}");
+            if (status > 0)
+            {
+                throw await HandshakeErrorAsync(target, port, path, status, ct).ConfigureAwait(false);
+            }
+            if (ex is OperationCanceledException)
+            {
+                throw new RayPSException(ErrorIds.KubeApiTimeout, RayErrorCategory.OperationTimeout,
+                    $"The API server of context '{_connection.ContextName}' did not open the port-forward to pod '{target}' within {_timeout.TotalSeconds:0.###} s.",
+                    target.PodName, ex);
+            }
+            throw KubeErrorMapper.MapTransport(ex, _connection.ContextName, _connection.Server);
+        }
+    }
+
+    private async Task AuthorizeAsync(ClientWebSocket socket, CancellationToken ct)
+    {
+        if (_connection.Client.Credentials is not { } credentials)
+        {
+            return;
+        }
+        // The token provider may refresh (exec plugins, files); ask it for the current header each time.
+        using var probe = new HttpRequestMessage(HttpMethod.Get, _connection.Server);
+        await credentials.ProcessHttpRequestAsync(probe, ct).ConfigureAwait(false);
+        if (probe.Headers.Authorization is { } authorization)
+        {
+            socket.Options.SetRequestHeader("Authorization", authorization.ToString());
+        }
+    }
+
+    private Uri WebSocketUri(string path)
+    {
+        var builder = new UriBuilder(new Uri(_connection.Server, path.TrimStart('/')));
+        builder.Scheme = builder.Scheme == Uri.UriSchemeHttps ? Uri.UriSchemeWss : Uri.UriSchemeWs;
+        return builder.Uri;
+    }
+
+    /// <summary>
+    /// A refused upgrade carries no body over WebSocket, so ask the same path once as a plain GET: the API server checks
+    /// the pod and the caller's rights before the upgrade, and its Status message says what is wrong.
+    /// </summary>
+    private async Task<RayPSException> HandshakeErrorAsync(DashboardTarget target, int port, string path, int status, CancellationToken ct)
+    {
+        string? body = null;
+        try
+        {
+            var (probeStatus, probeBody) = await _connection.Api.GetTextAsync(path, ct, _timeout).ConfigureAwait(false);
+            body = probeStatus == status ? probeBody : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException)
+        {
+            // Keep the status alone.
+        }
+
+        var apiEx = new KubeApiException("GET", path, status, body is not null && body.TrimStart().StartsWith('{') ? "application/json" : "text/plain", body ?? "");
+        var server = apiEx.ServerMessage ?? (string.IsNullOrWhiteSpace(body) ? $"HTTP {status}" : body.Trim());
+        return status switch
+        {
+            403 => new RayPSException(ErrorIds.KubeApiForbidden, RayErrorCategory.PermissionDenied,
+                $"Permission denied in context '{_connection.ContextName}': port-forwarding to pod '{target.PodName}' needs the verb 'create' on 'pods/portforward' in namespace '{target.Namespace}' ({server}). " +
+                $"Check with: kubectl auth can-i create pods/portforward -n {target.Namespace}. Ask a cluster admin for a Role granting it.",
+                target.PodName, apiEx) { StatusCode = 403 },
+            404 => new RayPSException(ErrorIds.DashboardTargetNotReady, RayErrorCategory.ResourceUnavailable,
+                $"The head pod '{target}' is gone ({server}).", target.PodName, apiEx) { StatusCode = 404 },
+            400 => new RayPSException(ErrorIds.DashboardTargetNotReady, RayErrorCategory.ResourceUnavailable,
+                $"The API server cannot forward port {port} of head pod '{target}' yet: {server}.", target.PodName, apiEx) { StatusCode = 400 },
+            _ => KubeErrorMapper.Map(apiEx, _connection.ContextName, $"port-forward to pod '{target}'"),
+        };
+    }
+}

@@ -1,0 +1,225 @@
+using System.Text.Json.Nodes;
+using RayPS.Model;
+
+namespace RayPS;
+
+/// <summary>Where a worker group lives: an entry of a RayCluster's spec.workerGroupSpecs, or a plain Deployment.</summary>
+public enum WorkerGroupKind
+{
+    RayCluster,
+    Deployment,
+}
+
+/// <summary>
+/// One group of Ray worker pods, whichever object owns them: a RayCluster worker group (the KubeRay operator creates
+/// its pods) or a Deployment labelled ray.io/cluster and ray.io/group (the seed's way to run workers Helm values
+/// cannot describe). Both kinds have the same shape, so Set-RayWorkerReplicas and the table view treat them alike.
+/// </summary>
+public sealed class RayWorkerGroup
+{
+    public string ClusterName { get; init; } = "";
+    public string Namespace { get; init; } = "";
+    public string GroupName { get; init; } = "";
+    public WorkerGroupKind Kind { get; init; }
+
+    /// <summary>spec.replicas of the group (RayCluster) or of the Deployment.</summary>
+    public int Replicas { get; init; }
+
+    /// <summary>Pods per replica (RayCluster numOfHosts, multi-host TPU slices); 1 for Deployments.</summary>
+    public int NumOfHosts { get; init; } = 1;
+
+    /// <summary>Worker pods the spec asks for: Replicas x NumOfHosts, 0 when the group is suspended.</summary>
+    public int Desired { get; init; }
+
+    /// <summary>Worker pods that exist and are not terminating (Deployment: status.replicas).</summary>
+    public int Current { get; init; }
+
+    /// <summary>Pods that are running and pass their readiness checks (Deployment: status.readyReplicas).</summary>
+    public int Ready { get; init; }
+
+    /// <summary>RayCluster groups: running pods, as KubeRay counts availableWorkerReplicas. Deployments: status.availableReplicas.</summary>
+    public int Available { get; init; }
+
+    /// <summary>minReplicas (RayCluster); 0 for Deployments, which have no bounds.</summary>
+    public int Min { get; init; }
+
+    /// <summary>maxReplicas (RayCluster; the CRD default is 2147483647); int.MaxValue for Deployments.</summary>
+    public int Max { get; init; } = int.MaxValue;
+
+    /// <summary>CPU of one worker pod (the Ray container's limit, else its request).</summary>
+    public string? Cpu { get; init; }
+
+    /// <summary>Memory of one worker pod (limit, else request).</summary>
+    public string? Memory { get; init; }
+
+    /// <summary>GPUs of one worker pod (nvidia.com/gpu, amd.com/gpu, ...).</summary>
+    public string? Gpu { get; init; }
+
+    /// <summary>Other extended resources of one pod (huawei.com/Ascend910B, huawei.com/Ascend910B-memory, google.com/tpu, ...).</summary>
+    public IReadOnlyDictionary<string, string> Accelerators { get; init; } = new Dictionary<string, string>();
+
+    public string? Image { get; init; }
+
+    /// <summary>Custom Ray resources each worker advertises (ray start --resources), e.g. ascend = 20.</summary>
+    public IReadOnlyDictionary<string, decimal> RayResources { get; init; } = new Dictionary<string, decimal>();
+
+    /// <summary>The RayCluster has the in-tree autoscaler on (spec.enableInTreeAutoscaling): it owns the replicas.</summary>
+    public bool AutoscalingEnabled { get; init; }
+
+    public bool Suspended { get; init; }
+
+    /// <summary>The Deployment that runs the group (Kind Deployment only).</summary>
+    public string? DeploymentName { get; init; }
+
+    /// <summary>The group's position in spec.workerGroupSpecs (Kind RayCluster), else -1.</summary>
+    public int Index { get; init; } = -1;
+
+    /// <summary>Pods queued for removal (scaleStrategy.workersToDelete).</summary>
+    public IReadOnlyList<string> WorkersToDelete { get; init; } = Array.Empty<string>();
+
+    /// <summary>Names of the group's live worker pods.</summary>
+    public IReadOnlyList<string> Pods { get; init; } = Array.Empty<string>();
+
+    public IReadOnlyDictionary<string, string> RayStartParams { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>resourceVersion of the owning object (RayCluster or Deployment) when this was read or written.</summary>
+    public string? ResourceVersion { get; init; }
+
+    public string? Context { get; init; }
+
+    /// <summary>Per-pod accelerator summary for the table view ("huawei.com/Ascend910B=1").</summary>
+    public string AcceleratorText => string.Join(", ", Accelerators.Where(a => !a.Key.EndsWith("-memory", StringComparison.Ordinal)).Select(a => $"{a.Key}={a.Value}"));
+
+    /// <summary>The group's spec (RayCluster entry) or the whole Deployment, as the API server returned it.</summary>
+    internal JsonObject Raw { get; init; } = new();
+
+    public string ToJson() => Raw.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+
+    public override string ToString() => $"{Namespace}/{ClusterName}/{GroupName} ({Kind})";
+
+    /// <summary>A worker group of a RayCluster; <paramref name="pods"/> are the cluster's pods (one LIST by ray.io/cluster).</summary>
+    internal static RayWorkerGroup FromRayCluster(RayCluster cluster, int index, IReadOnlyList<WorkerPod> pods)
+    {
+        var spec = cluster.Raw["spec"];
+        var g = spec.Items("workerGroupSpecs").ElementAt(index);
+        var name = g.Str("groupName") ?? "";
+        var container = WorkerContainer(g.At("template.spec.containers"));
+        var resources = ContainerResources(container);
+        var mine = pods.Where(p => p.Group == name && !p.OwnedByReplicaSet && p.NodeType != "head" && !p.Terminating).ToList();
+        var replicas = g.Int("replicas") ?? 0;
+        var hosts = Math.Max(1, g.Int("numOfHosts") ?? 1);
+        var suspended = g.Bool("suspend") ?? false;
+        var rayResources = RayResourceText.ParseJsonMap(g.Str("rayStartParams.resources"));
+        foreach (var (key, value) in g.Map("resources"))
+        {
+            if (decimal.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var amount))
+            {
+                rayResources[key] = amount;
+            }
+        }
+        return new RayWorkerGroup
+        {
+            ClusterName = cluster.Name,
+            Namespace = cluster.Namespace,
+            GroupName = name,
+            Kind = WorkerGroupKind.RayCluster,
+            Replicas = replicas,
+            NumOfHosts = hosts,
+            Desired = suspended ? 0 : replicas * hosts,
+            Current = mine.Count,
+            Ready = mine.Count(p => p.Running && p.Ready),
+            Available = mine.Count(p => p.Running),
+            Min = g.Int("minReplicas") ?? 0,
+            Max = g.Int("maxReplicas") ?? int.MaxValue,
+            Cpu = resources.Cpu,
+            Memory = resources.Memory,
+            Gpu = resources.Gpu,
+            Accelerators = resources.Accelerators,
+            Image = container.Str("image"),
+            RayResources = rayResources,
+            AutoscalingEnabled = spec.Bool("enableInTreeAutoscaling") ?? false,
+            Suspended = suspended,
+            Index = index,
+            WorkersToDelete = g.Items("scaleStrategy.workersToDelete").Select(Text).OfType<string>().ToList(),
+            Pods = mine.Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal).ToList(),
+            RayStartParams = g.Map("rayStartParams"),
+            ResourceVersion = cluster.ResourceVersion,
+            Context = cluster.Context,
+            Raw = g.DeepClone().AsObject(),
+        };
+    }
+
+    /// <summary>A Deployment labelled ray.io/cluster and ray.io/group; its counts come from the Deployment's status.</summary>
+    internal static RayWorkerGroup FromDeployment(JsonObject deployment, IReadOnlyList<WorkerPod>? pods = null, string? context = null)
+    {
+        var labels = deployment.Map("metadata.labels");
+        var name = deployment.Str("metadata.name") ?? "";
+        var podSpec = deployment.At("spec.template.spec");
+        var container = WorkerContainer(podSpec.At("containers"));
+        var resources = ContainerResources(container);
+        var replicas = deployment.Int("spec.replicas") ?? 1;
+        var selector = deployment.Map("spec.selector.matchLabels");
+        var mine = pods is null
+            ? new List<WorkerPod>()
+            : pods.Where(p => !p.Terminating && selector.Count > 0 && selector.All(kv => p.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value)).ToList();
+        var command = string.Join(" ", container.Items("command").Concat(container.Items("args")).Select(n => Text(n) ?? ""));
+        return new RayWorkerGroup
+        {
+            ClusterName = labels.GetValueOrDefault(WorkerGroupLabels.Cluster, ""),
+            Namespace = deployment.Str("metadata.namespace") ?? "",
+            GroupName = labels.GetValueOrDefault(WorkerGroupLabels.Group) ?? name,
+            Kind = WorkerGroupKind.Deployment,
+            Replicas = replicas,
+            Desired = replicas,
+            Current = deployment.Int("status.replicas") ?? 0,
+            Ready = deployment.Int("status.readyReplicas") ?? 0,
+            Available = deployment.Int("status.availableReplicas") ?? 0,
+            Min = 0,
+            Max = int.MaxValue,
+            Cpu = resources.Cpu,
+            Memory = resources.Memory,
+            Gpu = resources.Gpu,
+            Accelerators = resources.Accelerators,
+            Image = container.Str("image"),
+            RayResources = RayResourceText.FromRayStartCommand(command),
+            DeploymentName = name,
+            Pods = mine.Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal).ToList(),
+            ResourceVersion = deployment.Str("metadata.resourceVersion"),
+            Context = context,
+            Raw = deployment,
+        };
+    }
+
+    private static string? Text(JsonNode node) =>
+        node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    /// <summary>The Ray container: the one named ray-worker, else the first.</summary>
+    private static JsonNode? WorkerContainer(JsonNode? containers)
+    {
+        var list = containers is JsonArray a ? a.Where(c => c is not null).ToList() : new List<JsonNode?>();
+        return list.FirstOrDefault(c => c.Str("name") == "ray-worker") ?? list.FirstOrDefault();
+    }
+
+    private static (string? Cpu, string? Memory, string? Gpu, Dictionary<string, string> Accelerators) ContainerResources(JsonNode? container)
+    {
+        var all = container.Map("resources.limits");
+        foreach (var (k, v) in container.Map("resources.requests"))
+        {
+            all.TryAdd(k, v);
+        }
+        var gpuKeys = all.Keys.Where(k => k.EndsWith("/gpu", StringComparison.Ordinal)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var accelerators = all.Where(kv => kv.Key.Contains('/') && !gpuKeys.Contains(kv.Key))
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        return (all.GetValueOrDefault("cpu"), all.GetValueOrDefault("memory"), gpuKeys.Count > 0 ? all[gpuKeys[0]] : null, accelerators);
+    }
+}
+
+/// <summary>The labels that tie pods and Deployments to a Ray cluster and group (KubeRay's names).</summary>
+public static class WorkerGroupLabels
+{
+    public const string Cluster = "ray.io/cluster";
+    public const string Group = "ray.io/group";
+    public const string NodeType = "ray.io/node-type";
+    public const string Identifier = "ray.io/identifier";
+}

@@ -1,0 +1,234 @@
+using System.Text.Json.Nodes;
+using RayPS.Errors;
+using RayPS.Kube;
+using RayPS.Model;
+
+namespace RayPS.Operations;
+
+public static partial class WorkerGroupOperations
+{
+    /// <summary>
+    /// Sets a group's replicas with exactly one write that cannot lose a concurrent update.
+    /// RayCluster group: GET the RayCluster (index, bounds, autoscaling), then ONE JSON patch that tests the group's
+    /// name at that index and the bounds it was checked against before setting replicas; a failed test (422) means
+    /// the group moved or its bounds changed, so it is read and tried again, at most <see cref="WorkerGroupScaleRequest.MaxAttempts"/> times.
+    /// Deployment group: a merge patch of the Deployment's scale subresource (the replica count is its whole body);
+    /// a 409 from a racing write is sent again, since the patch has no precondition and was not applied.
+    /// Requests: RayCluster group 2 (GET + PATCH); Deployment group 3 by name (GET RayCluster + LIST Deployments + PATCH),
+    /// 2 when the kind is known (LIST + PATCH). An autoscaled group scaled down adds one LIST of its pods (to name
+    /// workersToDelete); <see cref="WorkerGroupScaleRequest.IncludePodCounts"/> adds one for a RayCluster group.
+    /// </summary>
+    public static async Task<WorkerGroupScaleResult> ScaleAsync(KubeConnection connection, WorkerGroupScaleRequest request, Action<string>? warn, CancellationToken ct)
+    {
+        if (request.Replicas < 0)
+        {
+            throw new RayPSException(ErrorIds.ReplicasOutOfRange, RayErrorCategory.InvalidArgument,
+                $"Replicas must be 0 or more; {request.Replicas} was given for worker group '{request.GroupName}'.", request.Replicas);
+        }
+        if (request.Kind == WorkerGroupKind.Deployment)
+        {
+            return await ScaleDeploymentAsync(connection, request, null, ct).ConfigureAwait(false);
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            RayCluster? cluster;
+            RayPSException? missing = null;
+            if (request.Kind == WorkerGroupKind.RayCluster)
+            {
+                cluster = await RayClusterOperations.GetAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                (cluster, missing) = await TryGetClusterAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
+            }
+
+            var index = cluster is null ? -1 : IndexOf(cluster, request.GroupName);
+            if (index < 0)
+            {
+                var deployments = await ListDeploymentsAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
+                var deployment = deployments.FirstOrDefault(d => d.Map("metadata.labels").GetValueOrDefault(WorkerGroupLabels.Group) == request.GroupName);
+                if (deployment is not null && request.Kind is null)
+                {
+                    return await ScaleDeploymentAsync(connection, request, deployment, ct).ConfigureAwait(false);
+                }
+                if (cluster is null && deployments.Count == 0)
+                {
+                    throw missing!;
+                }
+                throw GroupNotFound(connection, request.Namespace, request.ClusterName, request.GroupName,
+                    Listing(connection, cluster, missing, deployments, Array.Empty<WorkerPod>()).Groups);
+            }
+
+            var result = await TryScaleRayClusterGroupAsync(connection, request, cluster!, index, attempt, warn, ct).ConfigureAwait(false);
+            if (result is not null)
+            {
+                return result;
+            }
+            if (attempt >= request.MaxAttempts)
+            {
+                throw new RayPSException(ErrorIds.ScaleConflict, RayErrorCategory.ResourceUnavailable,
+                    $"Worker group '{request.GroupName}' of RayCluster '{request.ClusterName}' (namespace '{request.Namespace}', context '{connection.ContextName}') " +
+                    $"changed between read and write on each of {attempt} attempts: other clients keep moving groups or their bounds. Nothing was changed; run the command again.",
+                    request.GroupName);
+            }
+            await Task.Delay(RetryDelay(attempt), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One patch attempt on a RayCluster group; null when its test failed (the caller re-reads).</summary>
+    private static async Task<WorkerGroupScaleResult?> TryScaleRayClusterGroupAsync(KubeConnection connection, WorkerGroupScaleRequest request,
+        RayCluster cluster, int index, int attempt, Action<string>? warn, CancellationToken ct)
+    {
+        var before = RayWorkerGroup.FromRayCluster(cluster, index, Array.Empty<WorkerPod>());
+        var replicas = request.Replicas;
+        int? newMin = null, newMax = null;
+        if (replicas < before.Min || replicas > before.Max)
+        {
+            if (!request.AdjustBounds)
+            {
+                throw new RayPSException(ErrorIds.ReplicasOutOfRange, RayErrorCategory.InvalidArgument,
+                    $"{replicas} replicas is outside the bounds of worker group '{before.GroupName}' of RayCluster '{before.ClusterName}': " +
+                    $"minReplicas {before.Min}, maxReplicas {before.Max}. Choose a value from {before.Min} to {before.Max}, or add -AdjustBounds to move the bound in the same change.",
+                    replicas);
+            }
+            newMin = Math.Min(before.Min, replicas);
+            newMax = Math.Max(before.Max, replicas);
+        }
+
+        IReadOnlyList<WorkerPod>? pods = null;
+        IReadOnlyList<string> toDelete = Array.Empty<string>();
+        if (before.AutoscalingEnabled)
+        {
+            if (!request.Force)
+            {
+                throw new RayPSException(ErrorIds.AutoscalerOwnsReplicas, RayErrorCategory.InvalidOperation,
+                    $"RayCluster '{before.ClusterName}' has the Ray autoscaler on (spec.enableInTreeAutoscaling): it owns the replicas of worker group '{before.GroupName}' " +
+                    $"and will change them again. Nothing was changed. Add -Force to set {replicas} anyway, or change the group's bounds (minReplicas {before.Min}, maxReplicas {before.Max}) with -AdjustBounds -Force.",
+                    before.GroupName);
+            }
+            if (attempt == 1)
+            {
+                warn?.Invoke($"The Ray autoscaler owns the replicas of worker group '{before.GroupName}' (RayCluster '{before.ClusterName}'); it may change {replicas} again as load changes.");
+            }
+            if (replicas < before.Replicas)
+            {
+                var list = await connection.Api.GetAsync(WithSelector(PodsPath(request.Namespace), GroupSelector(request.ClusterName, request.GroupName)), ct,
+                    $"pods of worker group '{request.GroupName}'").ConfigureAwait(false);
+                pods = WorkerPod.ListFromJson(list).Where(p => !p.OwnedByReplicaSet && p.NodeType != "head").ToList();
+                toDelete = WorkerGroupPatches.SelectWorkersToDelete(pods, before.WorkersToDelete, replicas * before.NumOfHosts);
+            }
+        }
+
+        var patch = WorkerGroupPatches.Scale(index, before.Raw, replicas, newMin, newMax, toDelete, cluster.Generation > 0 ? cluster.Generation : null);
+        JsonObject patched;
+        try
+        {
+            patched = await connection.Api.PatchAsync(RayClusterOperations.ItemPath(request.Namespace, request.ClusterName), patch, KubeApi.JsonPatch, ct,
+                $"worker group '{request.GroupName}' of RayCluster '{request.ClusterName}'").ConfigureAwait(false);
+        }
+        catch (RayPSException ex) when (IsFailedTest(ex))
+        {
+            return null;
+        }
+        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterNotFound)
+        {
+            throw RayClusterOperations.NotFound(connection, request.Namespace, request.ClusterName, ex);
+        }
+
+        if (request.IncludePodCounts && pods is null)
+        {
+            var list = await connection.Api.GetAsync(WithSelector(PodsPath(request.Namespace), GroupSelector(request.ClusterName, request.GroupName)), ct,
+                $"pods of worker group '{request.GroupName}'").ConfigureAwait(false);
+            pods = WorkerPod.ListFromJson(list);
+        }
+        var after = RayCluster.FromJson(patched, connection.ContextName);
+        return new WorkerGroupScaleResult
+        {
+            Group = RayWorkerGroup.FromRayCluster(after, index, pods ?? Array.Empty<WorkerPod>()),
+            PreviousReplicas = before.Replicas,
+            WorkersToDelete = toDelete,
+            BoundsAdjusted = newMin is not null,
+            Attempts = attempt,
+        };
+    }
+
+    /// <summary>PATCH deployments/NAME/scale with {spec:{replicas:n}}; LISTs the cluster's Deployments first when not given one.</summary>
+    private static async Task<WorkerGroupScaleResult> ScaleDeploymentAsync(KubeConnection connection, WorkerGroupScaleRequest request, JsonObject? deployment, CancellationToken ct)
+    {
+        if (deployment is null)
+        {
+            var deployments = await ListDeploymentsAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
+            deployment = deployments.FirstOrDefault(d => d.Map("metadata.labels").GetValueOrDefault(WorkerGroupLabels.Group) == request.GroupName);
+            if (deployment is null)
+            {
+                throw await DeploymentGroupNotFoundAsync(connection, request, deployments, null, ct).ConfigureAwait(false);
+            }
+        }
+
+        var name = deployment.Str("metadata.name")!;
+        JsonObject scale;
+        var attempt = 1;
+        while (true)
+        {
+            try
+            {
+                scale = await connection.Api.PatchAsync(DeploymentScalePath(request.Namespace, name),
+                    new JsonObject { ["spec"] = new JsonObject { ["replicas"] = request.Replicas } }, KubeApi.MergePatch, ct, $"Deployment '{name}'").ConfigureAwait(false);
+                break;
+            }
+            catch (RayPSException ex) when (ex.StatusCode == 404)
+            {
+                throw await DeploymentGroupNotFoundAsync(connection, request, Array.Empty<JsonObject>(), ex, ct).ConfigureAwait(false);
+            }
+            catch (RayPSException ex) when (ex.StatusCode == 409 && attempt < request.MaxAttempts)
+            {
+                // The scale subresource carries the Deployment's resourceVersion, so a write that raced another is
+                // refused (409) rather than applied. The patch sets only the count and has no precondition of its
+                // own: sending it again is exactly the same intent.
+                attempt++;
+                await Task.Delay(RetryDelay(attempt), ct).ConfigureAwait(false);
+            }
+            catch (RayPSException ex) when (ex.StatusCode == 409)
+            {
+                throw new RayPSException(ErrorIds.ScaleConflict, RayErrorCategory.ResourceUnavailable,
+                    $"Deployment '{name}' (worker group '{request.GroupName}', namespace '{request.Namespace}', context '{connection.ContextName}') was changed by others " +
+                    $"during each of {attempt} attempts to scale it. Nothing was changed; run the command again.", request.GroupName, ex);
+            }
+        }
+
+        // A scale only changes spec.replicas: the Deployment as read, with the Scale's answer, is the group after the write.
+        var updated = deployment.DeepClone().AsObject();
+        if (updated["spec"] is JsonObject spec)
+        {
+            spec["replicas"] = scale["spec"]?["replicas"]?.DeepClone() ?? JsonNode.Parse(request.Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (updated["metadata"] is JsonObject metadata && scale["metadata"]?["resourceVersion"] is { } rv)
+        {
+            metadata["resourceVersion"] = rv.DeepClone();
+        }
+        return new WorkerGroupScaleResult
+        {
+            Group = RayWorkerGroup.FromDeployment(updated, null, connection.ContextName),
+            PreviousReplicas = deployment.Int("spec.replicas") ?? 1,
+            Attempts = attempt,
+        };
+    }
+
+    /// <summary>WorkerGroupNotFound for a Deployment group, listing the groups of both kinds (an extra read, on the failure path only).</summary>
+    private static async Task<RayPSException> DeploymentGroupNotFoundAsync(KubeConnection connection, WorkerGroupScaleRequest request,
+        IReadOnlyList<JsonObject> deployments, Exception? inner, CancellationToken ct)
+    {
+        var (cluster, missing) = await TryGetClusterAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
+        if (cluster is null && deployments.Count == 0)
+        {
+            return missing!;
+        }
+        return GroupNotFound(connection, request.Namespace, request.ClusterName, request.GroupName,
+            Listing(connection, cluster, missing, deployments, Array.Empty<WorkerPod>()).Groups, inner);
+    }
+
+    /// <summary>A JSON patch whose test failed: 422 with the generic message and no causes (golden 31/32).</summary>
+    internal static bool IsFailedTest(RayPSException ex) =>
+        ex.StatusCode == 422 && ex.Causes.Count == 0 && ex.ErrorId == ErrorIds.KubeApiInvalid;
+}

@@ -1,0 +1,120 @@
+using System.Text.Json.Nodes;
+using RayPS.Model;
+
+namespace RayPS.Operations;
+
+/// <summary>
+/// The JSON patches (RFC 6902) that change worker groups without ever overwriting a concurrent change: each one
+/// `test`s exactly what the change was computed from, so the API server applies all of it or none of it.
+/// A failed test is a 422 with an empty Status (golden 31); the caller re-reads and tries again.
+/// </summary>
+public static class WorkerGroupPatches
+{
+    /// <summary>
+    /// Scales the group at <paramref name="index"/>: tests its groupName (the group did not move) and the bounds
+    /// the new value was checked against, then sets replicas (and min/max when <paramref name="newMin"/>/
+    /// <paramref name="newMax"/> differ from the group's). `add` rather than `replace`: it also works when a
+    /// field is absent. Pods to remove are appended to scaleStrategy.workersToDelete.
+    /// </summary>
+    public static JsonArray Scale(int index, JsonNode group, int replicas, int? newMin = null, int? newMax = null,
+        IReadOnlyList<string>? workersToDelete = null, long? generation = null)
+    {
+        var at = $"/spec/workerGroupSpecs/{index}";
+        var patch = new JsonArray { Op("test", at + "/groupName", group["groupName"]?.DeepClone()) };
+        if (group["minReplicas"] is JsonValue min)
+        {
+            patch.Add(Op("test", at + "/minReplicas", min.DeepClone()));
+        }
+        if (group["maxReplicas"] is JsonValue max)
+        {
+            patch.Add(Op("test", at + "/maxReplicas", max.DeepClone()));
+        }
+        if (newMin is { } nm && nm != group.Int("minReplicas"))
+        {
+            patch.Add(Op("add", at + "/minReplicas", nm));
+        }
+        if (newMax is { } nx && nx != group.Int("maxReplicas"))
+        {
+            patch.Add(Op("add", at + "/maxReplicas", nx));
+        }
+        patch.Add(Op("add", at + "/replicas", replicas));
+
+        if (workersToDelete is { Count: > 0 })
+        {
+            if (group["scaleStrategy"]?["workersToDelete"] is JsonArray)
+            {
+                // Appending never drops an entry someone else (the autoscaler) added after our read.
+                foreach (var pod in workersToDelete)
+                {
+                    patch.Add(Op("add", at + "/scaleStrategy/workersToDelete/-", pod));
+                }
+            }
+            else
+            {
+                // Creating the list could overwrite one created concurrently; the spec's generation pins it.
+                if (generation is { } gen)
+                {
+                    patch.Insert(0, Op("test", "/metadata/generation", gen));
+                }
+                var list = new JsonArray(workersToDelete.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray());
+                patch.Add(group["scaleStrategy"] is JsonObject
+                    ? Op("add", at + "/scaleStrategy/workersToDelete", list)
+                    : Op("add", at + "/scaleStrategy", new JsonObject { ["workersToDelete"] = list }));
+            }
+        }
+        return patch;
+    }
+
+    /// <summary>
+    /// Appends a worker group as one patch that cannot clobber or duplicate: it tests that spec.workerGroupSpecs is
+    /// still exactly the array that was read (same length, same groups; JSON patch has no "absent" test, so only the
+    /// whole array rules out a group appended meanwhile, perhaps with the same name), then adds at `/-`. When the
+    /// array does not exist yet, the cluster's resourceVersion pins the object instead.
+    /// </summary>
+    public static JsonArray AddGroup(JsonNode cluster, JsonObject group)
+    {
+        if (cluster["spec"]?["workerGroupSpecs"] is not JsonArray existing)
+        {
+            return new JsonArray
+            {
+                Op("test", "/metadata/resourceVersion", cluster["metadata"]?["resourceVersion"]?.DeepClone()),
+                Op("add", "/spec/workerGroupSpecs", new JsonArray(group.DeepClone())),
+            };
+        }
+        return new JsonArray
+        {
+            Op("test", "/spec/workerGroupSpecs", existing.DeepClone()),
+            Op("add", "/spec/workerGroupSpecs/-", group.DeepClone()),
+        };
+    }
+
+    /// <summary>
+    /// Which pods to name in workersToDelete so that <paramref name="target"/> remain: pods not ready first (they do
+    /// no work), then the newest (least likely to hold state), then by name for a stable choice. Pods already
+    /// listed or terminating are not counted as remaining.
+    /// </summary>
+    internal static IReadOnlyList<string> SelectWorkersToDelete(IEnumerable<WorkerPod> groupPods, IEnumerable<string> alreadyListed, int target)
+    {
+        var listed = new HashSet<string>(alreadyListed, StringComparer.Ordinal);
+        var remaining = groupPods.Where(p => !p.Terminating && !listed.Contains(p.Name)).ToList();
+        var excess = remaining.Count - target;
+        if (excess <= 0)
+        {
+            return Array.Empty<string>();
+        }
+        return remaining
+            .OrderBy(p => p.Running && p.Ready ? 1 : 0)
+            .ThenByDescending(p => p.CreationTimestamp ?? DateTimeOffset.MaxValue)
+            .ThenBy(p => p.Name, StringComparer.Ordinal)
+            .Take(excess)
+            .Select(p => p.Name)
+            .ToList();
+    }
+
+    private static JsonObject Op(string op, string path, JsonNode? value) => new()
+    {
+        ["op"] = op,
+        ["path"] = path,
+        ["value"] = value,
+    };
+}

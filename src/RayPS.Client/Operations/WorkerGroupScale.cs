@@ -1,0 +1,43 @@
+namespace RayPS.Operations;
+
+/// <summary>What Set-RayWorkerReplicas asks for.</summary>
+public sealed class WorkerGroupScaleRequest
+{
+    public required string Namespace { get; init; }
+    public required string ClusterName { get; init; }
+    public required string GroupName { get; init; }
+    public required int Replicas { get; init; }
+
+    /// <summary>The group's kind when known (pipeline input); saves the reads that find it.</summary>
+    public WorkerGroupKind? Kind { get; init; }
+
+    /// <summary>Move minReplicas/maxReplicas to include <see cref="Replicas"/>, in the same patch.</summary>
+    public bool AdjustBounds { get; init; }
+
+    /// <summary>Scale even though the in-tree autoscaler owns the group's replicas.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>Read the group's pods after the write so the result has Ready/Available (RayCluster groups: one LIST).</summary>
+    public bool IncludePodCounts { get; init; }
+
+    /// <summary>How many times a patch whose test failed (the group moved, or its bounds changed) is recomputed and sent.</summary>
+    public int MaxAttempts { get; init; } = 8;
+}
+
+/// <summary>What a scale did.</summary>
+public sealed class WorkerGroupScaleResult
+{
+    /// <summary>The group as the write left it (resourceVersion of the write).</summary>
+    public required RayWorkerGroup Group { get; init; }
+
+    public int PreviousReplicas { get; init; }
+
+    /// <summary>Pods named in scaleStrategy.workersToDelete by this scale (autoscaled groups scaled down).</summary>
+    public IReadOnlyList<string> WorkersToDelete { get; init; } = Array.Empty<string>();
+
+    /// <summary>minReplicas/maxReplicas were moved (-AdjustBounds).</summary>
+    public bool BoundsAdjusted { get; init; }
+
+    /// <summary>PATCH requests sent (more than 1 only when a concurrent change made a test fail).</summary>
+    public int Attempts { get; init; }
+}

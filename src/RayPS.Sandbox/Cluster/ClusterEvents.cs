@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using RayPS.Sandbox.Json;
+using RayPS.Sandbox.Store;
+
+namespace RayPS.Sandbox.Cluster;
+
+/// <summary>
+/// Records core/v1 Events for the simulated kubelet, scheduler and operator the way client-go does,
+/// with the kubelet's extras (involvedObject.fieldPath, source.host). Names are
+/// <c>&lt;object&gt;.&lt;hex nanoseconds&gt;</c>, kept unique when several events fall in the same tick.
+/// </summary>
+internal static class ClusterEvents
+{
+    private static long _lastNanos;
+
+    private static long UniqueNanos()
+    {
+        var now = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastNanos);
+            var next = Math.Max(now, last + 1);
+            if (Interlocked.CompareExchange(ref _lastNanos, next, last) == last)
+            {
+                return next;
+            }
+        }
+    }
+
+    public static void Record(ObjectStore store, JsonObject involved, string type, string reason, string message, string component,
+        string? host = null, string? fieldPath = null)
+    {
+        var name = ObjectMeta.Name(involved);
+        var ns = ObjectMeta.Namespace(involved) ?? "default";
+        var now = ObjectMeta.Timestamp(DateTimeOffset.UtcNow);
+        var involvedObject = new JsonObject
+        {
+            ["kind"] = JsonNodes.GetString(involved["kind"]),
+            ["namespace"] = ns,
+            ["name"] = name,
+            ["uid"] = ObjectMeta.Uid(involved),
+            ["apiVersion"] = JsonNodes.GetString(involved["apiVersion"]),
+            ["resourceVersion"] = ObjectMeta.ResourceVersion(involved),
+        };
+        if (fieldPath is not null)
+        {
+            involvedObject["fieldPath"] = fieldPath;
+        }
+        var source = new JsonObject { ["component"] = component };
+        if (host is not null)
+        {
+            source["host"] = host;
+        }
+        var evt = new JsonObject
+        {
+            ["kind"] = "Event",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = name + "." + UniqueNanos().ToString("x", CultureInfo.InvariantCulture),
+                ["namespace"] = ns,
+            },
+            ["involvedObject"] = involvedObject,
+            ["reason"] = reason,
+            ["message"] = message,
+            ["source"] = source,
+            ["firstTimestamp"] = now,
+            ["lastTimestamp"] = now,
+            ["count"] = 1L,
+            ["type"] = type,
+            ["eventTime"] = null,
+            ["reportingComponent"] = component,
+            ["reportingInstance"] = host ?? "",
+        };
+        try
+        {
+            store.Create(Gvr.Events, evt, new WriteOptions { FieldManager = component });
+        }
+        catch (ApiException)
+        {
+            // Events are best effort (e.g. the namespace is terminating).
+        }
+    }
+}

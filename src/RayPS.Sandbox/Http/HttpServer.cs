@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+
+namespace RayPS.Sandbox.Http;
+
+/// <summary>
+/// Accepts loopback TCP connections, optionally wraps them in TLS (ALPN offers only http/1.1 so Go
+/// clients stay on HTTP/1.1) and serves each with <see cref="HttpConnection"/>.
+/// </summary>
+public sealed class HttpServer : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly X509Certificate2? _certificate;
+    private readonly HttpHandler _handler;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<Socket, byte> _connections = new();
+    private readonly Task _acceptLoop;
+
+    private HttpServer(TcpListener listener, X509Certificate2? certificate, HttpHandler handler)
+    {
+        _listener = listener;
+        _certificate = certificate;
+        _handler = handler;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>The bound port.</summary>
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Listens on 127.0.0.1:<paramref name="port"/> (0 = any free port); TLS when a certificate is given.</summary>
+    public static HttpServer Start(int port, X509Certificate2? certificate, HttpHandler handler)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start(128);
+        return new HttpServer(listener, certificate, handler);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+            socket.NoDelay = true;
+            _connections[socket] = 0;
+            _ = Task.Run(() => ServeSocketAsync(socket));
+        }
+    }
+
+    private async Task ServeSocketAsync(Socket socket)
+    {
+        try
+        {
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            if (_certificate is not null)
+            {
+                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                try
+                {
+                    using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                    handshakeTimeout.CancelAfter(TimeSpan.FromSeconds(30));
+                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                    {
+                        ServerCertificate = _certificate,
+                        ApplicationProtocols = [SslApplicationProtocol.Http11],
+                        ClientCertificateRequired = false,
+                    }, handshakeTimeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    await tls.DisposeAsync().ConfigureAwait(false);
+                    return;
+                }
+                stream = tls;
+            }
+            await HttpConnection.ServeAsync(stream, _handler, _stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _connections.TryRemove(socket, out _);
+            socket.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        foreach (var socket in _connections.Keys)
+        {
+            try
+            {
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            socket.Dispose();
+        }
+        try
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stop.Dispose();
+    }
+}

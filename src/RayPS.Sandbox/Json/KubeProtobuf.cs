@@ -1,0 +1,266 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace RayPS.Sandbox.Json;
+
+/// <summary>
+/// Decodes the Kubernetes protobuf envelope (<c>k8s\0</c> + runtime.Unknown) for the few kinds kubectl
+/// sends as protobuf from its <c>create</c> generators and <c>auth</c> commands: Namespace, ConfigMap,
+/// Secret, ServiceAccount and the self-subject reviews.
+/// Field numbers follow k8s.io/api's generated.proto. Other kinds are reported as unsupported.
+/// </summary>
+public static class KubeProtobuf
+{
+    public const string MediaType = "application/vnd.kubernetes.protobuf";
+
+    private enum Kind { String, Bytes, Bool, Int, Time, Message, MapString, MapBytes, RepeatedString, RepeatedMessage, Skip }
+
+    private sealed record Field(string Name, Kind Kind, Dictionary<int, Field>? Message = null);
+
+    private static readonly Dictionary<int, Field> OwnerReference = new()
+    {
+        [1] = new("kind", Kind.String), [3] = new("name", Kind.String), [4] = new("uid", Kind.String), [5] = new("apiVersion", Kind.String),
+        [6] = new("controller", Kind.Bool), [7] = new("blockOwnerDeletion", Kind.Bool),
+    };
+
+    private static readonly Dictionary<int, Field> ObjectMetaFields = new()
+    {
+        [1] = new("name", Kind.String), [2] = new("generateName", Kind.String), [3] = new("namespace", Kind.String), [4] = new("selfLink", Kind.String),
+        [5] = new("uid", Kind.String), [6] = new("resourceVersion", Kind.String), [7] = new("generation", Kind.Int), [8] = new("creationTimestamp", Kind.Time),
+        [9] = new("deletionTimestamp", Kind.Time), [10] = new("deletionGracePeriodSeconds", Kind.Int), [11] = new("labels", Kind.MapString),
+        [12] = new("annotations", Kind.MapString), [13] = new("ownerReferences", Kind.RepeatedMessage, OwnerReference),
+        [14] = new("finalizers", Kind.RepeatedString), [17] = new("managedFields", Kind.Skip),
+    };
+
+    private static readonly Field Metadata = new("metadata", Kind.Message, ObjectMetaFields);
+
+    private static readonly Dictionary<string, Dictionary<int, Field>> Kinds = new(StringComparer.Ordinal)
+    {
+        ["Namespace"] = new()
+        {
+            [1] = Metadata,
+            [2] = new("spec", Kind.Message, new() { [1] = new("finalizers", Kind.RepeatedString) }),
+            [3] = new("status", Kind.Message, new() { [1] = new("phase", Kind.String) }),
+        },
+        ["ConfigMap"] = new()
+        {
+            [1] = Metadata, [2] = new("data", Kind.MapString), [3] = new("binaryData", Kind.MapBytes), [4] = new("immutable", Kind.Bool),
+        },
+        ["Secret"] = new()
+        {
+            [1] = Metadata, [2] = new("data", Kind.MapBytes), [3] = new("type", Kind.String), [4] = new("stringData", Kind.MapString), [5] = new("immutable", Kind.Bool),
+        },
+        ["SelfSubjectReview"] = new() { [1] = Metadata },
+        ["SelfSubjectAccessReview"] = new()
+        {
+            [1] = Metadata,
+            [2] = new("spec", Kind.Message, new()
+            {
+                [1] = new("resourceAttributes", Kind.Message, new()
+                {
+                    [1] = new("namespace", Kind.String), [2] = new("verb", Kind.String), [3] = new("group", Kind.String), [4] = new("version", Kind.String),
+                    [5] = new("resource", Kind.String), [6] = new("subresource", Kind.String), [7] = new("name", Kind.String),
+                }),
+                [2] = new("nonResourceAttributes", Kind.Message, new() { [1] = new("path", Kind.String), [2] = new("verb", Kind.String) }),
+            }),
+        },
+        ["SelfSubjectRulesReview"] = new() { [1] = Metadata, [2] = new("spec", Kind.Message, new() { [1] = new("namespace", Kind.String) }) },
+        ["ServiceAccount"] = new()
+        {
+            [1] = Metadata,
+            [2] = new("secrets", Kind.RepeatedMessage, new()
+            {
+                [1] = new("kind", Kind.String), [2] = new("namespace", Kind.String), [3] = new("name", Kind.String), [4] = new("uid", Kind.String),
+                [5] = new("apiVersion", Kind.String), [6] = new("resourceVersion", Kind.String), [7] = new("fieldPath", Kind.String),
+            }),
+            [3] = new("imagePullSecrets", Kind.RepeatedMessage, new() { [1] = new("name", Kind.String) }),
+            [4] = new("automountServiceAccountToken", Kind.Bool),
+        },
+    };
+
+    /// <summary>Decodes an envelope to a JSON object; throws <see cref="NotSupportedException"/> for kinds it does not know.</summary>
+    public static JsonObject Decode(byte[] body)
+    {
+        if (body.Length < 4 || body[0] != 'k' || body[1] != '8' || body[2] != 's' || body[3] != 0)
+        {
+            throw new FormatException("provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]");
+        }
+        var unknown = new Reader(body, 4, body.Length);
+        string apiVersion = "", kind = "";
+        byte[]? raw = null;
+        while (unknown.More)
+        {
+            var (number, wire) = unknown.Tag();
+            if (number == 1 && wire == 2)
+            {
+                var typeMeta = unknown.Sub();
+                while (typeMeta.More)
+                {
+                    var (n, w) = typeMeta.Tag();
+                    if (n == 1) apiVersion = typeMeta.String();
+                    else if (n == 2) kind = typeMeta.String();
+                    else typeMeta.Skip(w);
+                }
+            }
+            else if (number == 2 && wire == 2)
+            {
+                raw = unknown.Bytes();
+            }
+            else
+            {
+                unknown.Skip(wire);
+            }
+        }
+        if (!Kinds.TryGetValue(kind, out var fields))
+        {
+            throw new NotSupportedException($"protobuf bodies of kind {kind} are not supported");
+        }
+        var obj = new JsonObject { ["apiVersion"] = apiVersion, ["kind"] = kind };
+        if (raw is not null)
+        {
+            ReadMessage(new Reader(raw, 0, raw.Length), fields, obj);
+        }
+        return obj;
+    }
+
+    private static void ReadMessage(Reader reader, Dictionary<int, Field> fields, JsonObject target)
+    {
+        while (reader.More)
+        {
+            var (number, wire) = reader.Tag();
+            if (!fields.TryGetValue(number, out var field) || field.Kind == Kind.Skip)
+            {
+                reader.Skip(wire);
+                continue;
+            }
+            switch (field.Kind)
+            {
+                case Kind.String:
+                    target[field.Name] = reader.String();
+                    break;
+                case Kind.Bytes:
+                    target[field.Name] = Convert.ToBase64String(reader.Bytes());
+                    break;
+                case Kind.Bool:
+                    target[field.Name] = reader.Varint() != 0;
+                    break;
+                case Kind.Int:
+                    target[field.Name] = (long)reader.Varint();
+                    break;
+                case Kind.Time:
+                    var time = reader.Sub();
+                    long seconds = 0;
+                    while (time.More)
+                    {
+                        var (n, w) = time.Tag();
+                        if (n == 1) seconds = (long)time.Varint();
+                        else time.Skip(w);
+                    }
+                    target[field.Name] = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                    break;
+                case Kind.Message:
+                    var nested = new JsonObject();
+                    ReadMessage(reader.Sub(), field.Message!, nested);
+                    target[field.Name] = nested;
+                    break;
+                case Kind.MapString or Kind.MapBytes:
+                    var map = JsonNodes.EnsureObject(target, field.Name);
+                    var entry = reader.Sub();
+                    string key = "";
+                    JsonNode? value = field.Kind == Kind.MapString ? "" : JsonValue.Create("");
+                    while (entry.More)
+                    {
+                        var (n, w) = entry.Tag();
+                        if (n == 1) key = entry.String();
+                        else if (n == 2) value = field.Kind == Kind.MapString ? entry.String() : Convert.ToBase64String(entry.Bytes());
+                        else entry.Skip(w);
+                    }
+                    map[key] = value;
+                    break;
+                case Kind.RepeatedString:
+                    JsonNodes.EnsureArray(target, field.Name).Add(reader.String());
+                    break;
+                case Kind.RepeatedMessage:
+                    var item = new JsonObject();
+                    ReadMessage(reader.Sub(), field.Message!, item);
+                    JsonNodes.EnsureArray(target, field.Name).Add(item);
+                    break;
+            }
+        }
+    }
+
+    private sealed class Reader(byte[] data, int start, int end)
+    {
+        private int _pos = start;
+
+        public bool More => _pos < end;
+
+        public ulong Varint()
+        {
+            ulong result = 0;
+            for (var shift = 0; shift < 64; shift += 7)
+            {
+                if (_pos >= end)
+                {
+                    throw new FormatException("truncated protobuf varint");
+                }
+                var b = data[_pos++];
+                result |= (ulong)(b & 0x7F) << shift;
+                if ((b & 0x80) == 0)
+                {
+                    return result;
+                }
+            }
+            throw new FormatException("protobuf varint too long");
+        }
+
+        public (int Number, int Wire) Tag()
+        {
+            var tag = Varint();
+            return ((int)(tag >> 3), (int)(tag & 7));
+        }
+
+        private (int Offset, int Length) Delimited()
+        {
+            var length = (int)Varint();
+            if (length < 0 || _pos + length > end)
+            {
+                throw new FormatException("truncated protobuf field");
+            }
+            var offset = _pos;
+            _pos += length;
+            return (offset, length);
+        }
+
+        public byte[] Bytes()
+        {
+            var (offset, length) = Delimited();
+            return data.AsSpan(offset, length).ToArray();
+        }
+
+        public string String()
+        {
+            var (offset, length) = Delimited();
+            return Encoding.UTF8.GetString(data, offset, length);
+        }
+
+        public Reader Sub()
+        {
+            var (offset, length) = Delimited();
+            return new Reader(data, offset, offset + length);
+        }
+
+        public void Skip(int wire)
+        {
+            switch (wire)
+            {
+                case 0: Varint(); break;
+                case 1: _pos += 8; break;
+                case 2: Delimited(); break;
+                case 5: _pos += 4; break;
+                default: throw new FormatException("unsupported protobuf wire type " + wire);
+            }
+        }
+    }
+}

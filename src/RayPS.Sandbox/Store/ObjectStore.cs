@@ -1,0 +1,657 @@
+using System.Text.Json.Nodes;
+using RayPS.Sandbox.Json;
+using RayPS.Sandbox.Patch;
+using RayPS.Sandbox.Resources;
+
+namespace RayPS.Sandbox.Store;
+
+/// <summary>
+/// The sandbox's etcd plus registry layer: objects by resource, a global resourceVersion counter, a
+/// bounded event history for watches, and create/update/patch/delete with the apiserver's semantics
+/// (defaulting, admission, validation, generation, managedFields, dry-run, finalizers).
+/// In-process callers (controllers, tests) use the same operations the HTTP API uses; failures are
+/// <see cref="ApiException"/>s carrying the Status the server would return.
+/// </summary>
+public sealed partial class ObjectStore
+{
+    /// <summary>The manager name used for in-process writes that do not name one.</summary>
+    public const string DefaultManager = "sandbox";
+
+    private readonly object _gate = new();
+    private readonly Dictionary<string, SortedDictionary<string, JsonObject>> _data = new(StringComparer.Ordinal);
+    private readonly LinkedList<StoreEvent> _history = new();
+    private readonly List<StoreSubscription> _subscribers = [];
+    private long _resourceVersion;
+
+    internal ObjectStore(ResourceRegistry registry)
+    {
+        Registry = registry;
+        _resourceVersion = 100;
+    }
+
+    internal ResourceRegistry Registry { get; }
+
+    /// <summary>How many past events watches can resume from; older resourceVersions get 410 Gone.</summary>
+    public int HistoryLimit { get; set; } = 5000;
+
+    /// <summary>The latest committed resourceVersion.</summary>
+    public long ResourceVersion
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _resourceVersion;
+            }
+        }
+    }
+
+    // ---- reads -------------------------------------------------------------------------------
+
+    /// <summary>Gets one object in the requested version; 404 when missing.</summary>
+    public JsonObject Get(Gvr gvr, string? ns, string name)
+    {
+        var type = Resolve(gvr);
+        lock (_gate)
+        {
+            var stored = Find(type, ns, name) ?? throw NotFound(type, name);
+            return ToVersion(type, stored, gvr.Version);
+        }
+    }
+
+    public JsonObject? TryGet(Gvr gvr, string? ns, string name)
+    {
+        var type = Resolve(gvr);
+        lock (_gate)
+        {
+            var stored = Find(type, ns, name);
+            return stored is null ? null : ToVersion(type, stored, gvr.Version);
+        }
+    }
+
+    /// <summary>Lists objects as a <c>KindList</c> object; <paramref name="ns"/> null = all namespaces.</summary>
+    public JsonObject List(Gvr gvr, string? ns, ListOptions? options = null)
+    {
+        var type = Resolve(gvr);
+        options ??= new ListOptions();
+        var labels = ParseLabelSelector(options.LabelSelector);
+        var fields = ParseFieldSelector(type, options.FieldSelector);
+        lock (_gate)
+        {
+            var items = new JsonArray();
+            var all = Scan(type, ns).Where(o => Matches(type, o, labels, fields)).ToList();
+            var start = 0;
+            if (!string.IsNullOrEmpty(options.Continue))
+            {
+                var after = ContinueToken.Decode(options.Continue);
+                start = all.FindIndex(o => string.CompareOrdinal(Key(type, o), after) > 0);
+                if (start < 0)
+                {
+                    start = all.Count;
+                }
+            }
+            var count = options.Limit is > 0 ? (int)Math.Min(options.Limit.Value, all.Count - start) : all.Count - start;
+            foreach (var item in all.Skip(start).Take(count))
+            {
+                items.Add(ToVersion(type, item, gvr.Version));
+            }
+            var metadata = new JsonObject { ["resourceVersion"] = Rv(_resourceVersion) };
+            if (start + count < all.Count)
+            {
+                metadata["continue"] = ContinueToken.Encode(Key(type, all[start + count - 1]), _resourceVersion);
+                metadata["remainingItemCount"] = (long)(all.Count - start - count);
+            }
+            return new JsonObject
+            {
+                ["kind"] = type.ListKind,
+                ["apiVersion"] = type.ApiVersion(gvr.Version),
+                ["metadata"] = metadata,
+                ["items"] = items,
+            };
+        }
+    }
+
+    /// <summary>The items of <see cref="List"/>.</summary>
+    public IReadOnlyList<JsonObject> ListItems(Gvr gvr, string? ns, ListOptions? options = null) =>
+        ((JsonArray)List(gvr, ns, options)["items"]!).Select(n => (JsonObject)n!.DeepClone()).ToList();
+
+    // ---- writes ------------------------------------------------------------------------------
+
+    /// <summary>Creates an object (namespace taken from its metadata for namespaced resources).</summary>
+    public JsonObject Create(Gvr gvr, JsonObject obj, WriteOptions? options = null) =>
+        Create(gvr, JsonNodes.StringAt(obj, "metadata", "namespace"), obj, options).Object;
+
+    /// <summary>Replaces an object (PUT semantics, including the resourceVersion precondition).</summary>
+    public JsonObject Update(Gvr gvr, JsonObject obj, WriteOptions? options = null) =>
+        Update(gvr, JsonNodes.StringAt(obj, "metadata", "namespace"), ObjectMeta.Name(obj), obj, options, null).Object;
+
+    /// <summary>Replaces only the status of an object (PUT .../status).</summary>
+    public JsonObject UpdateStatus(Gvr gvr, JsonObject obj, WriteOptions? options = null) =>
+        Update(gvr, JsonNodes.StringAt(obj, "metadata", "namespace"), ObjectMeta.Name(obj), obj, options, "status").Object;
+
+    /// <summary>Patches an object or its status; <paramref name="patch"/> is JSON (or YAML for apply).</summary>
+    public JsonObject Patch(Gvr gvr, string? ns, string name, PatchType patchType, string patch, PatchOptions? options = null, string? subresource = null) =>
+        Patch(gvr, ns, name, patchType, System.Text.Encoding.UTF8.GetBytes(patch), options ?? new PatchOptions(), subresource).Object;
+
+    /// <summary>Deletes an object; returns the object (with deletionTimestamp if finalizers remain) or a Status.</summary>
+    public JsonObject Delete(Gvr gvr, string? ns, string name, DeleteOptions? options = null) =>
+        DeleteCore(Resolve(gvr), gvr.Version, ns, name, options ?? new DeleteOptions());
+
+    /// <summary>Result of a write: the object as returned to the client and whether it was created.</summary>
+    internal sealed record WriteResult(JsonObject Object, bool Created);
+
+    internal WriteResult Create(Gvr gvr, string? ns, JsonObject obj, WriteOptions? options)
+    {
+        var type = Resolve(gvr);
+        options ??= new WriteOptions();
+        lock (_gate)
+        {
+            return CreateLocked(type, gvr.Version, ns, (JsonObject)obj.DeepClone(), options, ManagerFor(options), trackFields: true);
+        }
+    }
+
+    internal WriteResult Update(Gvr gvr, string? ns, string name, JsonObject obj, WriteOptions? options, string? subresource)
+    {
+        var type = Resolve(gvr);
+        options ??= new WriteOptions();
+        lock (_gate)
+        {
+            return UpdateLocked(type, gvr.Version, ns, name, (JsonObject)obj.DeepClone(), options, subresource, ManagerFor(options), applied: false);
+        }
+    }
+
+    private static string ManagerFor(WriteOptions options) => string.IsNullOrEmpty(options.FieldManager) ? DefaultManager : options.FieldManager;
+
+    private WriteResult CreateLocked(ResourceType type, string version, string? ns, JsonObject obj, WriteOptions options, string manager, bool trackFields)
+    {
+        if (type.Terminating)
+        {
+            throw new ApiException(405, "MethodNotAllowed", "create not allowed while custom resource definition is terminating",
+                new StatusDetails(Group: type.Group, Kind: type.Resource));
+        }
+        var ctx = Context(type, version, options.DryRun);
+        Ingest(type, version, obj, options);
+        ns = CheckNamespace(type, ns, obj);
+        var meta = ObjectMeta.Meta(obj);
+        if (type.Namespaced)
+        {
+            RequireActiveNamespace(ns!);
+        }
+        if (string.IsNullOrEmpty(JsonNodes.GetString(meta["name"])) && JsonNodes.GetString(meta["generateName"]) is { Length: > 0 } prefix)
+        {
+            string candidate;
+            do
+            {
+                candidate = prefix + RandomNames.Suffix();
+            }
+            while (Find(type, ns, candidate) is not null);
+            meta["name"] = candidate;
+        }
+        var appliedFields = trackFields ? null : meta["managedFields"]?.DeepClone();
+        foreach (var field in new[] { "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "generation", "managedFields" })
+        {
+            meta.Remove(field);
+        }
+        if (appliedFields is not null)
+        {
+            meta["managedFields"] = appliedFields;
+        }
+        type.Strategy.PrepareForCreate(ctx, obj);
+        type.Strategy.Admit(ctx, obj, null);
+        var errs = type.Strategy.Validate(ctx, obj);
+        if (errs.Count > 0)
+        {
+            throw InvalidError(type, ObjectMeta.Name(obj), errs);
+        }
+        var name = ObjectMeta.Name(obj);
+        if (Find(type, ns, name) is not null)
+        {
+            throw ApiErrors.AlreadyExists(type.Resource, type.Group, name);
+        }
+        meta["uid"] = Guid.NewGuid().ToString();
+        meta["creationTimestamp"] = Now();
+        if (type.Strategy.TracksGeneration)
+        {
+            meta["generation"] = 1L;
+        }
+        if (trackFields)
+        {
+            ManagedFields.TrackUpdate(null, obj, manager, type.ApiVersion(version), null, type.TypeInfo(version), MainFields(type), Now());
+        }
+        Canonicalize(type, obj);
+        if (options.DryRun)
+        {
+            return new WriteResult(ToVersion(type, obj, version), true);
+        }
+        var stored = Commit(type, ns, obj, null, WatchEvent.Added);
+        AfterCommit(type, WatchEvent.Added, stored, null);
+        return new WriteResult(ToVersion(type, stored, version), true);
+    }
+
+    private WriteResult UpdateLocked(ResourceType type, string version, string? ns, string name, JsonObject obj, WriteOptions options,
+        string? subresource, string manager, bool applied)
+    {
+        var ctx = Context(type, version, options.DryRun);
+        var existing = Find(type, ns, name);
+        Ingest(type, version, obj, options);
+        if (existing is null)
+        {
+            if (subresource is null && type.Strategy.AllowCreateOnUpdate)
+            {
+                return CreateLocked(type, version, ns, obj, options, manager, trackFields: true);
+            }
+            throw NotFound(type, name);
+        }
+        CheckNamespace(type, ns, obj);
+        var bodyName = ObjectMeta.Name(obj);
+        if (bodyName.Length > 0 && bodyName != name)
+        {
+            throw ApiErrors.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+        }
+        ObjectMeta.Meta(obj)["name"] = name;
+        var rv = ObjectMeta.ResourceVersion(obj);
+        if (rv.Length == 0)
+        {
+            if (!type.Strategy.AllowUnconditionalUpdate && !applied)
+            {
+                throw ApiErrors.Invalid(type.Resource, type.Group, name,
+                    [FieldError.Invalid("metadata.resourceVersion", JsonValue.Create(0L), "must be specified for an update")]);
+            }
+        }
+        else if (rv != ObjectMeta.ResourceVersion(existing))
+        {
+            throw ApiErrors.Conflict(type.Resource, type.Group, name, ApiErrors.ModifiedConflict);
+        }
+        JsonObject updated;
+        if (subresource == "status")
+        {
+            updated = (JsonObject)existing.DeepClone();
+            if (obj["status"] is { } status)
+            {
+                updated["status"] = status.DeepClone();
+            }
+            else
+            {
+                updated.Remove("status");
+            }
+            if (type.Strategy is WorkloadStrategy { AnnotationsBumpGeneration: true } && obj["metadata"]?["annotations"] is { } annotations)
+            {
+                ObjectMeta.Meta(updated)["annotations"] = annotations.DeepClone();
+            }
+            if (applied)
+            {
+                ObjectMeta.Meta(updated)["managedFields"] = obj["metadata"]?["managedFields"]?.DeepClone();
+            }
+        }
+        else
+        {
+            updated = obj;
+            type.Strategy.PrepareForUpdate(ctx, updated, existing);
+            var meta = ObjectMeta.Meta(updated);
+            var oldMeta = ObjectMeta.Meta(existing);
+            foreach (var field in new[] { "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "selfLink" })
+            {
+                if (oldMeta[field] is { } value)
+                {
+                    meta[field] = value.DeepClone();
+                }
+                else
+                {
+                    meta.Remove(field);
+                }
+            }
+            if (!applied)
+            {
+                meta.Remove("managedFields");
+                if (oldMeta["managedFields"] is { } mf)
+                {
+                    meta["managedFields"] = mf.DeepClone();
+                }
+            }
+            type.Strategy.Admit(ctx, updated, existing);
+        }
+        var errs = type.Strategy.ValidateUpdate(ctx, updated, existing);
+        if (errs.Count > 0)
+        {
+            throw InvalidError(type, name, errs);
+        }
+        if (type.Strategy.TracksGeneration && GenerationChanged(type, updated, existing))
+        {
+            ObjectMeta.Meta(updated)["generation"] = ObjectMeta.Generation(existing) + 1;
+        }
+        if (!applied)
+        {
+            var include = subresource == "status" ? (Func<string, bool>)(k => k == "status") : MainFields(type);
+            ManagedFields.TrackUpdate(existing, updated, manager, type.ApiVersion(version), subresource, type.TypeInfo(version), include, Now());
+        }
+        ObjectMeta.Meta(updated)["resourceVersion"] = ObjectMeta.ResourceVersion(existing);
+        Canonicalize(type, updated);
+        if (JsonNodes.DeepEquals(updated, existing))
+        {
+            return new WriteResult(ToVersion(type, existing, version), false);
+        }
+        if (options.DryRun)
+        {
+            return new WriteResult(ToVersion(type, updated, version), false);
+        }
+        if (IsFinalized(type, updated))
+        {
+            var gone = Commit(type, ns, updated, existing, WatchEvent.Deleted);
+            AfterCommit(type, WatchEvent.Deleted, gone, existing);
+            return new WriteResult(ToVersion(type, gone, version), false);
+        }
+        var stored = Commit(type, ns, updated, existing, WatchEvent.Modified);
+        AfterCommit(type, WatchEvent.Modified, stored, existing);
+        return new WriteResult(ToVersion(type, stored, version), false);
+    }
+
+    private static bool GenerationChanged(ResourceType type, JsonObject updated, JsonObject existing)
+    {
+        static JsonObject Strip(JsonObject o, ResourceType type)
+        {
+            var copy = new JsonObject();
+            foreach (var (key, value) in o)
+            {
+                if (key is "metadata" or "apiVersion" or "kind" || (key == "status" && type.HasStatus))
+                {
+                    continue;
+                }
+                copy[key] = value?.DeepClone();
+            }
+            return copy;
+        }
+        if (!JsonNodes.DeepEquals(Strip(updated, type), Strip(existing, type)))
+        {
+            return true;
+        }
+        if (type.Strategy is WorkloadStrategy { AnnotationsBumpGeneration: true } &&
+            !JsonNodes.DeepEquals(ObjectMeta.Annotations(updated), ObjectMeta.Annotations(existing)))
+        {
+            return true;
+        }
+        return ObjectMeta.DeletionTimestamp(updated) is not null && ObjectMeta.DeletionTimestamp(existing) is null;
+    }
+
+    /// <summary>A deleted object whose finalizers (and, for namespaces, spec.finalizers) are all gone.</summary>
+    private static bool IsFinalized(ResourceType type, JsonObject obj) =>
+        ObjectMeta.DeletionTimestamp(obj) is not null && ObjectMeta.Finalizers(obj).Count == 0 &&
+        (type.StorageKey != "/namespaces" || JsonNodes.At(obj, "spec", "finalizers") is not JsonArray { Count: > 0 });
+
+    /// <summary>Top-level fields a main-resource write owns (status belongs to the status subresource).</summary>
+    private static Func<string, bool> MainFields(ResourceType type) => key => key != "status" || !type.HasStatus;
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private StrategyContext Context(ResourceType type, string version, bool dryRun) =>
+        new() { Store = this, Type = type, Version = version, DryRun = dryRun };
+
+    internal ResourceType Resolve(Gvr gvr) =>
+        Registry.Find(gvr.Group, gvr.Version, gvr.Resource)
+        ?? throw new ApiException(404, "NotFound", $"the server could not find the requested resource ({gvr})", new StatusDetails());
+
+    private static ApiException NotFound(ResourceType type, string name) => ApiErrors.NotFound(type.Resource, type.Group, name);
+
+    private static ApiException InvalidError(ResourceType type, string name, List<FieldError> errs) =>
+        ApiErrors.Invalid(type.Kind, type.Group, name, errs);
+
+    internal static string Now() => ObjectMeta.Timestamp(DateTimeOffset.UtcNow);
+
+    private static string Rv(long rv) => rv.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Key(ResourceType type, JsonObject obj) =>
+        type.Namespaced ? (ObjectMeta.Namespace(obj) ?? "") + "/" + ObjectMeta.Name(obj) : ObjectMeta.Name(obj);
+
+    private SortedDictionary<string, JsonObject> Bucket(ResourceType type)
+    {
+        if (!_data.TryGetValue(type.StorageKey, out var bucket))
+        {
+            bucket = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+            _data[type.StorageKey] = bucket;
+        }
+        return bucket;
+    }
+
+    private JsonObject? Find(ResourceType type, string? ns, string name) =>
+        Bucket(type).GetValueOrDefault(type.Namespaced ? (ns ?? "") + "/" + name : name);
+
+    private IEnumerable<JsonObject> Scan(ResourceType type, string? ns)
+    {
+        var bucket = Bucket(type);
+        if (!type.Namespaced || ns is null)
+        {
+            return bucket.Values;
+        }
+        var prefix = ns + "/";
+        return bucket.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(p => p.Value);
+    }
+
+    /// <summary>Stored objects of a resource; callers hold the store lock (strategies, controllers' snapshots) and must not mutate them.</summary>
+    internal IEnumerable<JsonObject> ScanStorage(Gvr gvr) => Scan(Resolve(gvr), null);
+
+    /// <summary>A copy of an object in the requested version.</summary>
+    private static JsonObject ToVersion(ResourceType type, JsonObject stored, string version)
+    {
+        var copy = (JsonObject)stored.DeepClone();
+        copy["apiVersion"] = type.ApiVersion(version);
+        return Serialization.Arrange(type, copy);
+    }
+
+    // Stored objects always carry the storage version and kind, in output key order.
+    private static void Canonicalize(ResourceType type, JsonObject obj)
+    {
+        obj["apiVersion"] = type.ApiVersion(type.StorageVersion);
+        obj["kind"] = type.Kind;
+        Serialization.Arrange(type, obj);
+    }
+
+    private string? CheckNamespace(ResourceType type, string? ns, JsonObject obj)
+    {
+        var meta = ObjectMeta.Meta(obj);
+        if (!type.Namespaced)
+        {
+            meta.Remove("namespace");
+            return null;
+        }
+        var bodyNs = JsonNodes.GetString(meta["namespace"]);
+        if (string.IsNullOrEmpty(ns))
+        {
+            ns = string.IsNullOrEmpty(bodyNs) ? "default" : bodyNs;
+        }
+        if (!string.IsNullOrEmpty(bodyNs) && bodyNs != ns)
+        {
+            throw ApiErrors.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        }
+        meta["namespace"] = ns;
+        return ns;
+    }
+
+    private void RequireActiveNamespace(string ns)
+    {
+        var nsType = Registry.Find("", "v1", "namespaces")!;
+        var namespaceObj = Find(nsType, null, ns) ?? throw ApiErrors.NotFound("namespaces", "", ns);
+        if (ObjectMeta.DeletionTimestamp(namespaceObj) is not null || JsonNodes.StringAt(namespaceObj, "status", "phase") == "Terminating")
+        {
+            throw new ApiException(403, "Forbidden",
+                $"unable to create new content in namespace {ns} because it is being terminated",
+                new StatusDetails(Name: ns, Kind: "namespaces",
+                    Causes: [new StatusCause("NamespaceTerminating", $"namespace {ns} is being terminated", "metadata.namespace")]));
+        }
+    }
+
+    /// <summary>Decoding-time work: strict/warn handling of unknown and duplicate fields, then defaulting.</summary>
+    private static void Ingest(ResourceType type, string version, JsonObject obj, WriteOptions options)
+    {
+        var apiVersion = JsonNodes.GetString(obj["apiVersion"]);
+        var expected = type.ApiVersion(version);
+        if (!string.IsNullOrEmpty(apiVersion) && apiVersion != expected && !(type.IsCustom && type.Versions.Contains(apiVersion.Split('/')[^1]) && apiVersion.StartsWith(type.Group + "/", StringComparison.Ordinal)))
+        {
+            throw ApiErrors.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({expected})");
+        }
+        var kind = JsonNodes.GetString(obj["kind"]);
+        if (!string.IsNullOrEmpty(kind) && kind != type.Kind)
+        {
+            throw ApiErrors.BadRequest($"{kind} in version {JsonNodes.Quote(version)} cannot be handled as a {type.Kind}: no kind \"{kind}\" is registered for version \"{expected}\"");
+        }
+        var problems = new List<string>();
+        problems.AddRange(options.DuplicateFields.Select(f => $"duplicate field {JsonNodes.Quote(f)}"));
+        if (type.IsCustom && type.SchemaFor(version) is { } schema)
+        {
+            var pruned = Schema.SchemaPruner.PruneResource(obj, schema);
+            problems.AddRange(pruned.Select(p => $"unknown field {JsonNodes.Quote(p)}"));
+            Schema.SchemaDefaulter.Apply(obj, schema);
+        }
+        else
+        {
+            type.Strategy.Default(obj);
+        }
+        if (problems.Count > 0)
+        {
+            switch (options.FieldValidation)
+            {
+                case FieldValidation.Strict:
+                    throw ApiErrors.BadRequest($"{type.Kind} in version {JsonNodes.Quote(version)} cannot be handled as a {type.Kind}: strict decoding error: {string.Join(", ", problems)}");
+                case FieldValidation.Warn:
+                    options.Warnings.AddRange(problems);
+                    break;
+            }
+        }
+        options.DuplicateFields.Clear();
+        obj["apiVersion"] = expected;
+        obj["kind"] = type.Kind;
+    }
+
+    private static LabelSelector ParseLabelSelector(string? text)
+    {
+        try
+        {
+            return LabelSelector.Parse(text);
+        }
+        catch (FormatException ex)
+        {
+            throw ApiErrors.BadRequest(ex.Message);
+        }
+    }
+
+    private static FieldSelector ParseFieldSelector(ResourceType type, string? text)
+    {
+        FieldSelector selector;
+        try
+        {
+            selector = FieldSelector.Parse(text);
+        }
+        catch (FormatException ex)
+        {
+            throw ApiErrors.BadRequest(ex.Message);
+        }
+        foreach (var term in selector.Terms)
+        {
+            if (!type.Strategy.SupportsFieldLabel(type, term.Field))
+            {
+                throw ApiErrors.BadRequest("field label not supported: " + term.Field);
+            }
+        }
+        return selector;
+    }
+
+    private static bool Matches(ResourceType type, JsonObject obj, LabelSelector labels, FieldSelector fields) =>
+        (labels.IsEmpty || labels.Matches(ObjectMeta.LabelMap(obj))) &&
+        (fields.IsEmpty || fields.Matches(FieldLabelsOf(type, obj)));
+
+    private static IReadOnlyDictionary<string, string> FieldLabelsOf(ResourceType type, JsonObject obj)
+    {
+        var labels = type.Strategy.FieldLabels(obj);
+        if (type.SelectableFields.Count == 0)
+        {
+            return labels;
+        }
+        var withCustom = new Dictionary<string, string>(labels, StringComparer.Ordinal);
+        foreach (var field in type.SelectableFields)
+        {
+            var value = JsonNodes.At(obj, field.TrimStart('.').Split('.'));
+            withCustom[field.TrimStart('.')] = JsonNodes.GetString(value) ?? (value is null ? "" : JsonNodes.FormatScalar(value));
+        }
+        return withCustom;
+    }
+
+    /// <summary>Writes an object (or removes it for DELETED) with the next resourceVersion and publishes the event.</summary>
+    private JsonObject Commit(ResourceType type, string? ns, JsonObject obj, JsonObject? previous, string eventType)
+    {
+        _resourceVersion++;
+        var stored = (JsonObject)obj.DeepClone();
+        ObjectMeta.Meta(stored)["resourceVersion"] = Rv(_resourceVersion);
+        var key = Key(type, stored);
+        if (eventType == WatchEvent.Deleted)
+        {
+            Bucket(type).Remove(key);
+        }
+        else
+        {
+            Bucket(type)[key] = stored;
+        }
+        var e = new StoreEvent(type.StorageKey, eventType, stored, previous, _resourceVersion);
+        _history.AddLast(e);
+        while (_history.Count > Math.Max(1, HistoryLimit))
+        {
+            _history.RemoveFirst();
+        }
+        foreach (var s in _subscribers)
+        {
+            s.Publish(e);
+        }
+        return stored;
+    }
+
+    internal StoreSubscription Subscribe(string? storageKey)
+    {
+        lock (_gate)
+        {
+            return SubscribeLocked(storageKey);
+        }
+    }
+
+    private StoreSubscription SubscribeLocked(string? storageKey)
+    {
+        var sub = new StoreSubscription(storageKey, s =>
+        {
+            lock (_gate)
+            {
+                _subscribers.Remove(s);
+            }
+        });
+        _subscribers.Add(sub);
+        return sub;
+    }
+
+    /// <summary>Runs <paramref name="action"/> under the store lock: an atomic read-modify-write for in-process controllers.</summary>
+    internal T Locked<T>(Func<T> action)
+    {
+        lock (_gate)
+        {
+            return action();
+        }
+    }
+
+    /// <summary>Copies of every stored object (any resource) matching <paramref name="predicate"/>.</summary>
+    internal List<(ResourceType Type, JsonObject Object)> FindAll(Func<ResourceType, JsonObject, bool> predicate)
+    {
+        lock (_gate)
+        {
+            var result = new List<(ResourceType, JsonObject)>();
+            foreach (var type in Registry.Types)
+            {
+                if (!_data.TryGetValue(type.StorageKey, out var bucket))
+                {
+                    continue;
+                }
+                foreach (var obj in bucket.Values)
+                {
+                    if (predicate(type, obj))
+                    {
+                        result.Add((type, ToVersion(type, obj, type.StorageVersion)));
+                    }
+                }
+            }
+            return result;
+        }
+    }
+}

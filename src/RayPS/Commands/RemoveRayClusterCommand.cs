@@ -1,0 +1,77 @@
+using System.Management.Automation;
+using RayPS.Completers;
+using RayPS.Errors;
+using RayPS.Internal;
+using RayPS.Operations;
+
+namespace RayPS.Commands;
+
+/// <summary>Deletes RayClusters (one DELETE each); with -Wait, watches until the object and its pods are gone.</summary>
+[Cmdlet(VerbsCommon.Remove, "RayCluster", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(RayCluster))]
+public sealed class RemoveRayClusterCommand : RayNamespacedCmdletBase
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("ClusterName")]
+    [ArgumentCompleter(typeof(RayClusterNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int TimeoutSec { get; set; } = 300;
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        var ns = TargetNamespace;
+        foreach (var name in Name)
+        {
+            if (!await ShouldProcessAsync($"RayCluster '{name}' in namespace '{ns}' (context '{Connection.ContextName}')", "Delete").ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            RayCluster? deleted;
+            try
+            {
+                deleted = await RayClusterLifecycle.DeleteAsync(Connection, ns, name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterNotFound)
+            {
+                EmitError(ex);
+                continue;
+            }
+            EmitVerbose($"Deleted RayCluster '{name}' in namespace '{ns}'; KubeRay and the garbage collector now remove its pods and services.");
+
+            if (Wait)
+            {
+                var activity = $"Waiting for RayCluster '{ns}/{name}' and its pods to be deleted";
+                try
+                {
+                    await RayClusterLifecycle.WaitDeletedAsync(Connection, ns, name, TimeSpan.FromSeconds(TimeoutSec),
+                        left => EmitProgress(RayClusterProgress.Deleting(activity, left)), cancellationToken).ConfigureAwait(false);
+                }
+                catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterDeletionTimeout)
+                {
+                    EmitError(ex);
+                    continue;
+                }
+                finally
+                {
+                    EmitProgress(RayClusterProgress.Completed(activity));
+                }
+            }
+
+            if (PassThru && deleted is not null)
+            {
+                Emit(deleted);
+            }
+        }
+    }
+}

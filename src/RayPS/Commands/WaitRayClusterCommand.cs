@@ -1,0 +1,72 @@
+using System.Management.Automation;
+using RayPS.Completers;
+using RayPS.Errors;
+using RayPS.Internal;
+using RayPS.Operations;
+
+namespace RayPS.Commands;
+
+/// <summary>Waits, by watching, until RayClusters are ready or deleted; one deadline covers every cluster of the call.</summary>
+[Cmdlet(VerbsLifecycle.Wait, "RayCluster")]
+[OutputType(typeof(RayCluster))]
+public sealed class WaitRayClusterCommand : RayNamespacedCmdletBase
+{
+    private DateTimeOffset _deadline;
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("ClusterName")]
+    [ArgumentCompleter(typeof(RayClusterNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    [ValidateSet("Ready", "Deleted")]
+    public string For { get; set; } = "Ready";
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int TimeoutSec { get; set; } = 600;
+
+    protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
+    {
+        _deadline = DateTimeOffset.UtcNow.AddSeconds(TimeoutSec);
+        return Task.CompletedTask;
+    }
+
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        var ns = TargetNamespace;
+        foreach (var name in Name)
+        {
+            var left = _deadline - DateTimeOffset.UtcNow;
+            if (left < TimeSpan.FromMilliseconds(1))
+            {
+                left = TimeSpan.FromMilliseconds(1);
+            }
+
+            var deleted = For == "Deleted";
+            var activity = deleted ? $"Waiting for RayCluster '{ns}/{name}' and its pods to be deleted" : $"Waiting for RayCluster '{ns}/{name}' to become ready";
+            try
+            {
+                if (deleted)
+                {
+                    await RayClusterLifecycle.WaitDeletedAsync(Connection, ns, name, left,
+                        podsLeft => EmitProgress(RayClusterProgress.Deleting(activity, podsLeft)), cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    Emit(await RayClusterLifecycle.WaitReadyAsync(Connection, ns, name, left, null,
+                        cluster => EmitProgress(RayClusterProgress.Ready(activity, cluster)), cancellationToken).ConfigureAwait(false));
+                }
+            }
+            catch (RayPSException ex) when (ex.ErrorId is ErrorIds.RayClusterNotReady or ErrorIds.RayClusterDeletionTimeout or ErrorIds.RayClusterNotFound)
+            {
+                EmitError(ex);
+            }
+            finally
+            {
+                EmitProgress(RayClusterProgress.Completed(activity));
+            }
+        }
+    }
+}

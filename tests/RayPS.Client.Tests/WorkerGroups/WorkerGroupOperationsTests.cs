@@ -1,0 +1,286 @@
+using System.Text.Json.Nodes;
+using RayPS.Errors;
+using RayPS.Manifests;
+using RayPS.Operations;
+
+namespace RayPS.Client.Tests.WorkerGroups;
+
+public sealed class WorkerGroupOperationsTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private static JsonObject Deployment(string group, int replicas, int ready, string cluster = "ray-cluster")
+    {
+        var options = new WorkerDeploymentOptions { ClusterName = cluster, Namespace = "default" };
+        options.Worker.GroupName = group;
+        options.Worker.Image = "rayproject/ray:2.46.0";
+        options.Worker.Replicas = replicas;
+        options.Worker.Cpu = "4";
+        var d = WorkerDeploymentBuilder.Build(options);
+        d["metadata"]!["resourceVersion"] = "7";
+        d["status"] = new JsonObject { ["replicas"] = replicas, ["readyReplicas"] = ready, ["availableReplicas"] = ready };
+        return FakeClusterApi.Reparse(d);
+    }
+
+    private static FakeClusterApi Server(bool autoscaling = false)
+    {
+        var server = new FakeClusterApi { Cluster = FakeClusterApi.NewCluster(autoscaling, ("small", 1, 0, 5), ("npu", 2, 1, 4)) };
+        server.Deployments.Add(Deployment("npu-deploy", 2, 1));
+        server.Deployments.Add(Deployment("elsewhere", 1, 1, cluster: "other-cluster"));
+        server.Pods.Add(FakeClusterApi.NewPod("npu-1", "npu", created: "2026-01-01T00:00:00Z"));
+        server.Pods.Add(FakeClusterApi.NewPod("npu-2", "npu", created: "2026-01-02T00:00:00Z"));
+        server.Pods.Add(FakeClusterApi.NewPod("small-1", "small", phase: "Pending", ready: false));
+        return server;
+    }
+
+    [Fact]
+    public async Task List_returns_both_kinds_with_three_requests()
+    {
+        var server = Server();
+        var listing = await WorkerGroupOperations.ListAsync(server.Connect(), "default", "ray-cluster", None);
+
+        Assert.Equal(new[] { "small", "npu", "npu-deploy" }, listing.Groups.Select(g => g.GroupName));
+        Assert.Equal(new[] { WorkerGroupKind.RayCluster, WorkerGroupKind.RayCluster, WorkerGroupKind.Deployment }, listing.Groups.Select(g => g.Kind));
+        var npu = listing.Groups[1];
+        Assert.Equal((2, 2, 2), (npu.Desired, npu.Ready, npu.Available));
+        Assert.Equal((1, 0, 0), (listing.Groups[0].Desired, listing.Groups[0].Ready, listing.Groups[0].Available));
+        var deploy = listing.Groups[2];
+        Assert.Equal(("ray-cluster-npu-deploy", 2, 1), (deploy.DeploymentName, deploy.Desired, deploy.Ready));
+        Assert.Null(listing.ClusterMissing);
+        Assert.Equal(3, server.Requests.Count);
+        Assert.Equal(1, server.Count("GET /apis/ray.io/v1/namespaces/default/rayclusters/ray-cluster"));
+        Assert.Equal(1, server.Count("GET /apis/apps/v1/namespaces/default/deployments?labelSelector=ray.io/cluster=ray-cluster"));
+        Assert.Equal(1, server.Count("GET /api/v1/namespaces/default/pods?labelSelector=ray.io/cluster=ray-cluster"));
+    }
+
+    [Fact]
+    public async Task Unknown_cluster_is_RayClusterNotFound_but_deployment_only_groups_are_listed()
+    {
+        var server = Server();
+        var ex = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ListAsync(server.Connect(), "default", "nope", None));
+        Assert.Equal(ErrorIds.RayClusterNotFound, ex.ErrorId);
+
+        var listing = await WorkerGroupOperations.ListAsync(server.Connect(), "default", "other-cluster", None);
+        Assert.Null(listing.Cluster);
+        Assert.Equal(ErrorIds.RayClusterNotFound, listing.ClusterMissing!.ErrorId);
+        Assert.Equal("elsewhere", Assert.Single(listing.Groups).GroupName);
+    }
+
+    [Fact]
+    public async Task Scaling_a_raycluster_group_is_one_get_and_one_tested_json_patch()
+    {
+        var server = Server();
+        var result = await WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 3 }, null, None);
+
+        Assert.Equal(new[] { ("small", 1), ("npu", 3) }, server.Groups());
+        Assert.Equal(2, server.Requests.Count);
+        Assert.StartsWith("GET /apis/ray.io/v1/namespaces/default/rayclusters/ray-cluster", server.Requests[0]);
+        Assert.StartsWith("PATCH /apis/ray.io/v1/namespaces/default/rayclusters/ray-cluster", server.Requests[1]);
+        var patch = Assert.Single(server.Patches).AsArray();
+        Assert.Equal("test", patch[0]!["op"]!.GetValue<string>());
+        Assert.Equal("/spec/workerGroupSpecs/1/groupName", patch[0]!["path"]!.GetValue<string>());
+        Assert.Equal((3, 2, 1), (result.Group.Replicas, result.PreviousReplicas, result.Attempts));
+        Assert.Equal(WorkerGroupKind.RayCluster, result.Group.Kind);
+    }
+
+    [Fact]
+    public async Task A_group_moved_by_someone_else_is_found_again_and_the_right_group_is_scaled()
+    {
+        var server = Server();
+        var moved = false;
+        server.BeforePatch = s =>
+        {
+            if (moved) return;
+            moved = true;
+            s.Mutate(c =>
+            {
+                var groups = c["spec"]!["workerGroupSpecs"]!.AsArray();
+                var first = groups[0]!;
+                groups.RemoveAt(0);
+                groups.Add(first);
+            });
+        };
+        var result = await WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 4 }, null, None);
+
+        Assert.Equal(new[] { ("npu", 4), ("small", 1) }, server.Groups());
+        Assert.Equal(2, result.Attempts);
+        Assert.Equal(0, result.Group.Index);
+        Assert.Equal(2, server.Count("PATCH "));
+        Assert.Equal(2, server.Count("GET /apis/ray.io"));
+    }
+
+    [Fact]
+    public async Task A_group_that_keeps_moving_is_ScaleConflict_and_nothing_changes()
+    {
+        var server = Server();
+        server.BeforePatch = s => s.Mutate(c =>
+        {
+            var groups = c["spec"]!["workerGroupSpecs"]!.AsArray();
+            var first = groups[0]!;
+            groups.RemoveAt(0);
+            groups.Add(first);
+        });
+        var ex = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 4, MaxAttempts = 3 }, null, None));
+        Assert.Equal(ErrorIds.ScaleConflict, ex.ErrorId);
+        Assert.Equal(3, server.Count("PATCH "));
+        Assert.DoesNotContain(server.Groups(), g => g.Replicas == 4);
+    }
+
+    [Fact]
+    public async Task Bounds_are_enforced_unless_adjusted_in_the_same_patch()
+    {
+        var server = Server();
+        var ex = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 9 }, null, None));
+        Assert.Equal(ErrorIds.ReplicasOutOfRange, ex.ErrorId);
+        Assert.Contains("minReplicas 1, maxReplicas 4", ex.Message);
+        Assert.Equal(0, server.Count("PATCH "));
+
+        var result = await WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 0, AdjustBounds = true }, null, None);
+        Assert.True(result.BoundsAdjusted);
+        Assert.Equal((0, 0, 4), (result.Group.Replicas, result.Group.Min, result.Group.Max));
+        Assert.Equal(1, server.Count("PATCH "));
+    }
+
+    [Fact]
+    public async Task Autoscaled_groups_need_force_and_scale_down_names_the_pods_to_remove()
+    {
+        var server = Server(autoscaling: true);
+        server.Pods.Add(FakeClusterApi.NewPod("npu-3", "npu", phase: "Pending", ready: false, created: "2025-01-01T00:00:00Z"));
+        server.Mutate(c => c["spec"]!["workerGroupSpecs"]![1]!["replicas"] = 3);
+        var refused = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 1 }, null, None));
+        Assert.Equal(ErrorIds.AutoscalerOwnsReplicas, refused.ErrorId);
+        Assert.Equal(0, server.Count("PATCH "));
+
+        var warnings = new List<string>();
+        var result = await WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 1, Force = true }, warnings.Add, None);
+        Assert.Equal(new[] { "npu-3", "npu-2" }, result.WorkersToDelete);
+        Assert.Equal(new[] { "npu-3", "npu-2" }, result.Group.WorkersToDelete);
+        Assert.Contains("autoscaler", Assert.Single(warnings));
+        Assert.Equal(1, server.Count("GET /api/v1/namespaces/default/pods?labelSelector=ray.io/cluster=ray-cluster,ray.io/group=npu"));
+    }
+
+    [Fact]
+    public async Task Deployment_groups_scale_through_the_scale_subresource()
+    {
+        var server = Server();
+        var byName = await WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu-deploy", Replicas = 5 }, null, None);
+        Assert.Equal(3, server.Requests.Count);
+        Assert.Equal("PATCH /apis/apps/v1/namespaces/default/deployments/ray-cluster-npu-deploy/scale", server.Requests[^1]);
+        Assert.Equal((WorkerGroupKind.Deployment, 5, 2), (byName.Group.Kind, byName.Group.Desired, byName.PreviousReplicas));
+        Assert.NotEqual("7", byName.Group.ResourceVersion);
+
+        server.Requests.Clear();
+        var byKind = await WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu-deploy", Replicas = 1, Kind = WorkerGroupKind.Deployment }, null, None);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(1, byKind.Group.Replicas);
+        Assert.Equal(1, server.Deployments[0]["spec"]!["replicas"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Unknown_group_is_WorkerGroupNotFound_listing_both_kinds()
+    {
+        var server = Server();
+        var ex = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "gpu", Replicas = 1 }, null, None));
+        Assert.Equal(ErrorIds.WorkerGroupNotFound, ex.ErrorId);
+        Assert.Contains("small (RayCluster), npu (RayCluster), npu-deploy (Deployment ray-cluster-npu-deploy)", ex.Message);
+
+        var byKind = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "gpu", Replicas = 1, Kind = WorkerGroupKind.Deployment }, null, None));
+        Assert.Equal(ErrorIds.WorkerGroupNotFound, byKind.ErrorId);
+        Assert.Contains("npu (RayCluster)", byKind.Message);
+
+        var noCluster = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "nope", GroupName = "npu", Replicas = 1 }, null, None));
+        Assert.Equal(ErrorIds.RayClusterNotFound, noCluster.ErrorId);
+    }
+
+    [Fact]
+    public async Task Add_appends_with_one_patch_and_refuses_duplicates_of_either_kind()
+    {
+        var server = Server();
+        JsonObject Build(RayCluster cluster, string name)
+        {
+            var options = new WorkerGroupOptions { GroupName = name, Image = cluster.Image!, Replicas = 1 };
+            return WorkerGroupBuilder.Build(options);
+        }
+
+        var added = await WorkerGroupOperations.AddAsync(server.Connect(), "default", "ray-cluster", "gpu", c => Build(c, "gpu"), None);
+        Assert.Equal(new[] { "small", "npu", "gpu" }, server.Groups().Select(g => g.Name));
+        Assert.Equal(("gpu", 2, "rayproject/ray:2.46.0"), (added.GroupName, added.Index, added.Image));
+        Assert.Equal(1, server.Count("PATCH "));
+
+        var dupe = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.AddAsync(server.Connect(), "default", "ray-cluster", "npu", c => Build(c, "npu"), None));
+        Assert.Equal(ErrorIds.WorkerGroupExists, dupe.ErrorId);
+        var dupeDeployment = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.AddAsync(server.Connect(), "default", "ray-cluster", "npu-deploy", c => Build(c, "npu-deploy"), None));
+        Assert.Equal(ErrorIds.WorkerGroupExists, dupeDeployment.ErrorId);
+        Assert.Contains("Deployment ray-cluster-npu-deploy", dupeDeployment.Message);
+        Assert.Equal(1, server.Count("PATCH "));
+    }
+
+    [Fact]
+    public async Task Add_racing_an_add_of_the_same_name_ends_in_WorkerGroupExists_not_a_duplicate()
+    {
+        var server = Server();
+        server.BeforePatch = s => s.Mutate(c => c["spec"]!["workerGroupSpecs"]!.AsArray().Add(new JsonObject { ["groupName"] = "gpu", ["replicas"] = 0 }));
+        var ex = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.AddAsync(server.Connect(), "default", "ray-cluster", "gpu",
+            c => WorkerGroupBuilder.Build(new WorkerGroupOptions { GroupName = "gpu", Image = "img" }), None));
+        Assert.Equal(ErrorIds.WorkerGroupExists, ex.ErrorId);
+        Assert.Single(server.Groups(), g => g.Name == "gpu");
+    }
+
+    [Fact]
+    public async Task Create_deployment_needs_the_cluster_unless_forced()
+    {
+        var server = Server();
+        JsonObject Build(RayCluster? cluster, string clusterName)
+        {
+            var options = new WorkerDeploymentOptions { ClusterName = clusterName, Namespace = "default" };
+            options.Worker.GroupName = "npu2";
+            options.Worker.Image = cluster?.Image ?? "img";
+            return WorkerDeploymentBuilder.Build(options);
+        }
+
+        var missing = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.CreateDeploymentAsync(server.Connect(), "default", "ghost", "npu2", c => Build(c, "ghost"), false, null, None));
+        Assert.Equal(ErrorIds.RayClusterNotFound, missing.ErrorId);
+        Assert.Equal(0, server.Count("POST "));
+
+        var warnings = new List<string>();
+        var forced = await WorkerGroupOperations.CreateDeploymentAsync(server.Connect(), "default", "ghost", "npu2", c => Build(c, "ghost"), true, warnings.Add, None);
+        Assert.Equal(("ghost", "ghost-npu2", "img"), (forced.ClusterName, forced.DeploymentName, forced.Image));
+        Assert.Contains("ghost-head-svc.default.svc.cluster.local:6379", Assert.Single(warnings));
+
+        var created = await WorkerGroupOperations.CreateDeploymentAsync(server.Connect(), "default", "ray-cluster", "npu2", c => Build(c, "ray-cluster"), false, null, None);
+        Assert.Equal(("rayproject/ray:2.46.0", WorkerGroupKind.Deployment), (created.Image, created.Kind));
+
+        var again = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.CreateDeploymentAsync(server.Connect(), "default", "ray-cluster", "npu2", c => Build(c, "ray-cluster"), false, null, None));
+        Assert.Equal(ErrorIds.WorkerGroupExists, again.ErrorId);
+        var clash = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.CreateDeploymentAsync(server.Connect(), "default", "ray-cluster", "npu", c => Build(c, "ray-cluster"), false, null, None));
+        Assert.Contains("npu (RayCluster)", clash.Message);
+    }
+
+    [Fact]
+    public async Task Wait_polls_until_the_group_settles_and_times_out_with_WorkerGroupNotReady()
+    {
+        var server = Server();
+        var group = (await WorkerGroupOperations.ListAsync(server.Connect(), "default", "ray-cluster", None)).Groups.Single(g => g.GroupName == "small");
+        var seen = new List<int>();
+        var ex = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.WaitSettledAsync(server.Connect(), group, TimeSpan.FromMilliseconds(50), g => seen.Add(g.Ready), None, TimeSpan.FromMilliseconds(10)));
+        Assert.Equal(ErrorIds.WorkerGroupNotReady, ex.ErrorId);
+        Assert.Contains("0 of 1 pods ready", ex.Message);
+        Assert.NotEmpty(seen);
+
+        var npu = (await WorkerGroupOperations.ListAsync(server.Connect(), "default", "ray-cluster", None)).Groups.Single(g => g.GroupName == "npu");
+        var settled = await WorkerGroupOperations.WaitSettledAsync(server.Connect(), npu, TimeSpan.FromSeconds(5), null, None, TimeSpan.FromMilliseconds(10));
+        Assert.True(WorkerGroupOperations.IsSettled(settled));
+    }
+}

@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+using RayPS.Model;
+using RayPS.Operations;
+
+namespace RayPS.Client.Tests.WorkerGroups;
+
+public sealed class WorkerGroupPatchesTests
+{
+    private static JsonObject Cluster() => FakeClusterApi.NewCluster(false, ("small", 1, 0, 5), ("npu", 2, 1, 4));
+
+    private static JsonNode Group(JsonObject cluster, int i) => cluster["spec"]!["workerGroupSpecs"]![i]!;
+
+    [Fact]
+    public void Scale_tests_name_and_bounds_then_adds_replicas()
+    {
+        var cluster = Cluster();
+        var patch = WorkerGroupPatches.Scale(1, Group(cluster, 1), 3);
+        var expected = JsonNode.Parse("""
+            [{"op":"test","path":"/spec/workerGroupSpecs/1/groupName","value":"npu"},
+             {"op":"test","path":"/spec/workerGroupSpecs/1/minReplicas","value":1},
+             {"op":"test","path":"/spec/workerGroupSpecs/1/maxReplicas","value":4},
+             {"op":"add","path":"/spec/workerGroupSpecs/1/replicas","value":3}]
+            """);
+        Assert.True(JsonNode.DeepEquals(expected, patch), patch.ToJsonString());
+        var after = MiniJsonPatch.Apply(cluster, patch);
+        Assert.Equal(3, Group(after, 1)["replicas"]!.GetValue<int>());
+        Assert.Equal(1, Group(after, 0)["replicas"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void Scale_patch_fails_when_the_group_moved_or_its_bounds_changed()
+    {
+        var cluster = Cluster();
+        var patch = WorkerGroupPatches.Scale(1, Group(cluster, 1), 3);
+
+        var moved = Cluster();
+        var groups = moved["spec"]!["workerGroupSpecs"]!.AsArray();
+        var first = groups[0]!;
+        groups.RemoveAt(0);
+        groups.Add(first);
+        Assert.Throws<MiniJsonPatch.FailedException>(() => MiniJsonPatch.Apply(moved, patch));
+
+        var narrowed = Cluster();
+        Group(narrowed, 1)["maxReplicas"] = 2;
+        Assert.Throws<MiniJsonPatch.FailedException>(() => MiniJsonPatch.Apply(narrowed, patch));
+    }
+
+    [Fact]
+    public void Adjusted_bounds_travel_in_the_same_patch()
+    {
+        var cluster = Cluster();
+        var patch = WorkerGroupPatches.Scale(1, Group(cluster, 1), 9, newMin: 1, newMax: 9);
+        var after = MiniJsonPatch.Apply(cluster, patch);
+        Assert.Equal(9, Group(after, 1)["maxReplicas"]!.GetValue<int>());
+        Assert.Equal(9, Group(after, 1)["replicas"]!.GetValue<int>());
+        Assert.DoesNotContain(patch.AsArray(), op => op!["op"]!.GetValue<string>() == "add" && op["path"]!.GetValue<string>().EndsWith("minReplicas"));
+    }
+
+    [Fact]
+    public void Workers_to_delete_are_appended_to_an_existing_list_and_created_under_a_generation_test_otherwise()
+    {
+        var cluster = Cluster();
+        var create = WorkerGroupPatches.Scale(1, Group(cluster, 1), 1, workersToDelete: new[] { "p1" }, generation: 1);
+        Assert.Equal("/metadata/generation", create[0]!["path"]!.GetValue<string>());
+        var after = MiniJsonPatch.Apply(cluster, create);
+        Assert.Equal(new[] { "p1" }, Group(after, 1)["scaleStrategy"]!["workersToDelete"]!.AsArray().Select(p => p!.GetValue<string>()));
+
+        var append = WorkerGroupPatches.Scale(1, Group(after, 1), 0, workersToDelete: new[] { "p2" }, generation: 1);
+        Assert.DoesNotContain(append.AsArray(), op => op!["path"]!.GetValue<string>() == "/metadata/generation");
+        Group(after, 1)["scaleStrategy"]!["workersToDelete"]!.AsArray().Add("autoscaler-choice");
+        var final = MiniJsonPatch.Apply(after, append);
+        Assert.Equal(new[] { "p1", "autoscaler-choice", "p2" }, Group(final, 1)["scaleStrategy"]!["workersToDelete"]!.AsArray().Select(p => p!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void Add_group_appends_and_refuses_any_concurrent_change_to_the_group_list()
+    {
+        var cluster = Cluster();
+        var group = new JsonObject { ["groupName"] = "new", ["replicas"] = 1, ["template"] = new JsonObject() };
+        var patch = WorkerGroupPatches.AddGroup(cluster, group);
+
+        var after = MiniJsonPatch.Apply(cluster, patch);
+        Assert.Equal(new[] { "small", "npu", "new" }, after["spec"]!["workerGroupSpecs"]!.AsArray().Select(g => g!["groupName"]!.GetValue<string>()));
+
+        // Someone appended a group with the same name in between: the final test sees it at index 2, not ours.
+        var raced = Cluster();
+        raced["spec"]!["workerGroupSpecs"]!.AsArray().Add(new JsonObject { ["groupName"] = "new" });
+        Assert.Throws<MiniJsonPatch.FailedException>(() => MiniJsonPatch.Apply(raced, patch));
+
+        // Someone removed a group in between.
+        var shrunk = Cluster();
+        shrunk["spec"]!["workerGroupSpecs"]!.AsArray().RemoveAt(0);
+        Assert.Throws<MiniJsonPatch.FailedException>(() => MiniJsonPatch.Apply(shrunk, patch));
+    }
+
+    [Fact]
+    public void Add_group_to_a_cluster_without_the_array_pins_the_resource_version()
+    {
+        var cluster = Cluster();
+        cluster["spec"]!.AsObject().Remove("workerGroupSpecs");
+        var patch = WorkerGroupPatches.AddGroup(cluster, new JsonObject { ["groupName"] = "first" });
+        Assert.Equal("/metadata/resourceVersion", patch[0]!["path"]!.GetValue<string>());
+        Assert.Single(MiniJsonPatch.Apply(cluster, patch)["spec"]!["workerGroupSpecs"]!.AsArray());
+        cluster["metadata"]!["resourceVersion"] = "2";
+        Assert.Throws<MiniJsonPatch.FailedException>(() => MiniJsonPatch.Apply(cluster, patch));
+    }
+
+    [Fact]
+    public void Workers_to_delete_prefer_not_ready_then_newest_pods()
+    {
+        var pods = new[]
+        {
+            WorkerPod.FromJson(FakeClusterApi.NewPod("old-ready", "npu", created: "2026-01-01T00:00:00Z")),
+            WorkerPod.FromJson(FakeClusterApi.NewPod("new-ready", "npu", created: "2026-01-03T00:00:00Z")),
+            WorkerPod.FromJson(FakeClusterApi.NewPod("mid-ready", "npu", created: "2026-01-02T00:00:00Z")),
+            WorkerPod.FromJson(FakeClusterApi.NewPod("pending", "npu", phase: "Pending", ready: false, created: "2025-12-01T00:00:00Z")),
+            WorkerPod.FromJson(FakeClusterApi.NewPod("listed", "npu")),
+        };
+        Assert.Equal(new[] { "pending", "new-ready" }, WorkerGroupPatches.SelectWorkersToDelete(pods, new[] { "listed" }, 2));
+        Assert.Empty(WorkerGroupPatches.SelectWorkersToDelete(pods, new[] { "listed" }, 4));
+        Assert.Equal(4, WorkerGroupPatches.SelectWorkersToDelete(pods, Array.Empty<string>(), 1).Count);
+    }
+}

@@ -1,0 +1,109 @@
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-RayPSUnderTest
+    $script:savedKubeConfig = $env:KUBECONFIG
+    $script:sandbox = Start-RaySandbox
+    $env:KUBECONFIG = $sandbox.KubeConfigPath
+
+    function script:Get-NewRequests { @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset) }
+    function script:Get-NewRequestTotal { [int] (Get-NewRequests | Measure-Object Count -Sum).Sum }
+
+    $null = New-RayCluster wg-add -HeadCpu 1 -HeadMemory 1Gi -Image rayproject/ray:2.46.0-py311 -WorkerGroupName small -WorkerReplicas 0 -WorkerCpu 1 -WorkerMemory 1Gi
+}
+
+AfterAll {
+    Stop-RaySandbox $sandbox
+    $env:KUBECONFIG = $savedKubeConfig
+}
+
+Describe 'Add-RayWorkerGroup: adding a WorkerGroup to a RayCluster' {
+    It 'appends the group with the worker resources, the head image and one patch' {
+        $null = Get-NewRequests
+        $g = Add-RayWorkerGroup -ClusterName wg-add -GroupName npu -Replicas 2 -MinReplicas 1 -MaxReplicas 4 -Cpu 12 -Memory 40Gi `
+            -Accelerator @{ 'huawei.com/Ascend910B' = 1; 'huawei.com/Ascend910B-memory' = 16384 } -RayResources @{ ascend = 20 } `
+            -RayStartParams @{ 'object-store-memory' = '1000000000' } -NodeSelector @{ pool = 'npu' }
+        $requests = Get-NewRequests
+        ($requests | Where-Object Verb -EQ 'patch').Count | Should -Be 1
+        ($requests | Where-Object { $_.Verb -eq 'patch' -and $_.Resource -eq 'rayclusters' }).Count | Should -Be 1
+        ($requests | Where-Object Verb -In 'update', 'create').Count | Should -Be 0
+
+        $g | Should -BeOfType ([RayPS.RayWorkerGroup])
+        ($g.GroupName, $g.Kind, $g.Index, $g.Replicas, $g.Min, $g.Max) | Should -Be @('npu', 'RayCluster', 1, 2, 1, 4)
+        $g.Image | Should -Be 'rayproject/ray:2.46.0-py311'
+        $g.RayStartParams['resources'] | Should -BeExactly '''{"NPU":1,"ascend":20}'''
+        $g.RayStartParams['object-store-memory'] | Should -Be '1000000000'
+
+        $cluster = Get-RayCluster wg-add
+        $cluster.WorkerGroups.GroupName | Should -Be @('small', 'npu')
+        $cluster.WorkerGroups[1].Limits['huawei.com/Ascend910B-memory'] | Should -Be '16384'
+        $raw = $cluster.ToJson() | ConvertFrom-Json
+        $raw.spec.workerGroupSpecs[1].template.spec.nodeSelector.pool | Should -Be 'npu'
+        $raw.spec.workerGroupSpecs[1].template.spec.containers[0].resources.requests.cpu | Should -Be '12'
+    }
+
+    It 'takes the cluster from the pipeline and uses an explicit image' {
+        $g = Get-RayCluster wg-add | Add-RayWorkerGroup -GroupName gpu -Gpu 1 -Image rayproject/ray:2.46.0-gpu
+        $g.Gpu | Should -Be '1'
+        $g.Image | Should -Be 'rayproject/ray:2.46.0-gpu'
+    }
+
+    It 'is WorkerGroupExists for a name the RayCluster already uses' {
+        $err = $null
+        try { Add-RayWorkerGroup wg-add npu -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkerGroupExists,RayPS.Commands.AddRayWorkerGroupCommand'
+        $err.CategoryInfo.Category | Should -Be 'ResourceExists'
+        $err.Exception.Message | Should -Match 'npu \(RayCluster\)'
+    }
+
+    It 'is WorkerGroupExists for a name a Deployment group of the cluster uses' {
+        $null = New-RayWorkerDeployment wg-add npu-deploy -Cpu 1 -Memory 1Gi
+        $err = $null
+        try { Add-RayWorkerGroup wg-add npu-deploy -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'WorkerGroupExists,*'
+        $err.Exception.Message | Should -Match 'Deployment wg-add-npu-deploy'
+        (Get-RayCluster wg-add).WorkerGroups.GroupName | Should -Not -Contain 'npu-deploy'
+    }
+
+    It 'is RayClusterNotFound for a missing cluster' {
+        { Add-RayWorkerGroup no-such-cluster g -ErrorAction Stop } | Should -Throw -ErrorId 'RayClusterNotFound,*'
+    }
+
+    It 'checks every input before sending anything' -TestCases @(
+        @{ Arguments = @{ Replicas = 5; MaxReplicas = 3 }; ErrorId = 'ReplicasOutOfRange' }
+        @{ Arguments = @{ Cpu = '12 cores' }; ErrorId = 'InvalidQuantity' }
+        @{ Arguments = @{ Memory = '40GB' }; ErrorId = 'InvalidQuantity' }
+        @{ Arguments = @{ Accelerator = @{ 'huawei.com/Ascend910B' = '0.5' } }; ErrorId = 'InvalidQuantity' }
+        @{ Arguments = @{ RayResources = @{ CPU = 4 } }; ErrorId = 'InvalidRayResource' }
+        @{ Arguments = @{ RayResources = @{ ascend = 'lots' } }; ErrorId = 'InvalidRayResource' }
+        @{ Arguments = @{ GroupName = 'bad name!' }; ErrorId = 'InvalidWorkerGroupName' }
+    ) {
+        param($Arguments, $ErrorId)
+        $splat = @{ ClusterName = 'no-such-cluster'; GroupName = 'checked' }
+        foreach ($k in $Arguments.Keys) { $splat[$k] = $Arguments[$k] }
+        $null = Get-NewRequests
+        { Add-RayWorkerGroup @splat -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,*"
+        Get-NewRequestTotal | Should -Be 0
+    }
+
+    It 'sends nothing with -WhatIf' {
+        $null = Get-NewRequests
+        Add-RayWorkerGroup wg-add preview -WhatIf
+        Get-NewRequestTotal | Should -Be 0
+        (Get-RayCluster wg-add).WorkerGroups.GroupName | Should -Not -Contain 'preview'
+    }
+
+    It 'adds exactly one of two concurrent adds of the same name, and the other is WorkerGroupExists' {
+        $modulePath = Get-RayPSModulePath
+        $kubeConfig = $sandbox.KubeConfigPath
+        $startAt = (Get-Date).AddSeconds(3)
+        $results = 1..4 | ForEach-Object -ThrottleLimit 4 -Parallel {
+            Import-Module $using:modulePath
+            while ((Get-Date) -lt $using:startAt) { Start-Sleep -Milliseconds 5 }
+            try { $null = Add-RayWorkerGroup wg-add racer -Replicas 0 -KubeConfig $using:kubeConfig -ErrorAction Stop; 'added' }
+            catch { $_.FullyQualifiedErrorId.Split(',')[0] }
+        }
+        @($results | Where-Object { $_ -eq 'added' }).Count | Should -Be 1
+        @($results | Where-Object { $_ -eq 'WorkerGroupExists' }).Count | Should -Be 3
+        @((Get-RayCluster wg-add).WorkerGroups | Where-Object GroupName -EQ 'racer').Count | Should -Be 1
+    }
+}

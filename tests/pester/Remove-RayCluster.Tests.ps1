@@ -1,0 +1,67 @@
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-RayPSUnderTest
+    $script:savedKubeConfig = $env:KUBECONFIG
+    $script:sandbox = Start-RaySandbox
+    $env:KUBECONFIG = $sandbox.KubeConfigPath
+
+    $probe = New-RayCluster rayps-operator-probe -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
+    $script:operatorAvailable = $null -ne (Wait-RayCluster $probe.Name -TimeoutSec 10 -ErrorAction SilentlyContinue)
+    Remove-RayCluster $probe.Name -Confirm:$false
+}
+
+AfterAll {
+    Stop-RaySandbox $sandbox
+    $env:KUBECONFIG = $savedKubeConfig
+}
+
+Describe 'Remove-RayCluster' {
+    It 'is a high-impact mutator with -WhatIf and -Confirm' {
+        $command = Get-Command Remove-RayCluster
+        $command.Parameters.Keys | Should -Contain 'WhatIf'
+        $command.Parameters.Keys | Should -Contain 'Confirm'
+        $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
+    }
+
+    It 'deletes a cluster by name' {
+        $null = New-RayCluster rm-one
+        Remove-RayCluster rm-one -Confirm:$false
+        { Get-RayCluster rm-one -ErrorAction Stop } | Should -Throw -ErrorId 'RayClusterNotFound,*'
+    }
+
+    It 'deletes piped clusters in their own namespaces' {
+        $null = New-RayCluster rm-pipe-a -Namespace kube-system
+        $null = New-RayCluster rm-pipe-b
+        Get-RayCluster -AllNamespaces | Where-Object Name -Like 'rm-pipe-*' | Remove-RayCluster -Confirm:$false
+        @(Get-RayCluster -AllNamespaces | Where-Object Name -Like 'rm-pipe-*') | Should -HaveCount 0
+    }
+
+    It 'writes RayClusterNotFound for a missing name and goes on with the others' {
+        $null = New-RayCluster rm-after-missing
+        Remove-RayCluster rm-missing, rm-after-missing -Confirm:$false -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors | Should -HaveCount 1
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'RayClusterNotFound,*'
+        { Get-RayCluster rm-after-missing -ErrorAction Stop } | Should -Throw -ErrorId 'RayClusterNotFound,*'
+    }
+
+    It '-WhatIf deletes nothing' {
+        $null = New-RayCluster rm-whatif
+        Remove-RayCluster rm-whatif -WhatIf
+        Get-RayCluster rm-whatif | Should -Not -BeNullOrEmpty
+    }
+
+    It '-PassThru returns what was deleted' {
+        $null = New-RayCluster rm-passthru
+        $deleted = Remove-RayCluster rm-passthru -Confirm:$false -PassThru
+        $deleted | Should -BeOfType ([RayPS.RayCluster])
+        $deleted.Name | Should -Be 'rm-passthru'
+    }
+
+    It '-Wait returns once the cluster and its pods are gone' {
+        $c = New-RayCluster rm-wait -WorkerReplicas 2 -WorkerCpu 1 -WorkerMemory 1Gi
+        if ($operatorAvailable) { $null = Wait-RayCluster $c.Name -TimeoutSec 60 }
+        Remove-RayCluster rm-wait -Wait -TimeoutSec 60 -Confirm:$false
+        { Get-RayCluster rm-wait -ErrorAction Stop } | Should -Throw -ErrorId 'RayClusterNotFound,*'
+        Wait-RayCluster rm-wait -For Deleted -TimeoutSec 1 | Should -BeNullOrEmpty
+    }
+}
