@@ -52,14 +52,14 @@ try {
         Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace -Summary | Format-Table | Out-Host
         $victim = Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace | Where-Object NodeType -EQ 'worker' | Select-Object -First 1
         & kubectl annotate pod $victim.PodName -n $namespace 'sandbox.rayps.io/raylet-healthy=false' --overwrite --kubeconfig $sandbox.KubeConfigPath | Out-Host
-        Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace | Where-Object Status -NE 'Healthy' | Format-Table | Out-Host
+        Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace | Where-Object Status -NE 'Healthy' | Format-Table PodName, Status, Reason -Wrap | Out-Host
     }
 
     Step '4b. Open the dashboard and read the node list through it' 'kubectl port-forward svc/ray-cluster-head-svc -n kube-system 8265:8265'
     if (Has Start-RayDashboard) {
         $session = Start-RayDashboard -ClusterName ray-cluster -Namespace $namespace -LocalPort 0
         $session | Format-List Url, PodName, State | Out-Host
-        $nodes = Invoke-RestMethod "$($session.Url)/nodes?view=summary"
+        $nodes = Invoke-RestMethod "$($session.Url.ToString().TrimEnd('/'))/nodes?view=summary"
         "Ray nodes through the dashboard: $(@($nodes.data.summary).Count)" | Out-Host
         $session | Stop-RayDashboard
     }
