@@ -1,12 +1,12 @@
 # Get-RayNodeHealth on a 1000-worker cluster whose dashboard agents each take 20 ms to answer.
 # Target: <= 2 s for the whole call (serial probing would take 20 s). Compared with `kubectl get pods -o json` on the same sandbox.
-param([Parameter(Mandatory)] [string] $ModulePath)
+param([Parameter(Mandatory)] [string] $ModulePath, [int] $Workers = 1000)
 Import-Module (Join-Path $PSScriptRoot 'BenchHelpers.psm1') -Force
 Import-Module $ModulePath
 
-$workers = 1000
+$workers = $Workers
 $latencyMs = 20
-$runs = 5
+$runs = 7
 $cluster = 'bench'
 
 $sandbox = Start-RaySandbox
@@ -69,9 +69,10 @@ spec:
     $kubectl = @(Measure-Ms { kubectl --kubeconfig $kc get pods -l "ray.io/cluster=$cluster" -o json })
     $throttle = [ordered]@{}
     foreach ($limit in 8, 32, 128) {
-        $throttle[$limit] = Get-Median @(Measure-Ms { Get-RayNodeHealth $cluster -KubeConfig $kc -ThrottleLimit $limit } -Count 3)
+        $throttle["$limit"] = Get-Median @(Measure-Ms { Get-RayNodeHealth $cluster -KubeConfig $kc -ThrottleLimit $limit } -Count 3)
     }
 
+    $load = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 3
     $medianFull = Get-Median $full
     $medianKubectl = Get-Median $kubectl
     $serialMs = ($workers + 1) * $latencyMs
@@ -82,7 +83,7 @@ spec:
 Sandbox cluster ``$cluster``: 1 head + $workers workers, every dashboard agent answering after $latencyMs ms
 (``sandbox.rayps.io/probe-latency-ms``). One call = 1 pod LIST, 1 Deployment LIST, 1 GCS check, 1 node list and
 $($workers + 1) raylet probes through the API server's proxies; defaults ``-ThrottleLimit 32 -TimeoutSec 2``. $runs runs
-each after a warm-up, wall clock, client and sandbox in the same process.
+each after a warm-up, wall clock, client and sandbox in the same process$(if ($load) { "; load average during the run: $($load -join ' ') on $([Environment]::ProcessorCount) cores" }).
 
 | command | median ms | min | max |
 |---|---:|---:|---:|

@@ -133,16 +133,20 @@ Describe 'Get-RayNodeHealth on a healthy cluster' {
     }
 
     It 'traces every request to -Debug, probes included' {
-        $DebugPreference = 'Continue'
-        $debug = Get-RayNodeHealth healthy -KubeConfig $kc 5>&1 | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }
-        $DebugPreference = 'SilentlyContinue'
-        $lines = $debug.Message
+        # The trace switches on from the session's $DebugPreference (a scope-local one is not seen by the cmdlet base).
+        $saved = $global:DebugPreference
+        try {
+            $global:DebugPreference = 'Continue'
+            $debug = Get-RayNodeHealth healthy -KubeConfig $kc 5>&1 | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }
+        }
+        finally { $global:DebugPreference = $saved }
+        $lines = @($debug.Message)
+        $lines.Count | Should -Be 7
         @($lines -match 'GET /api/v1/namespaces/default/pods\?labelSelector=').Count | Should -Be 1
         @($lines -match 'GET /apis/apps/v1/namespaces/default/deployments\?labelSelector=').Count | Should -Be 1
         @($lines -match 'services/healthy-head-svc:dashboard/proxy/api/gcs_healthz -> 200').Count | Should -Be 1
         @($lines -match 'services/healthy-head-svc:dashboard/proxy/api/v0/nodes\?limit=10000&detail=true').Count | Should -Be 1
         @($lines -match 'pods/healthy-.+:52365/proxy/api/local_raylet_healthz -> 200').Count | Should -Be 3
-        $lines.Count | Should -Be 7
     }
 }
 
@@ -225,7 +229,8 @@ Describe 'Get-RayNodeHealth when the head is down' {
         $nodes = Wait-Health headdown { param($n) $n.Count -eq 2 -and ($n | Where-Object NodeType -EQ head).GcsHealthy -eq $false -and ($n | Where-Object NodeType -EQ worker).PodPhase -eq 'Running' }
         $head = $nodes | Where-Object NodeType -EQ head
         $head.Status | Should -Be 'Unhealthy'
-        $head.Reason | Should -Match '^head down: GCS unhealthy \(503'
+        # GCS failing fails the head's readiness probe too, so its service loses the endpoint: GCS is then unreachable.
+        $head.Reason | Should -Match '^head down: GCS (unhealthy \(503|unreachable \(no endpoints available)'
         $nodes | ForEach-Object { $_.RayNodeState | Should -Be 'Unknown' }
         ($nodes | Where-Object NodeType -EQ worker).Reason | Should -Match 'head down: GCS unhealthy, Ray node state unknown'
         (Get-RayNodeHealth headdown -Summary -KubeConfig $kc).Status | Should -Be 'Unhealthy'

@@ -7,9 +7,9 @@ using RayPS.Operations;
 namespace RayPS.Dashboard;
 
 /// <summary>
-/// Finds the pod behind a RayCluster's head service: the pod named in status.head.podName when it is running,
-/// else a running pod matched by the head service's selector (else by KubeRay's head labels), newest and Ready first.
-/// Asked again after the pod is replaced, so it never trusts a cached name.
+/// Finds the pod behind a RayCluster's head service: the pod named in status.head.podName when it is ready, else the
+/// newest ready pod matched by the head service's selector (else by KubeRay's head labels). Asked again after the pod
+/// is replaced, so it never trusts a cached name.
 /// </summary>
 internal sealed class HeadPodResolver
 {
@@ -24,7 +24,7 @@ internal sealed class HeadPodResolver
         _clusterName = clusterName;
     }
 
-    /// <summary>The running head pod, or RayClusterNotFound / DashboardTargetNotReady naming the pod's phase and reason.</summary>
+    /// <summary>The ready head pod, or RayClusterNotFound / DashboardTargetNotReady naming the pod's phase and reason.</summary>
     public async Task<DashboardTarget> ResolveAsync(CancellationToken ct)
     {
         var cluster = await RayClusterOperations.GetAsync(_connection, _namespace, _clusterName, ct).ConfigureAwait(false);

@@ -135,7 +135,7 @@ internal sealed class HeadPodTracker
         lock (_gate)
         {
             if (_failure is not null || _stopped || _pending is not null || _checking || !ReferenceEquals(target, _current)
-                || Stopwatch.GetElapsedTime(Interlocked.Read(ref _checkedAt)) < CheckCooldown)
+                || Stopwatch.GetElapsedTime(_checkedAt) < CheckCooldown)
             {
                 return;
             }
@@ -239,7 +239,7 @@ internal sealed class HeadPodTracker
                 }
                 if (found.PodName == suspect.PodName && found.PodUid == suspect.PodUid)
                 {
-                    Interlocked.Exchange(ref _checkedAt, Stopwatch.GetTimestamp());
+                    _checkedAt = Stopwatch.GetTimestamp();
                     return;
                 }
                 _current = found;

@@ -51,7 +51,7 @@ internal sealed class PortForwardConnector
                 throw;
             }
             KubeApi.Trace?.Invoke($"GET {path} (websocket) -> {(status > 0 ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : ex.GetType().Name)}");
-            if (status > 0)
+            if (status is > 0 and not 101)
             {
                 throw await HandshakeErrorAsync(target, port, path, status, ct).ConfigureAwait(false);
             }

@@ -57,7 +57,7 @@ internal sealed class PortForwardPump : IDisposable
         _counters = counters;
     }
 
-    /// <summary>Answer bytes that reached the local client, over every stream of this connection.</summary>
+    /// <summary>Answer bytes received from the pod for the local client, over every stream of this connection.</summary>
     public long BytesFromPod => Interlocked.Read(ref _bytesFromPod);
 
     /// <summary>Pumps over <paramref name="channel"/> (first replaying kept request bytes) until either side ends.</summary>
@@ -163,10 +163,11 @@ internal sealed class PortForwardPump : IDisposable
                 }
                 if (length > 0)
                 {
+                    // Counted on receipt, so a client that has read the bytes always sees them counted.
                     _replayable = false;
-                    await SendAllAsync(send.AsMemory(0, length), ct).ConfigureAwait(false);
                     Interlocked.Add(ref _bytesFromPod, length);
                     _counters.AddIn(length);
+                    await SendAllAsync(send.AsMemory(0, length), ct).ConfigureAwait(false);
                 }
                 if (!outstanding)
                 {
@@ -226,8 +227,8 @@ internal sealed class PortForwardPump : IDisposable
                     return;
                 }
                 Keep(buffer.AsSpan(PortForwardChannel.DataOffset, read));
-                await channel.SendAsync(buffer.AsMemory(0, PortForwardChannel.DataOffset + read), ct).ConfigureAwait(false);
                 _counters.AddOut(read);
+                await channel.SendAsync(buffer.AsMemory(0, PortForwardChannel.DataOffset + read), ct).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or WebSocketException)

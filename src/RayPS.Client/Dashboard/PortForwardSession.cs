@@ -18,7 +18,7 @@ public sealed class PortForwardSession
 {
     private const int MaxQueuedNotices = 50;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan ProbeGrace = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan ProbeGrace = TimeSpan.FromMilliseconds(100);
 
     private readonly PortForwardConnector _connector;
     private readonly HeadPodTracker _tracker;

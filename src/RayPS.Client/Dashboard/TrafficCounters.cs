@@ -14,7 +14,7 @@ public sealed class TrafficCounters
     /// <summary>Bytes received from the cluster (the pod's answers).</summary>
     public long BytesIn => Interlocked.Read(ref _bytesIn);
 
-    /// <summary>Bytes sent to the cluster (the local clients' requests).</summary>
+    /// <summary>Bytes the local clients sent toward the cluster (their requests).</summary>
     public long BytesOut => Interlocked.Read(ref _bytesOut);
 
     internal void ConnectionOpened()

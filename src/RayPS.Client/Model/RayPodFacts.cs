@@ -17,7 +17,6 @@ internal sealed record ContainerWaiting(string Container, string Reason, string?
 internal sealed partial class RayPodFacts
 {
     public const int DefaultAgentPort = 52365;
-    public const string AgentPortParam = "dashboard-agent-listen-port";
 
     private static readonly string[] RayContainerNames = { "ray-head", "ray-worker" };
 

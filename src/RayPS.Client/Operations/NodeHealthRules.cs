@@ -157,7 +157,13 @@ internal static class NodeHealthRules
         }
         if (isHead)
         {
-            f.Add(RayHealthStatus.Unhealthy, $"head down: GCS unhealthy ({gcs.Detail}), Ray node state unknown");
+            var what = gcs.Outcome switch
+            {
+                HealthCheckOutcome.TimedOut => $"GCS health check {gcs.Detail}",
+                HealthCheckOutcome.Unreachable => $"GCS unreachable ({gcs.Detail})",
+                _ => $"GCS unhealthy ({gcs.Detail})",
+            };
+            f.Add(RayHealthStatus.Unhealthy, $"head down: {what}, Ray node state unknown");
         }
         else if (e.Pod is null || e.Pod.Running)
         {

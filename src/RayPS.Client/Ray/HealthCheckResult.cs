@@ -65,8 +65,6 @@ internal sealed class HealthCheckResult
         return new HealthCheckResult { Outcome = HealthCheckOutcome.Failed, StatusCode = answer.Status, Detail = detail };
     }
 
-    public static HealthCheckResult Forbidden(string detail) => new() { Outcome = HealthCheckOutcome.Forbidden, StatusCode = 403, Detail = detail };
-
     internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 
     public override string ToString() => $"{Outcome}: {Detail}";

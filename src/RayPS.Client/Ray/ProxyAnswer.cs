@@ -36,9 +36,6 @@ internal sealed class ProxyAnswer
 
     public bool IsSuccess => Status is >= 200 and < 300;
 
-    /// <summary>The API server refused the proxy request itself (RBAC), as opposed to Ray answering 403.</summary>
-    public bool IsForbiddenByApiServer => Status == 403 && ApiServerStatus is not null;
-
     /// <summary>
     /// "503: Local Raylet failed": the status and the first line of the body, shortened. aiohttp's error bodies already
     /// start with "503: " (HTTPServiceUnavailable(reason=...) renders "503: reason"), which is not repeated.
@@ -64,7 +61,6 @@ internal sealed class ProxyAnswer
 internal sealed class KubeStatusBody
 {
     public string? Message { get; init; }
-    public string? Reason { get; init; }
     public string? DetailsKind { get; init; }
 
     public static KubeStatusBody? TryParse(string body)
@@ -76,7 +72,6 @@ internal sealed class KubeStatusBody
         return new KubeStatusBody
         {
             Message = RayJson.String(obj["message"]),
-            Reason = RayJson.String(obj["reason"]),
             DetailsKind = RayJson.String(obj["details"]?["kind"]),
         };
     }

@@ -40,7 +40,9 @@ public sealed class RemoveRayClusterCommand : RayNamespacedCmdletBase
             RayCluster? deleted;
             try
             {
-                deleted = await RayClusterLifecycle.DeleteAsync(Connection, ns, name, cancellationToken).ConfigureAwait(false);
+                // A custom resource's DELETE answers with a Status, not the object: -PassThru reads it first.
+                var before = PassThru ? await RayClusterOperations.GetAsync(Connection, ns, name, cancellationToken).ConfigureAwait(false) : null;
+                deleted = await RayClusterLifecycle.DeleteAsync(Connection, ns, name, cancellationToken).ConfigureAwait(false) ?? before;
             }
             catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterNotFound)
             {

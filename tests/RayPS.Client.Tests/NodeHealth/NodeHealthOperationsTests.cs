@@ -286,9 +286,24 @@ public sealed class NodeHealthOperationsTests
 
         var worker = Assert.Single(report.Nodes);
         Assert.Equal(RayHealthStatus.Degraded, worker.Status);
+        Assert.Null(worker.GcsHealthy);
         Assert.Equal("head down: GCS unhealthy, Ray node state unknown", worker.Reason);
         Assert.Equal(RayHealthStatus.Unhealthy, report.Summary!.Status);
         Assert.StartsWith("head down: no head pod exists", report.Summary.Reason);
+    }
+
+    [Fact]
+    public async Task Head_not_ready_without_endpoints_is_gcs_unreachable()
+    {
+        var fake = HealthyCluster(1);
+        fake.Pods[0] = Head().NotReady();
+        var noEndpoints = Reply.KubeStatus(503, "ServiceUnavailable", "no endpoints available for service \"ray-cluster-head-svc:dashboard\"");
+        fake.Gcs = noEndpoints;
+        fake.Nodes = noEndpoints;
+        var head = (await Check(fake)).Nodes[0];
+        Assert.Equal(RayHealthStatus.Unhealthy, head.Status);
+        Assert.Equal("head down: GCS unreachable (no endpoints available for service \"ray-cluster-head-svc:dashboard\"), Ray node state unknown; Pod Running but not Ready (containers not ready: ray-head)", head.Reason);
+        Assert.False(head.GcsHealthy);
     }
 
     [Fact]

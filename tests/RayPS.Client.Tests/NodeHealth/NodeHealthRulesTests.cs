@@ -124,7 +124,7 @@ public sealed class NodeHealthRulesTests
     {
         var gcsDown = HealthCheckResult.From(ProxyAnswer.Expired(TimeSpan.FromSeconds(2)));
         var head = Evaluate(Head(), Ok, gcsDown, known: false);
-        Assert.Equal(new NodeVerdict(RayHealthStatus.Unhealthy, "head down: GCS unhealthy (timed out after 2 s), Ray node state unknown"), head);
+        Assert.Equal(new NodeVerdict(RayHealthStatus.Unhealthy, "head down: GCS health check timed out after 2 s, Ray node state unknown"), head);
         var worker = Evaluate(Worker("w", "10.244.1.2"), Ok, gcsDown, known: false);
         Assert.Equal(new NodeVerdict(RayHealthStatus.Degraded, "head down: GCS unhealthy, Ray node state unknown"), worker);
     }
