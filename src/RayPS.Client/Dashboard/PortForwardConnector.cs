@@ -8,10 +8,13 @@ namespace RayPS.Dashboard;
 /// <summary>
 /// Opens port-forward streams to a pod through the API server (pods/NAME/portforward, WebSocket, v4.channel.k8s.io):
 /// one stream per local connection, over the connection's own HttpClient, so the kubeconfig's TLS settings, client
-/// certificates and token apply and no kubectl is needed. Handshake failures become RayPSExceptions.
+/// certificates and token apply and no kubectl is needed. Handshake failures become RayPSExceptions; a probe proves
+/// that a pod's dashboard port answers before a session relies on it.
 /// </summary>
 internal sealed class PortForwardConnector
 {
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ProbeGrace = TimeSpan.FromMilliseconds(100);
     private readonly KubeConnection _connection;
     private readonly TimeSpan _timeout;
 
@@ -64,6 +67,42 @@ internal sealed class PortForwardConnector
             throw KubeErrorMapper.MapTransport(ex, _connection.ContextName, _connection.Server);
         }
     }
+
+    /// <summary>
+    /// Opens one stream to the dashboard port, waits for the API server to confirm the port and for the kubelet not to
+    /// report a refused connection, then closes it.
+    /// </summary>
+    public async Task ProbeAsync(DashboardTarget target, CancellationToken ct)
+    {
+        using var channel = await OpenAsync(target, target.DashboardPort, ct).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(ProbeTimeout);
+        try
+        {
+            await channel.WaitEstablishedAsync(timeout.Token).ConfigureAwait(false);
+            if (!await channel.StaysOpenAsync(ProbeGrace, ct).ConfigureAwait(false))
+            {
+                throw ForwardFailed(target, target.DashboardPort, channel.ErrorText ?? "the API server closed the stream right after opening it");
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw ForwardFailed(target, target.DashboardPort, $"the API server did not confirm the port within {ProbeTimeout.TotalSeconds:0} s");
+        }
+        catch (WebSocketException ex)
+        {
+            throw ForwardFailed(target, target.DashboardPort, channel.ErrorText ?? ex.Message);
+        }
+        finally
+        {
+            await channel.CloseAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>DashboardForwardFailed: the stream opened but the pod's port could not be reached or the stream broke.</summary>
+    public static RayPSException ForwardFailed(DashboardTarget target, int port, string why) =>
+        new(ErrorIds.DashboardForwardFailed, RayErrorCategory.ConnectionError,
+            $"The port-forward to port {port} of head pod '{target}' failed: {why.TrimEnd('.')}.", target.PodName);
 
     private async Task AuthorizeAsync(ClientWebSocket socket, CancellationToken ct)
     {

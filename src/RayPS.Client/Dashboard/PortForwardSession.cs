@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Net.WebSockets;
 using RayPS.Errors;
 using RayPS.Kube;
 
@@ -17,8 +16,6 @@ namespace RayPS.Dashboard;
 public sealed class PortForwardSession
 {
     private const int MaxQueuedNotices = 50;
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan ProbeGrace = TimeSpan.FromMilliseconds(100);
 
     private readonly PortForwardConnector _connector;
     private readonly HeadPodTracker _tracker;
@@ -122,7 +119,7 @@ public sealed class PortForwardSession
             progress?.Invoke($"Resolving the head pod of RayCluster '{options.Namespace}/{options.ClusterName}'");
             var target = await resolver.ResolveAsync(ct).ConfigureAwait(false);
             progress?.Invoke($"Opening a port-forward to pod '{target}' port {target.DashboardPort}");
-            await ProbeAsync(connector, target, ct).ConfigureAwait(false);
+            await connector.ProbeAsync(target, ct).ConfigureAwait(false);
 
             var session = new PortForwardSession(id, connection, options, target, connector, resolver, dashboardListener, clientListener);
             session.StartAccepting();
@@ -230,12 +227,12 @@ public sealed class PortForwardSession
                     }
                     if (!ct.IsCancellationRequested && result.End == StreamEnd.Error)
                     {
-                        _tracker.ReportFailure(target, ForwardFailed(target, port, result.Reason!));
+                        _tracker.ReportFailure(target, PortForwardConnector.ForwardFailed(target, port, result.Reason!));
                     }
                     else if (!ct.IsCancellationRequested && result.End == StreamEnd.Dropped)
                     {
                         // A drop may mean the pod died, or only a server that skips the close handshake: check.
-                        _tracker.ReportSuspect(target, ForwardFailed(target, port, result.Reason!));
+                        _tracker.ReportSuspect(target, PortForwardConnector.ForwardFailed(target, port, result.Reason!));
                     }
                     if (!result.CanRetry)
                     {
@@ -270,44 +267,9 @@ public sealed class PortForwardSession
     private static async Task<DashboardTarget> ResolveAndProbeAsync(HeadPodResolver resolver, PortForwardConnector connector, CancellationToken ct)
     {
         var target = await resolver.ResolveAsync(ct).ConfigureAwait(false);
-        await ProbeAsync(connector, target, ct).ConfigureAwait(false);
+        await connector.ProbeAsync(target, ct).ConfigureAwait(false);
         return target;
     }
-
-    /// <summary>
-    /// Opens one stream to the dashboard port, waits for the API server to confirm the port and for the kubelet not to
-    /// report a refused connection, then closes it.
-    /// </summary>
-    private static async Task ProbeAsync(PortForwardConnector connector, DashboardTarget target, CancellationToken ct)
-    {
-        using var channel = await connector.OpenAsync(target, target.DashboardPort, ct).ConfigureAwait(false);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(ProbeTimeout);
-        try
-        {
-            await channel.WaitEstablishedAsync(timeout.Token).ConfigureAwait(false);
-            if (!await channel.StaysOpenAsync(ProbeGrace, ct).ConfigureAwait(false))
-            {
-                throw ForwardFailed(target, target.DashboardPort, channel.ErrorText ?? "the API server closed the stream right after opening it");
-            }
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw ForwardFailed(target, target.DashboardPort, $"the API server did not confirm the port within {ProbeTimeout.TotalSeconds:0} s");
-        }
-        catch (WebSocketException ex)
-        {
-            throw ForwardFailed(target, target.DashboardPort, channel.ErrorText ?? ex.Message);
-        }
-        finally
-        {
-            await channel.CloseAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-        }
-    }
-
-    private static RayPSException ForwardFailed(DashboardTarget target, int port, string why) =>
-        new(ErrorIds.DashboardForwardFailed, RayErrorCategory.ConnectionError,
-            $"The port-forward to port {port} of head pod '{target}' failed: {why.TrimEnd('.')}.", target.PodName);
 
     private void RaiseNotice(string text)
     {
