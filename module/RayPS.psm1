@@ -6,6 +6,9 @@ if (-not $loaderType) {
     $loaderType = 'RayPS.Loader.RayPSLoadContext' -as [type]
 }
 $assembly = $loaderType::Initialize((Join-Path $PSScriptRoot 'lib'))
+# `Import-Module RayPS -Force` runs this file again while the previous inner module is still registered; PowerShell
+# would hand that module back (its cmdlets bound to the old session state) and the new RayPS would export nothing.
+Get-Module -All | Where-Object { $_.ModuleType -eq 'Binary' -and $_.Path -eq $assembly.Location } | Remove-Module -Force
 $innerModule = Import-Module -Assembly $assembly -PassThru -DisableNameChecking
 Export-ModuleMember -Cmdlet @($innerModule.ExportedCmdlets.Keys)
 
