@@ -21,7 +21,10 @@ param(
     [string] $Configuration = 'Release',
 
     # Pester only: a filter on test names (Pester's -FullName wildcard).
-    [string] $PesterFilter
+    [string] $PesterFilter,
+
+    # Bench only: which tests/bench/<name>.Bench.ps1 to run (wildcard); their sections replace the same ones in docs/benchmarks.md.
+    [string] $BenchFilter = '*'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -186,7 +189,7 @@ switch ($Task) {
     }
     'Bench' {
         Invoke-Build
-        $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'tests/bench/Invoke-Benchmarks.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'), '-OutputPath', (Join-Path $Root 'docs/benchmarks.md'))
+        $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'tests/bench/Invoke-Benchmarks.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'), '-OutputPath', (Join-Path $Root 'docs/benchmarks.md'), '-Filter', $BenchFilter)
         if ($code -ne 0) { exit $code }
     }
     'Clean' { Invoke-Clean }
