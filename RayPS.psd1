@@ -28,7 +28,8 @@
         'Start-RaySandbox',
         'Stop-RaySandbox',
         'Get-RaySandbox',
-        'Set-RaySandboxFault'
+        'Set-RaySandboxFault',
+        'Set-RaySandboxPodFault'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

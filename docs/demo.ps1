@@ -51,7 +51,8 @@ try {
     if (Has Get-RayNodeHealth) {
         Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace -Summary | Format-Table | Out-Host
         $victim = Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace | Where-Object NodeType -EQ 'worker' | Select-Object -First 1
-        & kubectl annotate pod $victim.PodName -n $namespace 'sandbox.rayps.io/raylet-healthy=false' --overwrite --kubeconfig $sandbox.KubeConfigPath | Out-Host
+        # The sandbox's fault annotation (kubectl annotate pod <pod> sandbox.rayps.io/raylet-healthy=false does the same).
+        $victim | Set-RaySandboxPodFault -Sandbox $sandbox -RayletHealthy $false -PassThru | Format-Table | Out-Host
         Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace | Where-Object Status -NE 'Healthy' | Format-Table PodName, Status, Reason -Wrap | Out-Host
     }
 

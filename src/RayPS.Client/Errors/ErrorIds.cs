@@ -60,4 +60,6 @@ public static class ErrorIds
     // Sandbox
     public const string SandboxStartFailed = "SandboxStartFailed";
     public const string SandboxNotFound = "SandboxNotFound";
+    public const string PodNotFound = "PodNotFound";
+    public const string PodFaultMissing = "PodFaultMissing";
 }
