@@ -93,6 +93,9 @@ public sealed class RayWorkerGroup
     /// <summary>The group's spec (RayCluster entry) or the whole Deployment, as the API server returned it.</summary>
     internal JsonObject Raw { get; init; } = new();
 
+    /// <summary>metadata.generation of the RayCluster this group was read from (RayCluster groups).</summary>
+    internal long ClusterGeneration { get; init; }
+
     public string ToJson() => Raw.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
 
     public override string ToString() => $"{Namespace}/{ClusterName}/{GroupName} ({Kind})";
@@ -146,6 +149,7 @@ public sealed class RayWorkerGroup
             ResourceVersion = cluster.ResourceVersion,
             Context = cluster.Context,
             Raw = g.DeepClone().AsObject(),
+            ClusterGeneration = cluster.Generation,
         };
     }
 

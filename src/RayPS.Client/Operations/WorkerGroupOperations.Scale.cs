@@ -15,7 +15,8 @@ public static partial class WorkerGroupOperations
     /// Deployment group: a merge patch of the Deployment's scale subresource (the replica count is its whole body);
     /// a 409 from a racing write is sent again, since the patch has no precondition and was not applied.
     /// Requests: RayCluster group 2 (GET + PATCH); Deployment group 3 by name (GET RayCluster + LIST Deployments + PATCH),
-    /// 2 when the kind is known (LIST + PATCH). An autoscaled group scaled down adds one LIST of its pods (to name
+    /// 2 when the kind is known (LIST + PATCH); 1 PATCH of either kind for a group piped from Get-RayWorkerGroup
+    /// (<see cref="WorkerGroupScaleRequest.KnownGroup"/>), plus a GET and a PATCH again if the RayCluster changed since. An autoscaled group scaled down adds one LIST of its pods (to name
     /// workersToDelete); <see cref="WorkerGroupScaleRequest.IncludePodCounts"/> adds one for a RayCluster group.
     /// </summary>
     public static async Task<WorkerGroupScaleResult> ScaleAsync(KubeConnection connection, WorkerGroupScaleRequest request, Action<string>? warn, CancellationToken ct)
@@ -25,13 +26,24 @@ public static partial class WorkerGroupOperations
             throw new RayPSException(ErrorIds.ReplicasOutOfRange, RayErrorCategory.InvalidArgument,
                 $"Replicas must be 0 or more; {request.Replicas} was given for worker group '{request.GroupName}'.", request.Replicas);
         }
-        if (request.Kind == WorkerGroupKind.Deployment)
+        var known = KnownGroupFor(request);
+        if (request.Kind == WorkerGroupKind.Deployment || known?.Kind == WorkerGroupKind.Deployment)
         {
-            return await ScaleDeploymentAsync(connection, request, null, ct).ConfigureAwait(false);
+            return await ScaleDeploymentAsync(connection, request, known?.Raw, ct).ConfigureAwait(false);
         }
 
         for (var attempt = 1; ; attempt++)
         {
+            if (attempt == 1 && known is not null)
+            {
+                var fast = await TryScaleRayClusterGroupAsync(connection, request, known, attempt, warn, ct).ConfigureAwait(false);
+                if (fast is not null)
+                {
+                    return fast;
+                }
+                continue;
+            }
+
             RayCluster? cluster;
             RayPSException? missing = null;
             if (request.Kind == WorkerGroupKind.RayCluster)
@@ -60,7 +72,8 @@ public static partial class WorkerGroupOperations
                     Listing(connection, cluster, missing, deployments, Array.Empty<WorkerPod>()).Groups);
             }
 
-            var result = await TryScaleRayClusterGroupAsync(connection, request, cluster!, index, attempt, warn, ct).ConfigureAwait(false);
+            var result = await TryScaleRayClusterGroupAsync(connection, request, RayWorkerGroup.FromRayCluster(cluster!, index, Array.Empty<WorkerPod>()),
+                attempt, warn, ct).ConfigureAwait(false);
             if (result is not null)
             {
                 return result;
@@ -78,9 +91,9 @@ public static partial class WorkerGroupOperations
 
     /// <summary>One patch attempt on a RayCluster group; null when its test failed (the caller re-reads).</summary>
     private static async Task<WorkerGroupScaleResult?> TryScaleRayClusterGroupAsync(KubeConnection connection, WorkerGroupScaleRequest request,
-        RayCluster cluster, int index, int attempt, Action<string>? warn, CancellationToken ct)
+        RayWorkerGroup before, int attempt, Action<string>? warn, CancellationToken ct)
     {
-        var before = RayWorkerGroup.FromRayCluster(cluster, index, Array.Empty<WorkerPod>());
+        var index = before.Index;
         var replicas = request.Replicas;
         int? newMin = null, newMax = null;
         if (replicas < before.Min || replicas > before.Max)
@@ -120,7 +133,11 @@ public static partial class WorkerGroupOperations
             }
         }
 
-        var patch = WorkerGroupPatches.Scale(index, before.Raw, replicas, newMin, newMax, toDelete, cluster.Generation > 0 ? cluster.Generation : null);
+        // A group read earlier (pipeline input) pins the whole spec by its generation, since its autoscaling flag and
+        // neighbours may have changed since; a group read just now pins only what the patch depends on.
+        var pinGeneration = request.KnownGroup is not null && attempt == 1;
+        var generation = before.ClusterGeneration > 0 ? before.ClusterGeneration : (long?)null;
+        var patch = WorkerGroupPatches.Scale(index, before.Raw, replicas, newMin, newMax, toDelete, generation, pinGeneration);
         JsonObject patched;
         try
         {
@@ -152,6 +169,15 @@ public static partial class WorkerGroupOperations
             Attempts = attempt,
         };
     }
+
+    /// <summary>The piped group, when it is the group this request names and carries what a write needs.</summary>
+    private static RayWorkerGroup? KnownGroupFor(WorkerGroupScaleRequest request) =>
+        request.KnownGroup is { } g
+        && g.ClusterName == request.ClusterName && g.GroupName == request.GroupName && g.Namespace == request.Namespace
+        && (request.Kind is null || request.Kind == g.Kind)
+        && (g.Kind == WorkerGroupKind.Deployment ? g.DeploymentName is not null : g.Index >= 0 && g.ClusterGeneration > 0)
+            ? g
+            : null;
 
     /// <summary>PATCH deployments/NAME/scale with {spec:{replicas:n}}; LISTs the cluster's Deployments first when not given one.</summary>
     private static async Task<WorkerGroupScaleResult> ScaleDeploymentAsync(KubeConnection connection, WorkerGroupScaleRequest request, JsonObject? deployment, CancellationToken ct)

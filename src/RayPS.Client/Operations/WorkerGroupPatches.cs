@@ -17,10 +17,14 @@ public static class WorkerGroupPatches
     /// field is absent. Pods to remove are appended to scaleStrategy.workersToDelete.
     /// </summary>
     public static JsonArray Scale(int index, JsonNode group, int replicas, int? newMin = null, int? newMax = null,
-        IReadOnlyList<string>? workersToDelete = null, long? generation = null)
+        IReadOnlyList<string>? workersToDelete = null, long? generation = null, bool pinGeneration = false)
     {
         var at = $"/spec/workerGroupSpecs/{index}";
         var patch = new JsonArray { Op("test", at + "/groupName", group["groupName"]?.DeepClone()) };
+        if (pinGeneration && generation is { } pinned)
+        {
+            patch.Insert(0, Op("test", "/metadata/generation", pinned));
+        }
         if (group["minReplicas"] is JsonValue min)
         {
             patch.Add(Op("test", at + "/minReplicas", min.DeepClone()));
@@ -52,7 +56,7 @@ public static class WorkerGroupPatches
             else
             {
                 // Creating the list could overwrite one created concurrently; the spec's generation pins it.
-                if (generation is { } gen)
+                if (generation is { } gen && !pinGeneration)
                 {
                     patch.Insert(0, Op("test", "/metadata/generation", gen));
                 }

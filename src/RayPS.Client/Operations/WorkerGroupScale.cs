@@ -11,6 +11,13 @@ public sealed class WorkerGroupScaleRequest
     /// <summary>The group's kind when known (pipeline input); saves the reads that find it.</summary>
     public WorkerGroupKind? Kind { get; init; }
 
+    /// <summary>
+    /// The group as last read (a RayWorkerGroup from the pipeline). The first write is computed from it without reading
+    /// again: a RayCluster group's patch tests the name, bounds and spec generation it was read with, so a stale read
+    /// fails the test and is re-read; a Deployment group's scale goes straight to its Deployment. One request instead of two.
+    /// </summary>
+    public RayWorkerGroup? KnownGroup { get; init; }
+
     /// <summary>Move minReplicas/maxReplicas to include <see cref="Replicas"/>, in the same patch.</summary>
     public bool AdjustBounds { get; init; }
 

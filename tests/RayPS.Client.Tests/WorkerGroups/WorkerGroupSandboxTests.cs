@@ -89,6 +89,40 @@ public sealed class WorkerGroupSandboxTests
     }
 
     [Fact]
+    public async Task A_group_piped_from_a_listing_scales_with_one_patch_and_a_stale_one_is_read_again()
+    {
+        await using var env = await WorkerGroupSandbox.StartAsync(SandboxControllers.None);
+        var log = env.Sandbox.Requests;
+        var listing = await WorkerGroupOperations.ListAsync(env.Connection, WorkerGroupSandbox.Namespace, WorkerGroupSandbox.Cluster, CancellationToken.None);
+        var groups = listing.Groups.ToDictionary(g => g.GroupName);
+        Task<WorkerGroupScaleResult> Scale(string group, int replicas) => WorkerGroupOperations.ScaleAsync(env.Connection, new WorkerGroupScaleRequest
+        {
+            Namespace = WorkerGroupSandbox.Namespace, ClusterName = WorkerGroupSandbox.Cluster, GroupName = group, Replicas = replicas,
+            Kind = groups[group].Kind, KnownGroup = groups[group],
+        }, null, CancellationToken.None);
+
+        log.Reset();
+        var rc = await Scale("rc-a", 4);
+        Assert.Equal((1, 1), (log.Count("patch", "rayclusters"), log.Total));
+        Assert.Equal((4, 1), (rc.Group.Replicas, rc.Attempts));
+
+        log.Reset();
+        var dep = await Scale("dep-a", 4);
+        Assert.Equal((1, 1), (log.Count("patch", "deployments/scale"), log.Total));
+        Assert.Equal(4, dep.Group.Replicas);
+
+        // The cluster's spec changed after the listing (rc-a was scaled above): the piped rc-b is stale, its patch's
+        // generation test fails, and the group is read and patched again rather than written blind.
+        log.Reset();
+        var stale = await Scale("rc-b", 5);
+        Assert.Equal((2, 1, 3), (log.Count("patch", "rayclusters"), log.Count("get", "rayclusters"), log.Total));
+        Assert.Equal((5, 2), (stale.Group.Replicas, stale.Attempts));
+
+        var replicas = await env.ReplicasAsync();
+        Assert.Equal((4, 5, 4), (replicas["rc-a"], replicas["rc-b"], replicas["dep-a"]));
+    }
+
+    [Fact]
     public async Task Bounds_autoscaler_and_unknown_groups_are_refused_by_the_real_patch_path()
     {
         await using var env = await WorkerGroupSandbox.StartAsync(SandboxControllers.None);
