@@ -41,6 +41,16 @@ Describe 'Add-RayWorkerGroup: adding a WorkerGroup to a RayCluster' {
         $raw.spec.workerGroupSpecs[1].template.spec.containers[0].resources.requests.cpu | Should -Be '12'
     }
 
+    It 'sends 3 requests: GET the RayCluster, LIST its Deployments (the name check), and one patch' {
+        $null = Get-NewRequests
+        $null = Add-RayWorkerGroup wg-add counted -Replicas 0 -Cpu 1 -Memory 1Gi
+        $requests = Get-NewRequests
+        [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 3
+        ($requests | Where-Object { $_.Verb -eq 'get' -and $_.Resource -eq 'rayclusters' }).Count | Should -Be 1
+        ($requests | Where-Object { $_.Verb -eq 'list' -and $_.Resource -eq 'deployments' }).Count | Should -Be 1
+        ($requests | Where-Object { $_.Verb -eq 'patch' -and $_.Resource -eq 'rayclusters' }).Count | Should -Be 1
+    }
+
     It 'takes the cluster from the pipeline and uses an explicit image' {
         $g = Get-RayCluster wg-add | Add-RayWorkerGroup -GroupName gpu -Gpu 1 -Image rayproject/ray:2.46.0-gpu
         $g.Gpu | Should -Be '1'

@@ -154,6 +154,14 @@ Describe 'New-RayCluster -ValuesPath' {
         Get-RayCluster ray-cluster -Namespace kube-system | Should -Not -BeNullOrEmpty
     }
 
+    It 'sends exactly one create' {
+        $null = Get-NewRequests
+        $null = New-RayCluster -ValuesPath (Join-Path $PSScriptRoot 'TestData/seed-values.yaml') -ReleaseName values-one-request
+        $requests = Get-NewRequests
+        Measure-Requests $requests | Should -Be 1
+        Measure-Requests $requests -Verb create -Resource rayclusters | Should -Be 1
+    }
+
     It 'warns about unknown keys with their path' {
         $path = Join-Path $TestDrive 'typo.yaml'
         Set-Content $path "worker:`n  replica: 3`n"
@@ -190,6 +198,22 @@ Describe 'New-RayCluster -Path, -ManifestOnly, -DryRun and -WhatIf' {
         $created.Name | Should -Be @('multi-a', 'multi-b')
     }
 
+    It '-Path sends one create per cluster in the file and nothing else' {
+        $path = Join-Path $TestDrive 'count-two.yaml'
+        Set-Content $path ((New-RayCluster count-a -ManifestOnly) + "---`n" + (New-RayCluster count-b -ManifestOnly))
+        $null = Get-NewRequests
+        $null = New-RayCluster -Path $path
+        $requests = Get-NewRequests
+        Measure-Requests $requests | Should -Be 2
+        Measure-Requests $requests -Verb create -Resource rayclusters | Should -Be 2
+    }
+
+    It '-ManifestOnly sends nothing even with a reachable cluster' {
+        $null = Get-NewRequests
+        $null = New-RayCluster manifest-only-count -ManifestOnly
+        Measure-Requests (Get-NewRequests) | Should -Be 0
+    }
+
     It 'passes the server''s warnings on (unknown fields it drops)' {
         $path = Join-Path $TestDrive 'unknown-field.yaml'
         Set-Content $path ((New-RayCluster warned -ManifestOnly) -replace '(?m)^spec:$', "spec:`n  bogus: 1")
@@ -202,6 +226,14 @@ Describe 'New-RayCluster -Path, -ManifestOnly, -DryRun and -WhatIf' {
         $c.Uid | Should -Not -BeNullOrEmpty
         $c.ResourceVersion | Should -BeNullOrEmpty
         { Get-RayCluster dry-run -ErrorAction Stop } | Should -Throw -ErrorId 'RayClusterNotFound,*'
+    }
+
+    It '-DryRun sends exactly one create' {
+        $null = Get-NewRequests
+        $null = New-RayCluster dry-run-count -DryRun
+        $requests = Get-NewRequests
+        Measure-Requests $requests | Should -Be 1
+        Measure-Requests $requests -Verb create -Resource rayclusters | Should -Be 1
     }
 
     It '-WhatIf sends nothing' {
@@ -272,13 +304,24 @@ Describe 'New-RayCluster -Wait' {
         Measure-Requests $requests -Verb get -Resource rayclusters | Should -Be 0
     }
 
-    It 'returns the cluster once it is ready' -Skip:(-not $operatorAvailable) {
+    It 'returns the cluster once it is ready' {
         $c = New-RayCluster wait-ready -WorkerReplicas 2 -WorkerCpu 1 -WorkerMemory 1Gi -Wait -TimeoutSec 60
         $c.State | Should -Be 'ready'
         $c.ReadyWorkers | Should -Be 2
     }
 
-    It 'survives the server dropping the watch' -Skip:(-not $operatorAvailable) {
+    It 'sends one create and one watch until the cluster is ready' {
+        if (-not $operatorAvailable) { Set-ItResult -Skipped -Because 'the sandbox has no KubeRay operator yet'; return }
+        $null = Get-NewRequests
+        $c = New-RayCluster wait-count -WorkerReplicas 1 -WorkerCpu 1 -WorkerMemory 1Gi -Wait -TimeoutSec 60
+        $requests = Get-NewRequests
+        $c.State | Should -Be 'ready'
+        Measure-Requests $requests -Verb create -Resource rayclusters | Should -Be 1
+        Measure-Requests $requests -Verb watch -Resource rayclusters | Should -Be 1
+        Measure-Requests $requests | Should -Be 2
+    }
+
+    It 'survives the server dropping the watch' {
         Set-RaySandboxFault -Sandbox $sandbox -DropWatchAfterEvents 1 -Resource rayclusters
         try {
             $c = New-RayCluster wait-dropped -WorkerReplicas 1 -WorkerCpu 1 -WorkerMemory 1Gi -Wait -TimeoutSec 60

@@ -29,6 +29,15 @@ Describe 'Remove-RayCluster' {
         { Get-RayCluster rm-one -ErrorAction Stop } | Should -Throw -ErrorId 'RayClusterNotFound,*'
     }
 
+    It 'sends one DELETE per cluster and nothing else' {
+        $null = New-RayCluster rm-count
+        $null = Get-RaySandbox -InputObject $sandbox -RequestCount -Reset
+        Remove-RayCluster rm-count -Confirm:$false
+        $requests = @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset)
+        [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 1
+        ($requests.Verb, $requests.Resource) | Should -Be @('delete', 'rayclusters')
+    }
+
     It 'deletes piped clusters in their own namespaces' {
         $null = New-RayCluster rm-pipe-a -Namespace kube-system
         $null = New-RayCluster rm-pipe-b
@@ -55,6 +64,23 @@ Describe 'Remove-RayCluster' {
         $deleted = Remove-RayCluster rm-passthru -Confirm:$false -PassThru
         $deleted | Should -BeOfType ([RayPS.RayCluster])
         $deleted.Name | Should -Be 'rm-passthru'
+    }
+
+    It '-PassThru reads the cluster once before its DELETE' {
+        $null = New-RayCluster rm-passthru-count
+        $null = Get-RaySandbox -InputObject $sandbox -RequestCount -Reset
+        $null = Remove-RayCluster rm-passthru-count -Confirm:$false -PassThru
+        $requests = @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset)
+        [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 2
+        ($requests | Where-Object { $_.Verb -eq 'get' -and $_.Resource -eq 'rayclusters' }).Count | Should -Be 1
+        ($requests | Where-Object { $_.Verb -eq 'delete' -and $_.Resource -eq 'rayclusters' }).Count | Should -Be 1
+    }
+
+    It '-WhatIf sends nothing' {
+        $null = New-RayCluster rm-whatif-count
+        $null = Get-RaySandbox -InputObject $sandbox -RequestCount -Reset
+        Remove-RayCluster rm-whatif-count -WhatIf
+        @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset) | Should -HaveCount 0
     }
 
     It '-Wait returns once the cluster and its pods are gone' {

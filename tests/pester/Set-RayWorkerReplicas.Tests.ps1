@@ -89,6 +89,18 @@ Describe 'Set-RayWorkerReplicas: scaling a WorkerGroup of either kind' {
         $null = Set-RayWorkerReplicas wg-set rc-a 3
     }
 
+    It 'moves the bound with -AdjustBounds in 2 requests: one GET and one patch' {
+        $above = (Get-RayWorkerGroup wg-set rc-a).Max + 1
+        $null = Get-NewRequests
+        Set-RayWorkerReplicas wg-set rc-a $above -AdjustBounds
+        $requests = Get-NewRequests
+        [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 2
+        ($requests | Where-Object { $_.Verb -eq 'get' -and $_.Resource -eq 'rayclusters' }).Count | Should -Be 1
+        ($requests | Where-Object { $_.Verb -eq 'patch' -and $_.Resource -eq 'rayclusters' }).Count | Should -Be 1
+        (Get-RayWorkerGroup wg-set rc-a).Max | Should -Be $above
+        $null = Set-RayWorkerReplicas wg-set rc-a 3
+    }
+
     It 'is WorkerGroupNotFound for an unknown group, listing the groups of both kinds' {
         $err = $null
         try { Set-RayWorkerReplicas wg-set nope 1 -ErrorAction Stop } catch { $err = $_ }
