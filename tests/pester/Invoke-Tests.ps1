@@ -1,5 +1,5 @@
 #requires -Version 7.4
-# Runs every tests/pester/*.Tests.ps1 with Pester 6.2.0 and writes the counts for build.ps1 to add up.
+# Runs every tests/pester/*.Tests.ps1 (and the example runbook tests in docs/examples) with Pester 6.2.0 and writes the counts for build.ps1 to add up.
 param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $ResultPath,
@@ -9,7 +9,7 @@ $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
 Import-Module $PesterPath -Force
 $config = New-PesterConfiguration
-$config.Run.Path = $PSScriptRoot
+$config.Run.Path = @($PSScriptRoot, (Join-Path (Split-Path (Split-Path $PSScriptRoot)) 'docs/examples'))
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Normal'
 if ($Filter) { $config.Filter.FullName = $Filter }

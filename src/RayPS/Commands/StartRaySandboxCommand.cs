@@ -29,6 +29,19 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
     [Parameter]
     public SandboxControllers[]? Controllers { get; set; }
 
+    /// <summary>Milliseconds from a pod's creation to its containers running; default 100 (fast, for tests).</summary>
+    [Parameter]
+    [ValidateRange(0, 3600000)]
+    public int? PodStartDelayMs { get; set; }
+
+    /// <summary>
+    /// How long one second of probe and back-off time lasts, in milliseconds (probe periods, failure thresholds,
+    /// CrashLoopBackOff, ImagePullBackOff); default 10, so a minute of probing takes 0.6 s. 1000 is real time.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int? ProbeSecondMs { get; set; }
+
     /// <summary>Blocks until Ctrl+C, then stops the sandbox (to serve kubectl or other processes).</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -64,6 +77,7 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
                 KubeConfigPath = _kubeConfigPath,
                 InstallKubeRayCrd = !WithoutKubeRay,
                 Controllers = controllers,
+                Cluster = ClusterTiming(),
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (System.Net.Sockets.SocketException ex)
@@ -100,5 +114,19 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
         {
             await SandboxLifetime.StopAsync(sandbox).ConfigureAwait(false);
         }
+    }
+
+    private Sandbox.Cluster.ClusterSimulationOptions ClusterTiming()
+    {
+        var timing = new Sandbox.Cluster.ClusterSimulationOptions();
+        if (PodStartDelayMs is { } start)
+        {
+            timing.StartDelay = TimeSpan.FromMilliseconds(start);
+        }
+        if (ProbeSecondMs is { } second)
+        {
+            timing.ProbeSecond = TimeSpan.FromMilliseconds(second);
+        }
+        return timing;
     }
 }
