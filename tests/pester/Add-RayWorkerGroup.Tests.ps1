@@ -1,19 +1,12 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-RayPSUnderTest
-    $script:savedKubeConfig = $env:KUBECONFIG
-    $script:sandbox = Start-RaySandbox
-    $env:KUBECONFIG = $sandbox.KubeConfigPath
-
-    function script:Get-NewRequests { @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset) }
-    function script:Get-NewRequestTotal { [int] (Get-NewRequests | Measure-Object Count -Sum).Sum }
+    $script:sandbox = Start-TestSandbox
 
     $null = New-RayCluster wg-add -HeadCpu 1 -HeadMemory 1Gi -Image rayproject/ray:2.46.0-py311 -WorkerGroupName small -WorkerReplicas 0 -WorkerCpu 1 -WorkerMemory 1Gi
 }
 
 AfterAll {
-    Stop-RaySandbox $sandbox
-    $env:KUBECONFIG = $savedKubeConfig
+    Stop-TestSandbox $sandbox
 }
 
 Describe 'Add-RayWorkerGroup: adding a WorkerGroup to a RayCluster' {

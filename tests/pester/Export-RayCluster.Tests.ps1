@@ -1,14 +1,10 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-RayPSUnderTest
-    $script:savedKubeConfig = $env:KUBECONFIG
-    $script:sandbox = Start-RaySandbox
-    $env:KUBECONFIG = $sandbox.KubeConfigPath
+    $script:sandbox = Start-TestSandbox
 }
 
 AfterAll {
-    Stop-RaySandbox $sandbox
-    $env:KUBECONFIG = $savedKubeConfig
+    Stop-TestSandbox $sandbox
 }
 
 Describe 'Export-RayCluster' {

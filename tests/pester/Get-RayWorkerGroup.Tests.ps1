@@ -1,12 +1,6 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-RayPSUnderTest
-    $script:savedKubeConfig = $env:KUBECONFIG
-    $script:sandbox = Start-RaySandbox
-    $env:KUBECONFIG = $sandbox.KubeConfigPath
-
-    function script:Get-NewRequests { @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset) }
-    function script:Get-NewRequestTotal { [int] (Get-NewRequests | Measure-Object Count -Sum).Sum }
+    $script:sandbox = Start-TestSandbox
 
     $null = New-RayCluster wg-get -HeadCpu 1 -HeadMemory 1Gi -WorkerGroupName small -WorkerReplicas 1 -WorkerMaxReplicas 5 -WorkerCpu 1 -WorkerMemory 1Gi
     $null = Add-RayWorkerGroup wg-get npu -Replicas 2 -MinReplicas 1 -MaxReplicas 4 -Cpu 12 -Memory 40Gi `
@@ -15,8 +9,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Stop-RaySandbox $sandbox
-    $env:KUBECONFIG = $savedKubeConfig
+    Stop-TestSandbox $sandbox
 }
 
 Describe 'Get-RayWorkerGroup: both kinds of WorkerGroup' {

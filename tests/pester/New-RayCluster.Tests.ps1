@@ -1,14 +1,6 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-RayPSUnderTest
-    $script:savedKubeConfig = $env:KUBECONFIG
-    $script:sandbox = Start-RaySandbox
-    $env:KUBECONFIG = $sandbox.KubeConfigPath
-
-    # Requests the sandbox served since the last call.
-    function script:Get-NewRequests {
-        @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset)
-    }
+    $script:sandbox = Start-TestSandbox
 
     # How many of these requests match a verb and a resource ('*' for any).
     function script:Measure-Requests([object[]] $Requests, [string] $Verb = '*', [string] $Resource = '*') {
@@ -18,14 +10,11 @@ BeforeAll {
     }
 
     # The simulated KubeRay operator turns RayClusters into ready pods; until it exists only the timeout path can run.
-    $probe = New-RayCluster rayps-operator-probe -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
-    $script:operatorAvailable = $null -ne (Wait-RayCluster $probe.Name -TimeoutSec 10 -ErrorAction SilentlyContinue)
-    Remove-RayCluster $probe.Name -Confirm:$false
+    $script:operatorAvailable = Test-SimulatedOperator
 }
 
 AfterAll {
-    Stop-RaySandbox $sandbox
-    $env:KUBECONFIG = $savedKubeConfig
+    Stop-TestSandbox $sandbox
 }
 
 Describe 'New-RayCluster from parameters' {

@@ -1,12 +1,7 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-RayPSUnderTest
-    $script:savedKubeConfig = $env:KUBECONFIG
-    $script:sandbox = Start-RaySandbox
-    $env:KUBECONFIG = $sandbox.KubeConfigPath
+    $script:sandbox = Start-TestSandbox
 
-    function script:Get-NewRequests { @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset) }
-    function script:Get-NewRequestTotal { [int] (Get-NewRequests | Measure-Object Count -Sum).Sum }
     function script:Get-Deployment([string] $Name, [string] $Namespace = 'default') {
         $token = (Select-String -Path $sandbox.KubeConfigPath -Pattern '^\s+token:\s*(\S+)' | Select-Object -First 1).Matches[0].Groups[1].Value
         Invoke-RestMethod -Uri "$($sandbox.Uri.GetLeftPart('Authority'))/apis/apps/v1/namespaces/$Namespace/deployments/$Name" -Headers @{ Authorization = "Bearer $token" } -SkipCertificateCheck
@@ -32,8 +27,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Stop-RaySandbox $sandbox
-    $env:KUBECONFIG = $savedKubeConfig
+    Stop-TestSandbox $sandbox
 }
 
 Describe 'New-RayWorkerDeployment: a WorkerGroup as a Deployment (seed §3)' {

@@ -1,12 +1,7 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-RayPSUnderTest
-    $script:savedKubeConfig = $env:KUBECONFIG
-    $script:sandbox = Start-RaySandbox
-    $env:KUBECONFIG = $sandbox.KubeConfigPath
+    $script:sandbox = Start-TestSandbox
 
-    function script:Get-NewRequests { @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset) }
-    function script:Get-NewRequestTotal { [int] (Get-NewRequests | Measure-Object Count -Sum).Sum }
     function script:Get-Replicas([string] $Cluster, [string] $Group) { (Get-RayWorkerGroup $Cluster $Group).Replicas }
 
     # RayCluster groups rc-a and rc-b (bounds 0..$Max) and Deployment groups dep-a and dep-b.
@@ -20,14 +15,11 @@ BeforeAll {
     New-FourGroupCluster wg-set
 
     # The simulated KubeRay operator and kubelet turn groups into ready pods; until they exist only the spec can be checked.
-    $probe = New-RayCluster rayps-wg-probe -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
-    $script:operatorAvailable = $null -ne (Wait-RayCluster $probe.Name -TimeoutSec 10 -ErrorAction SilentlyContinue)
-    Remove-RayCluster $probe.Name -Confirm:$false
+    $script:operatorAvailable = Test-SimulatedOperator
 }
 
 AfterAll {
-    Stop-RaySandbox $sandbox
-    $env:KUBECONFIG = $savedKubeConfig
+    Stop-TestSandbox $sandbox
 }
 
 Describe 'Set-RayWorkerReplicas: scaling a WorkerGroup of either kind' {
@@ -52,15 +44,33 @@ Describe 'Set-RayWorkerReplicas: scaling a WorkerGroup of either kind' {
         Get-Replicas wg-set dep-a | Should -Be 4
     }
 
-    It 'takes cluster, namespace, group and kind from Get-RayWorkerGroup, saving the reads that find the kind' {
+    It 'takes cluster, namespace, group and kind from Get-RayWorkerGroup and writes each with one PATCH' {
         $null = Get-RayWorkerGroup wg-set dep-b, rc-b | Set-RayWorkerReplicas -Replicas 2
         Get-Replicas wg-set dep-b | Should -Be 2
         Get-Replicas wg-set rc-b | Should -Be 2
 
-        $group = Get-RayWorkerGroup wg-set dep-b
+        $groups = Get-RayWorkerGroup wg-set dep-b, rc-b
         $null = Get-NewRequests
-        $group | Set-RayWorkerReplicas -Replicas 1
-        Get-NewRequestTotal | Should -Be 2
+        $groups | Set-RayWorkerReplicas -Replicas 1
+        $requests = Get-NewRequests
+        "$($requests | Sort-Object Resource | ForEach-Object { "$($_.Verb) $($_.Resource) $($_.Count)" })" | Should -Be 'patch deployments/scale 1 patch rayclusters 1'
+        Get-Replicas wg-set dep-b | Should -Be 1
+        Get-Replicas wg-set rc-b | Should -Be 1
+    }
+
+    It 'reads a piped group again when the cluster changed after Get-RayWorkerGroup, never writing from the stale read' {
+        $rcA = Get-Replicas wg-set rc-a
+        $stale = Get-RayWorkerGroup wg-set rc-b
+        Set-RayWorkerReplicas wg-set rc-a -Replicas ($rcA + 1)
+        $null = Get-NewRequests
+        $stale | Set-RayWorkerReplicas -Replicas 3
+        $requests = Get-NewRequests
+        # The first patch fails its generation test (422), the group is read again and the second patch applies.
+        [int] ($requests | Where-Object Verb -EQ patch | Measure-Object Count -Sum).Sum | Should -Be 2
+        [int] ($requests | Where-Object Verb -EQ get | Measure-Object Count -Sum).Sum | Should -Be 1
+        Get-Replicas wg-set rc-b | Should -Be 3
+        Get-Replicas wg-set rc-a | Should -Be ($rcA + 1)
+        Set-RayWorkerReplicas wg-set rc-a -Replicas $rcA
     }
 
     It 'returns the group with -PassThru, Ready and Available included' {

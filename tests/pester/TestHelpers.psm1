@@ -18,20 +18,68 @@ function Get-PwshCommand {
     return @($processPath)
 }
 
-# Runs a script in a brand-new pwsh and returns its output lines (stderr merged). $LASTEXITCODE is the child's.
+# Runs a script in a brand-new pwsh and returns its output lines, stdout then stderr. $LASTEXITCODE is the child's.
+# The child has no console input, so a prompt fails at once; one still running after -TimeoutSec is killed and this throws.
 function Invoke-FreshPwsh {
-    param([Parameter(Mandatory)] [string] $Script)
+    param([Parameter(Mandatory)] [string] $Script, [int] $TimeoutSec = 300)
     $pwsh = @(Get-PwshCommand)
     $file = Join-Path ([IO.Path]::GetTempPath()) ("rayps-test-" + [Guid]::NewGuid().ToString('N') + '.ps1')
     Set-Content -Path $file -Value $Script
     try {
-        $exe = $pwsh[0]
-        $rest = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $file)
-        & $exe @rest 2>&1 | ForEach-Object { "$_" }
+        $start = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
+        foreach ($argument in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $file)) { $start.ArgumentList.Add($argument) }
+        $start.UseShellExecute = $false
+        $start.RedirectStandardInput = $true
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        $process = [Diagnostics.Process]::Start($start)
+        try {
+            $process.StandardInput.Close()
+            $stdout = $process.StandardOutput.ReadToEndAsync()
+            $stderr = $process.StandardError.ReadToEndAsync()
+            if (-not $process.WaitForExit($TimeoutSec * 1000)) {
+                $process.Kill($true)
+                throw "The fresh pwsh did not finish within $TimeoutSec s."
+            }
+            $process.WaitForExit()
+            $global:LASTEXITCODE = $process.ExitCode
+            ($stdout.Result + $stderr.Result) -split '\r?\n' | Where-Object { $_ }
+        }
+        finally {
+            $process.Dispose()
+        }
     }
     finally {
         Remove-Item $file -ErrorAction SilentlyContinue
     }
+}
+
+# Imports RayPS, starts a sandbox and points $env:KUBECONFIG at it until Stop-TestSandbox; returns the sandbox.
+function Start-TestSandbox {
+    Import-RayPSUnderTest
+    $script:savedKubeConfig = $env:KUBECONFIG
+    $script:testSandbox = Start-RaySandbox
+    $env:KUBECONFIG = $script:testSandbox.KubeConfigPath
+    return $script:testSandbox
+}
+
+function Stop-TestSandbox {
+    param([Parameter(Mandatory)] $Sandbox)
+    Stop-RaySandbox $Sandbox
+    $env:KUBECONFIG = $script:savedKubeConfig
+}
+
+# The requests the sandbox of Start-TestSandbox served since the last call, and how many they were.
+function Get-NewRequests { @(Get-RaySandbox -InputObject $script:testSandbox -RequestCount -Reset) }
+
+function Get-NewRequestTotal { [int] (Get-NewRequests | Measure-Object Count -Sum).Sum }
+
+# Whether the sandbox's simulated KubeRay operator makes a cluster ready; tests that need ready pods skip without it.
+function Test-SimulatedOperator {
+    $probe = New-RayCluster rayps-operator-probe -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
+    $ready = $null -ne (Wait-RayCluster $probe.Name -TimeoutSec 10 -ErrorAction SilentlyContinue)
+    Remove-RayCluster $probe.Name -Confirm:$false
+    return $ready
 }
 
 # Writes a kubeconfig whose only context points at $Server with $Token; returns its path.

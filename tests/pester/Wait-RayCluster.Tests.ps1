@@ -1,18 +1,11 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-RayPSUnderTest
-    $script:savedKubeConfig = $env:KUBECONFIG
-    $script:sandbox = Start-RaySandbox
-    $env:KUBECONFIG = $sandbox.KubeConfigPath
-
-    $probe = New-RayCluster rayps-operator-probe -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
-    $script:operatorAvailable = $null -ne (Wait-RayCluster $probe.Name -TimeoutSec 10 -ErrorAction SilentlyContinue)
-    Remove-RayCluster $probe.Name -Confirm:$false
+    $script:sandbox = Start-TestSandbox
+    $script:operatorAvailable = Test-SimulatedOperator
 }
 
 AfterAll {
-    Stop-RaySandbox $sandbox
-    $env:KUBECONFIG = $savedKubeConfig
+    Stop-TestSandbox $sandbox
 }
 
 Describe 'Wait-RayCluster -For Ready' {
@@ -41,7 +34,7 @@ Describe 'Wait-RayCluster -For Ready' {
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 6
     }
 
-    It 'returns piped clusters once they are ready' -Skip:(-not $operatorAvailable) {
+    It 'returns piped clusters once they are ready' {
         $null = New-RayCluster wait-ready-a -WorkerReplicas 1 -WorkerCpu 1 -WorkerMemory 1Gi
         $null = New-RayCluster wait-ready-b -WorkerReplicas 1 -WorkerCpu 1 -WorkerMemory 1Gi
         $ready = Get-RayCluster wait-ready-* | Wait-RayCluster -TimeoutSec 60

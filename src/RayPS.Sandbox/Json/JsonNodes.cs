@@ -190,16 +190,23 @@ public static class JsonNodes
                 }
                 return obj;
             case JsonArray arr:
-                var items = arr.ToList();
-                arr.Clear();
-                foreach (var item in items)
-                {
-                    arr.Add(SortKeys(item));
-                }
-                return arr;
+                return ReplaceItems(arr, SortKeys);
             default:
                 return node;
         }
+    }
+
+    /// <summary>Replaces every item of <paramref name="arr"/>, in place, with what <paramref name="replace"/> makes of it.</summary>
+    public static JsonArray ReplaceItems(JsonArray arr, Func<JsonNode?, JsonNode?> replace)
+    {
+        // An item still in the array has a parent and cannot be added again: take them all out first.
+        var items = arr.ToList();
+        arr.Clear();
+        foreach (var item in items)
+        {
+            arr.Add(replace(item));
+        }
+        return arr;
     }
 
     /// <summary>Moves the listed keys to the front of <paramref name="obj"/> in the given order.</summary>
@@ -257,28 +264,8 @@ public static class JsonNodes
     /// <summary>Go's %q quoting for plain strings.</summary>
     public static string Quote(string s)
     {
-        var sb = new System.Text.StringBuilder("\"");
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c < 0x20)
-                    {
-                        sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
+        var sb = new System.Text.StringBuilder();
+        JsonStyle.Quote(sb, s, c => c < 0x20 ? "\\x" + ((int)c).ToString("x2", CultureInfo.InvariantCulture) : null);
+        return sb.ToString();
     }
 }

@@ -118,70 +118,10 @@ public static class JsonText
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    public static void Write(StringBuilder sb, JsonNode? node)
-    {
-        switch (node)
-        {
-            case null:
-                sb.Append("null");
-                break;
-            case JsonObject obj:
-                sb.Append('{');
-                var first = true;
-                foreach (var (key, value) in obj)
-                {
-                    if (!first)
-                    {
-                        sb.Append(',');
-                    }
-                    first = false;
-                    WriteString(sb, key);
-                    sb.Append(':');
-                    Write(sb, value);
-                }
-                sb.Append('}');
-                break;
-            case JsonArray arr:
-                sb.Append('[');
-                for (var i = 0; i < arr.Count; i++)
-                {
-                    if (i > 0)
-                    {
-                        sb.Append(',');
-                    }
-                    Write(sb, arr[i]);
-                }
-                sb.Append(']');
-                break;
-            case JsonValue value:
-                WriteValue(sb, value);
-                break;
-        }
-    }
+    /// <summary>Go's encoding/json: compact, HTML-safe escaping, floats as <see cref="FormatDouble"/> prints them.</summary>
+    internal static readonly JsonStyle Go = new(",", ":", GoEscape, FormatDouble);
 
-    private static void WriteValue(StringBuilder sb, JsonValue value)
-    {
-        if (value.TryGetValue<string>(out var s))
-        {
-            WriteString(sb, s);
-        }
-        else if (value.TryGetValue<bool>(out var b))
-        {
-            sb.Append(b ? "true" : "false");
-        }
-        else if (JsonNodes.TryGetInteger(value, out var l))
-        {
-            sb.Append(l.ToString(CultureInfo.InvariantCulture));
-        }
-        else if (JsonNodes.TryGetDouble(value, out var d))
-        {
-            sb.Append(FormatDouble(d));
-        }
-        else
-        {
-            sb.Append(value.ToJsonString());
-        }
-    }
+    public static void Write(StringBuilder sb, JsonNode? node) => Go.Write(sb, node);
 
     /// <summary>Formats a float64 like Go's encoding/json (shortest round-trip, exponent outside [1e-6, 1e21)).</summary>
     public static string FormatDouble(double d)
@@ -210,35 +150,126 @@ public static class JsonText
         return r;
     }
 
-    public static void WriteString(StringBuilder sb, string s)
+    public static void WriteString(StringBuilder sb, string s) => Go.WriteString(sb, s);
+
+    private static string? GoEscape(char c) =>
+        c is '<' or '>' or '&' or '\u2028' or '\u2029' || c < 0x20 ? JsonStyle.UnicodeEscape(c) : null;
+}
+
+/// <summary>
+/// One way to write JSON text. Every writer here escapes the quote, the backslash, \n, \r and \t the same way; a style
+/// adds its separators, the escapes of any other character, and how a floating-point number prints.
+/// </summary>
+internal sealed class JsonStyle
+{
+    private readonly string _itemSeparator;
+    private readonly string _keySeparator;
+    private readonly Func<char, string?> _escape;
+    private readonly Func<double, string> _formatDouble;
+
+    /// <summary><paramref name="escape"/> gives the escape of any other character, or null to write it as it is.</summary>
+    public JsonStyle(string itemSeparator, string keySeparator, Func<char, string?> escape, Func<double, string> formatDouble)
+    {
+        _itemSeparator = itemSeparator;
+        _keySeparator = keySeparator;
+        _escape = escape;
+        _formatDouble = formatDouble;
+    }
+
+    public void Write(StringBuilder sb, JsonNode? node)
+    {
+        switch (node)
+        {
+            case null:
+                sb.Append("null");
+                break;
+            case JsonObject obj:
+                sb.Append('{');
+                var first = true;
+                foreach (var (key, value) in obj)
+                {
+                    if (!first)
+                    {
+                        sb.Append(_itemSeparator);
+                    }
+                    first = false;
+                    WriteString(sb, key);
+                    sb.Append(_keySeparator);
+                    Write(sb, value);
+                }
+                sb.Append('}');
+                break;
+            case JsonArray arr:
+                sb.Append('[');
+                for (var i = 0; i < arr.Count; i++)
+                {
+                    if (i > 0)
+                    {
+                        sb.Append(_itemSeparator);
+                    }
+                    Write(sb, arr[i]);
+                }
+                sb.Append(']');
+                break;
+            case JsonValue value:
+                WriteValue(sb, value);
+                break;
+        }
+    }
+
+    private void WriteValue(StringBuilder sb, JsonValue value)
+    {
+        if (value.TryGetValue<string>(out var s))
+        {
+            WriteString(sb, s);
+        }
+        else if (value.TryGetValue<bool>(out var b))
+        {
+            sb.Append(b ? "true" : "false");
+        }
+        else if (JsonNodes.TryGetInteger(value, out var l))
+        {
+            sb.Append(l.ToString(CultureInfo.InvariantCulture));
+        }
+        else if (JsonNodes.TryGetDouble(value, out var d))
+        {
+            sb.Append(_formatDouble(d));
+        }
+        else
+        {
+            sb.Append(value.ToJsonString());
+        }
+    }
+
+    public void WriteString(StringBuilder sb, string s) => Quote(sb, s, _escape);
+
+    /// <summary>Writes <paramref name="s"/> in double quotes: the five shared escapes, other characters as <paramref name="escape"/> says.</summary>
+    public static void Quote(StringBuilder sb, string s, Func<char, string?> escape)
     {
         sb.Append('"');
         foreach (var c in s)
         {
-            switch (c)
+            var escaped = c switch
             {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '<': sb.Append("\\u003c"); break;
-                case '>': sb.Append("\\u003e"); break;
-                case '&': sb.Append("\\u0026"); break;
-                case '\u2028': sb.Append("\\u2028"); break;
-                case '\u2029': sb.Append("\\u2029"); break;
-                default:
-                    if (c < 0x20)
-                    {
-                        sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-                    break;
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ => escape(c),
+            };
+            if (escaped is null)
+            {
+                sb.Append(c);
+            }
+            else
+            {
+                sb.Append(escaped);
             }
         }
         sb.Append('"');
     }
+
+    /// <summary>\uXXXX with lower-case hex digits.</summary>
+    public static string UnicodeEscape(char c) => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture);
 }

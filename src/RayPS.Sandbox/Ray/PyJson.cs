@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using RayPS.Sandbox.Json;
 
 namespace RayPS.Sandbox.Ray;
 
@@ -11,80 +12,17 @@ namespace RayPS.Sandbox.Ray;
 /// </summary>
 internal static class PyJson
 {
+    /// <summary>json.dumps's defaults: ensure_ascii, separators (", ", ": ").</summary>
+    private static readonly JsonStyle Python = new(", ", ": ", PythonEscape, FormatFloat);
+
     public static string Serialize(JsonNode? node)
     {
         var sb = new StringBuilder();
-        Write(sb, node);
+        Python.Write(sb, node);
         return sb.ToString();
     }
 
     public static byte[] SerializeToUtf8(JsonNode? node) => Encoding.UTF8.GetBytes(Serialize(node));
-
-    public static void Write(StringBuilder sb, JsonNode? node)
-    {
-        switch (node)
-        {
-            case null:
-                sb.Append("null");
-                return;
-            case JsonObject obj:
-                sb.Append('{');
-                var first = true;
-                foreach (var (key, value) in obj)
-                {
-                    if (!first) sb.Append(", ");
-                    first = false;
-                    WriteString(sb, key);
-                    sb.Append(": ");
-                    Write(sb, value);
-                }
-                sb.Append('}');
-                return;
-            case JsonArray arr:
-                sb.Append('[');
-                for (var i = 0; i < arr.Count; i++)
-                {
-                    if (i > 0) sb.Append(", ");
-                    Write(sb, arr[i]);
-                }
-                sb.Append(']');
-                return;
-            case JsonValue v:
-                if (v.TryGetValue<string>(out var s))
-                {
-                    WriteString(sb, s);
-                }
-                else if (v.TryGetValue<bool>(out var b))
-                {
-                    sb.Append(b ? "true" : "false");
-                }
-                else if (v.TryGetValue<long>(out var l))
-                {
-                    sb.Append(l.ToString(CultureInfo.InvariantCulture));
-                }
-                else if (v.TryGetValue<int>(out var i))
-                {
-                    sb.Append(i.ToString(CultureInfo.InvariantCulture));
-                }
-                else if (v.TryGetValue<double>(out var d))
-                {
-                    sb.Append(FormatFloat(d));
-                }
-                else if (v.TryGetValue<float>(out var f))
-                {
-                    sb.Append(FormatFloat(f));
-                }
-                else if (v.TryGetValue<decimal>(out var m))
-                {
-                    sb.Append(FormatFloat((double)m));
-                }
-                else
-                {
-                    sb.Append(v.ToJsonString());
-                }
-                return;
-        }
-    }
 
     /// <summary>Python's float repr: shortest round-trip digits, ".0" for integral values, exponent outside [1e-4, 1e16).</summary>
     public static string FormatFloat(double d)
@@ -142,34 +80,13 @@ internal static class PyJson
         return sb.ToString();
     }
 
-    public static void WriteString(StringBuilder sb, string s)
+    private static string? PythonEscape(char c) => c switch
     {
-        sb.Append('"');
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                default:
-                    if (c < 0x20 || c > 0x7e)
-                    {
-                        sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-                    break;
-            }
-        }
-        sb.Append('"');
-    }
+        '\b' => "\\b",
+        '\f' => "\\f",
+        < (char)0x20 or > (char)0x7e => JsonStyle.UnicodeEscape(c),
+        _ => null,
+    };
 
     /// <summary>A JSON float value (serialised with a decimal point).</summary>
     public static JsonValue Float(double d) => JsonValue.Create(d);
@@ -232,13 +149,7 @@ internal static class RayText
                 }
                 return result;
             case JsonArray arr:
-                var items = arr.ToList();
-                arr.Clear();
-                foreach (var item in items)
-                {
-                    arr.Add(ToGoogleStyle(item));
-                }
-                return arr;
+                return JsonNodes.ReplaceItems(arr, ToGoogleStyle);
             default:
                 return node;
         }

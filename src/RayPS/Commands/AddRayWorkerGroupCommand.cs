@@ -1,6 +1,4 @@
-using System.Collections;
 using System.Management.Automation;
-using RayPS.Completers;
 using RayPS.Internal;
 using RayPS.Manifests;
 using RayPS.Operations;
@@ -13,24 +11,22 @@ namespace RayPS.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "RayWorkerGroup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayWorkerGroup))]
-public sealed class AddRayWorkerGroupCommand : RayNamespacedCmdletBase
+public sealed class AddRayWorkerGroupCommand : RayWorkerGroupCmdletBase
 {
     /// <summary>Placeholder that lets every input be checked before the cluster (and its default image) is read.</summary>
     private const string ValidationImage = "validation-only";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(RayClusterNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string ClusterName { get; set; } = "";
+    /// <summary>-Cpu and -Memory default to New-RayCluster's worker group (New-RayWorkerDeployment has no defaults).</summary>
+    public AddRayWorkerGroupCommand()
+    {
+        Cpu = RayClusterOptions.DefaultWorkerCpu;
+        Memory = RayClusterOptions.DefaultWorkerMemory;
+    }
 
     [Parameter(Mandatory = true, Position = 1)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
     public string GroupName { get; set; } = "";
-
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int Replicas { get; set; } = 1;
 
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
@@ -42,31 +38,7 @@ public sealed class AddRayWorkerGroupCommand : RayNamespacedCmdletBase
 
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string Cpu { get; set; } = RayClusterOptions.DefaultWorkerCpu;
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Memory { get; set; } = RayClusterOptions.DefaultWorkerMemory;
-
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int Gpu { get; set; }
-
-    [Parameter]
-    public IDictionary? Accelerator { get; set; }
-
-    [Parameter]
-    public IDictionary? RayResources { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
     public string? Image { get; set; }
-
-    [Parameter]
-    public IDictionary? RayStartParams { get; set; }
-
-    [Parameter]
-    public IDictionary? NodeSelector { get; set; }
 
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -97,16 +69,8 @@ public sealed class AddRayWorkerGroupCommand : RayNamespacedCmdletBase
 
         if (Wait)
         {
-            var activity = $"Waiting for worker group '{GroupName}' of '{ClusterName}'";
-            try
-            {
-                group = await WorkerGroupOperations.WaitSettledAsync(Connection, group, TimeSpan.FromSeconds(TimeoutSec),
-                    g => EmitProgress(WorkerGroupProgress.Record(activity, g)), cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                EmitProgress(WorkerGroupProgress.Completed(activity));
-            }
+            group = await WaitForGroupAsync(group, $"Waiting for worker group '{GroupName}' of '{ClusterName}'",
+                TimeSpan.FromSeconds(TimeoutSec), cancellationToken).ConfigureAwait(false);
         }
         Emit(group);
     }
@@ -117,17 +81,10 @@ public sealed class AddRayWorkerGroupCommand : RayNamespacedCmdletBase
         {
             GroupName = GroupName,
             Image = Image ?? ValidationImage,
-            Replicas = Replicas,
             MinReplicas = MinReplicas,
             MaxReplicas = MaxReplicas,
-            Cpu = Cpu,
-            Memory = Memory,
-            Gpu = Gpu > 0 ? Gpu : null,
         };
-        HashtableParameters.AddTo(Accelerator, options.Accelerator);
-        HashtableParameters.AddTo(RayStartParams, options.RayStartParams);
-        HashtableParameters.AddTo(NodeSelector, options.NodeSelector);
-        HashtableParameters.AddAmounts("-RayResources", RayResources, options.RayResources);
+        ApplyWorkerParameters(options);
         return options;
     }
 

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Globalization;
 using System.Management.Automation;
 using System.Text.Json.Nodes;
 using RayPS.Errors;
@@ -15,11 +14,14 @@ namespace RayPS.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "RayCluster", DefaultParameterSetName = ParametersSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayCluster), typeof(string))]
-public sealed class NewRayClusterCommand : RayNamespacedCmdletBase
+public sealed class NewRayClusterCommand : RayWaitingCmdletBase
 {
     private const string ParametersSet = "Parameters";
     private const string ValuesSet = "HelmValues";
     private const string PathSet = "Path";
+
+    /// <summary>A new cluster's pods pull images and start: -Wait allows longer than for other changes.</summary>
+    public NewRayClusterCommand() => TimeoutSec = 600;
 
     /// <summary>The cluster name; with -ValuesPath or -Path it overrides the rendered or written name.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ParametersSet)]
@@ -119,13 +121,6 @@ public sealed class NewRayClusterCommand : RayNamespacedCmdletBase
     [Parameter]
     public SwitchParameter DryRun { get; set; }
 
-    [Parameter]
-    public SwitchParameter Wait { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int TimeoutSec { get; set; } = 600;
-
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var manifests = await ReadManifestsAsync().ConfigureAwait(false);
@@ -198,9 +193,9 @@ public sealed class NewRayClusterCommand : RayNamespacedCmdletBase
             EnableAutoscaling = EnableAutoscaling,
             IdleTimeoutSeconds = IdleTimeoutSec,
         };
-        AddStrings(HeadRayStartParams, options.HeadRayStartParams);
-        AddStrings(PodAnnotation, options.PodAnnotations);
-        AddStrings(NodeSelector, options.NodeSelector);
+        HashtableParameters.AddTo(HeadRayStartParams, options.HeadRayStartParams);
+        HashtableParameters.AddTo(PodAnnotation, options.PodAnnotations);
+        HashtableParameters.AddTo(NodeSelector, options.NodeSelector);
 
         var worker = new WorkerGroupOptions
         {
@@ -212,12 +207,9 @@ public sealed class NewRayClusterCommand : RayNamespacedCmdletBase
             Memory = WorkerMemory,
             Gpu = WorkerGpu,
         };
-        AddStrings(WorkerAccelerator, worker.Accelerator);
-        AddStrings(WorkerRayStartParams, worker.RayStartParams);
-        foreach (DictionaryEntry entry in WorkerRayResources ?? new Hashtable())
-        {
-            worker.RayResources[KeyText(entry.Key)] = RayResourceAmount(KeyText(entry.Key), entry.Value);
-        }
+        HashtableParameters.AddTo(WorkerAccelerator, worker.Accelerator);
+        HashtableParameters.AddTo(WorkerRayStartParams, worker.RayStartParams);
+        HashtableParameters.AddAmounts("-WorkerRayResources", WorkerRayResources, worker.RayResources);
         options.WorkerGroups.Add(worker);
         return options;
     }
@@ -271,17 +263,7 @@ public sealed class NewRayClusterCommand : RayNamespacedCmdletBase
             return;
         }
 
-        var activity = $"Waiting for RayCluster '{ns}/{name}' to become ready";
-        try
-        {
-            var ready = await RayClusterLifecycle.WaitReadyAsync(Connection, ns, name, TimeSpan.FromSeconds(TimeoutSec), result.Cluster.ResourceVersion,
-                cluster => EmitProgress(RayClusterProgress.Ready(activity, cluster)), ct).ConfigureAwait(false);
-            Emit(ready);
-        }
-        finally
-        {
-            EmitProgress(RayClusterProgress.Completed(activity));
-        }
+        Emit(await WaitForClusterReadyAsync(ns, name, Timeout, result.Cluster.ResourceVersion, ct).ConfigureAwait(false));
     }
 
     private static void Merge(JsonObject metadata, string key, Hashtable? values)
@@ -294,45 +276,9 @@ public sealed class NewRayClusterCommand : RayNamespacedCmdletBase
         {
             metadata[key] = map = new JsonObject();
         }
-        foreach (DictionaryEntry entry in values)
+        foreach (var (name, value) in HashtableParameters.Strings(values))
         {
-            map[KeyText(entry.Key)] = ValueText(entry.Value);
+            map[name] = value;
         }
-    }
-
-    private static void AddStrings(Hashtable? from, IDictionary<string, string> to)
-    {
-        foreach (DictionaryEntry entry in from ?? new Hashtable())
-        {
-            to[KeyText(entry.Key)] = ValueText(entry.Value);
-        }
-    }
-
-    private static string KeyText(object key) => ValueText(key);
-
-    /// <summary>Hashtable values as Kubernetes strings: numbers in invariant culture, booleans as true/false.</summary>
-    private static string ValueText(object? value) => (value is PSObject ps ? ps.BaseObject : value) switch
-    {
-        null => string.Empty,
-        bool b => b ? "true" : "false",
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        var other => other.ToString() ?? string.Empty,
-    };
-
-    private static decimal RayResourceAmount(string name, object? value)
-    {
-        var raw = value is PSObject ps ? ps.BaseObject : value;
-        try
-        {
-            if (raw is not (null or bool))
-            {
-                return LanguagePrimitives.ConvertTo<decimal>(raw is string s ? decimal.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture) : raw);
-            }
-        }
-        catch (Exception ex) when (ex is PSInvalidCastException or FormatException or OverflowException)
-        {
-        }
-        throw new RayPSException(ErrorIds.InvalidRayResource, RayErrorCategory.InvalidArgument,
-            $"-WorkerRayResources: the amount of Ray resource '{name}' is '{raw}', not a number. Give numbers, e.g. @{{ascend=20}}.", name);
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Management.Automation;
-using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Internal;
 using RayPS.Manifests;
@@ -15,18 +14,13 @@ namespace RayPS.Commands;
 [Cmdlet(VerbsCommon.New, "RayWorkerDeployment", DefaultParameterSetName = CreateSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayWorkerGroup), ParameterSetName = new[] { CreateSet })]
 [OutputType(typeof(string), ParameterSetName = new[] { ManifestSet })]
-public sealed class NewRayWorkerDeploymentCommand : RayNamespacedCmdletBase
+public sealed class NewRayWorkerDeploymentCommand : RayWorkerGroupCmdletBase
 {
     private const string CreateSet = "Create";
     private const string ManifestSet = "ManifestOnly";
 
     /// <summary>Stands in for the head image while inputs are checked before the cluster is read.</summary>
     private const string ValidationImage = "validation-only";
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(RayClusterNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string ClusterName { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNullOrEmpty]
@@ -40,10 +34,6 @@ public sealed class NewRayWorkerDeploymentCommand : RayNamespacedCmdletBase
     [ValidateNotNullOrEmpty]
     public string? Identifier { get; set; }
 
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int Replicas { get; set; } = 1;
-
     [Parameter(ParameterSetName = CreateSet)]
     [Parameter(Mandatory = true, ParameterSetName = ManifestSet)]
     [ValidateNotNullOrEmpty]
@@ -51,37 +41,13 @@ public sealed class NewRayWorkerDeploymentCommand : RayNamespacedCmdletBase
 
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string? Cpu { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Memory { get; set; }
-
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int Gpu { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
     public string? RayMemory { get; set; }
-
-    [Parameter]
-    public IDictionary? Accelerator { get; set; }
-
-    [Parameter]
-    public IDictionary? RayResources { get; set; }
-
-    [Parameter]
-    public IDictionary? RayStartParams { get; set; }
 
     [Parameter]
     public IDictionary? HostPathMount { get; set; }
 
     [Parameter]
     public IDictionary? Env { get; set; }
-
-    [Parameter]
-    public IDictionary? NodeSelector { get; set; }
 
     [Parameter]
     [ValidateNotNull]
@@ -156,16 +122,8 @@ public sealed class NewRayWorkerDeploymentCommand : RayNamespacedCmdletBase
 
         if (Wait)
         {
-            var activity = $"Waiting for worker Deployment '{group.DeploymentName}'";
-            try
-            {
-                group = await WorkerGroupOperations.WaitSettledAsync(Connection, group, TimeSpan.FromSeconds(TimeoutSec),
-                    g => EmitProgress(WorkerGroupProgress.Record(activity, g)), cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                EmitProgress(WorkerGroupProgress.Completed(activity));
-            }
+            group = await WaitForGroupAsync(group, $"Waiting for worker Deployment '{group.DeploymentName}'",
+                TimeSpan.FromSeconds(TimeoutSec), cancellationToken).ConfigureAwait(false);
         }
         Emit(group);
     }
@@ -189,15 +147,8 @@ public sealed class NewRayWorkerDeploymentCommand : RayNamespacedCmdletBase
         var worker = options.Worker;
         worker.GroupName = GroupName;
         worker.Image = image;
-        worker.Replicas = Replicas;
-        worker.Cpu = Cpu;
-        worker.Memory = Memory;
-        worker.Gpu = Gpu > 0 ? Gpu : null;
-        HashtableParameters.AddTo(Accelerator, worker.Accelerator);
-        HashtableParameters.AddTo(RayStartParams, worker.RayStartParams);
+        ApplyWorkerParameters(worker);
         HashtableParameters.AddTo(Env, worker.Env);
-        HashtableParameters.AddTo(NodeSelector, worker.NodeSelector);
-        HashtableParameters.AddAmounts("-RayResources", RayResources, worker.RayResources);
         foreach (var item in Toleration ?? Array.Empty<object>())
         {
             worker.Tolerations.Add(HashtableParameters.Toleration(item));

@@ -4,6 +4,7 @@ using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Internal;
 using RayPS.Kube;
+using RayPS.Operations;
 
 namespace RayPS.Commands;
 
@@ -16,6 +17,8 @@ public abstract class RayAsyncCmdlet : PSCmdlet
     private CancellationTokenSource? _cts;
     private BlockingCollection<Action>? _queue;
     private int _pipelineThreadId;
+    private bool _debugWanted;
+    private bool _verboseWouldPrompt;
 
     protected CancellationToken CancellationToken => (_cts ??= new CancellationTokenSource()).Token;
 
@@ -23,6 +26,7 @@ public abstract class RayAsyncCmdlet : PSCmdlet
     {
         _cts ??= new CancellationTokenSource();
         _pipelineThreadId = Environment.CurrentManagedThreadId;
+        ReadStreamPreferences();
         OnBeginProcessing();
         Run(BeginProcessingAsync);
     }
@@ -54,7 +58,7 @@ public abstract class RayAsyncCmdlet : PSCmdlet
         using var queue = new BlockingCollection<Action>();
         var previous = _queue;
         _queue = queue;
-        var debug = IsDebugEnabled();
+        var debug = _debugWanted;
         var task = Task.Run(async () =>
         {
             if (debug)
@@ -102,9 +106,21 @@ public abstract class RayAsyncCmdlet : PSCmdlet
         }
     }
 
-    private bool IsDebugEnabled() =>
-        MyInvocation.BoundParameters.TryGetValue("Debug", out var d) && d is SwitchParameter { IsPresent: true }
-        || (GetVariableValue("DebugPreference") is ActionPreference pref && pref != ActionPreference.SilentlyContinue);
+    /// <summary>
+    /// Decides, as PowerShell does for this command, whether debug output is wanted: -Debug or -Debug:$false when given,
+    /// else $DebugPreference as the caller's scope sees it (a local <c>$DebugPreference = 'Continue'</c> is a string).
+    /// </summary>
+    private void ReadStreamPreferences()
+    {
+        var bound = MyInvocation.BoundParameters;
+        bool? debugSwitch = bound.TryGetValue("Debug", out var debug) ? debug is SwitchParameter { IsPresent: true } : null;
+        _debugWanted = debugSwitch
+            ?? (LanguagePrimitives.TryConvertTo(GetVariableValue("DebugPreference"), out ActionPreference preference)
+                && preference is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore));
+        // Since 7.4 -Debug means Continue for debug output, but PowerShell still answers WriteVerbose under -Debug
+        // (without -Verbose) with Inquire: a prompt for every verbose message.
+        _verboseWouldPrompt = debugSwitch == true && !bound.ContainsKey("Verbose");
+    }
 
     /// <summary>Queues an action for the pipeline thread, or runs it now when already on it.</summary>
     protected void Post(Action action)
@@ -145,7 +161,18 @@ public abstract class RayAsyncCmdlet : PSCmdlet
 
     protected void EmitWarning(string text) => Post(() => WriteWarning(text));
 
-    protected void EmitVerbose(string text) => Post(() => WriteVerbose(text));
+    /// <summary>Writes verbose text; under -Debug alone it goes to the debug stream, which shows it without a prompt.</summary>
+    protected void EmitVerbose(string text) => Post(() =>
+    {
+        if (_verboseWouldPrompt)
+        {
+            WriteDebug(text);
+        }
+        else
+        {
+            WriteVerbose(text);
+        }
+    });
 
     protected void EmitProgress(ProgressRecord record) => Post(() => WriteProgress(record));
 
@@ -176,6 +203,50 @@ public abstract class RayCmdletBase : RayAsyncCmdlet
     /// <summary>The namespace to use given an explicit value (null = the context's namespace, else "default").</summary>
     protected string ResolveNamespace(string? explicitNamespace) => Connection.ResolveNamespace(explicitNamespace);
 
+    /// <summary>Waits, showing progress under <paramref name="activity"/>, until a worker group has the ready pods it desires.</summary>
+    protected async Task<RayWorkerGroup> WaitForGroupAsync(RayWorkerGroup group, string activity, TimeSpan timeout, CancellationToken ct)
+    {
+        try
+        {
+            return await WorkerGroupOperations.WaitSettledAsync(Connection, group, timeout,
+                g => EmitProgress(WorkerGroupProgress.Record(activity, g)), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            EmitProgress(WorkerGroupProgress.Completed(activity));
+        }
+    }
+
+    /// <summary>Waits, showing progress, until KubeRay reports the RayCluster ready.</summary>
+    protected async Task<RayCluster> WaitForClusterReadyAsync(string ns, string name, TimeSpan timeout, string? resourceVersion, CancellationToken ct)
+    {
+        var activity = $"Waiting for RayCluster '{ns}/{name}' to become ready";
+        try
+        {
+            return await RayClusterLifecycle.WaitReadyAsync(Connection, ns, name, timeout, resourceVersion,
+                cluster => EmitProgress(RayClusterProgress.Ready(activity, cluster)), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            EmitProgress(RayClusterProgress.Completed(activity));
+        }
+    }
+
+    /// <summary>Waits, showing progress, until the RayCluster and its pods are gone.</summary>
+    protected async Task WaitForClusterDeletedAsync(string ns, string name, TimeSpan timeout, CancellationToken ct)
+    {
+        var activity = $"Waiting for RayCluster '{ns}/{name}' and its pods to be deleted";
+        try
+        {
+            await RayClusterLifecycle.WaitDeletedAsync(Connection, ns, name, timeout,
+                podsLeft => EmitProgress(RayClusterProgress.Deleting(activity, podsLeft)), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            EmitProgress(RayClusterProgress.Completed(activity));
+        }
+    }
+
     protected override void OnBeginProcessing()
     {
         // Provider paths (~, relative, PSDrive) resolve against session state, which only the pipeline thread may touch.
@@ -193,4 +264,17 @@ public abstract class RayNamespacedCmdletBase : RayCmdletBase
     public string? Namespace { get; set; }
 
     protected string TargetNamespace => ResolveNamespace(Namespace);
+}
+
+/// <summary>Base for cmdlets that can wait for what they changed to settle: adds -Wait and -TimeoutSec.</summary>
+public abstract class RayWaitingCmdletBase : RayNamespacedCmdletBase
+{
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int TimeoutSec { get; set; } = 300;
+
+    protected TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSec);
 }

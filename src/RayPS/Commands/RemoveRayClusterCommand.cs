@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Errors;
-using RayPS.Internal;
 using RayPS.Operations;
 
 namespace RayPS.Commands;
@@ -9,20 +8,13 @@ namespace RayPS.Commands;
 /// <summary>Deletes RayClusters (one DELETE each); with -Wait, watches until the object and its pods are gone.</summary>
 [Cmdlet(VerbsCommon.Remove, "RayCluster", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(RayCluster))]
-public sealed class RemoveRayClusterCommand : RayNamespacedCmdletBase
+public sealed class RemoveRayClusterCommand : RayWaitingCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ClusterName")]
     [ArgumentCompleter(typeof(RayClusterNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = Array.Empty<string>();
-
-    [Parameter]
-    public SwitchParameter Wait { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int TimeoutSec { get; set; } = 300;
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -53,20 +45,14 @@ public sealed class RemoveRayClusterCommand : RayNamespacedCmdletBase
 
             if (Wait)
             {
-                var activity = $"Waiting for RayCluster '{ns}/{name}' and its pods to be deleted";
                 try
                 {
-                    await RayClusterLifecycle.WaitDeletedAsync(Connection, ns, name, TimeSpan.FromSeconds(TimeoutSec),
-                        left => EmitProgress(RayClusterProgress.Deleting(activity, left)), cancellationToken).ConfigureAwait(false);
+                    await WaitForClusterDeletedAsync(ns, name, Timeout, cancellationToken).ConfigureAwait(false);
                 }
                 catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterDeletionTimeout)
                 {
                     EmitError(ex);
                     continue;
-                }
-                finally
-                {
-                    EmitProgress(RayClusterProgress.Completed(activity));
                 }
             }
 

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using RayPS.Completers;
-using RayPS.Internal;
 using RayPS.Operations;
 
 namespace RayPS.Commands;
@@ -11,7 +10,7 @@ namespace RayPS.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "RayWorkerReplicas", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayWorkerGroup))]
-public sealed class SetRayWorkerReplicasCommand : RayNamespacedCmdletBase
+public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
 {
     /// <summary>The Ray cluster (binds from ClusterName of piped objects).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -35,6 +34,13 @@ public sealed class SetRayWorkerReplicasCommand : RayNamespacedCmdletBase
     [ValidateSet(nameof(WorkerGroupKind.RayCluster), nameof(WorkerGroupKind.Deployment), IgnoreCase = true)]
     public string? Kind { get; set; }
 
+    /// <summary>
+    /// A group from Get-RayWorkerGroup (its ClusterName, GroupName, Namespace and Kind bind as well). The write is then
+    /// computed from it without reading the group again: one request instead of two or three.
+    /// </summary>
+    [Parameter(ValueFromPipeline = true)]
+    public RayWorkerGroup? InputObject { get; set; }
+
     /// <summary>Move minReplicas/maxReplicas to include -Replicas, in the same patch.</summary>
     [Parameter]
     public SwitchParameter AdjustBounds { get; set; }
@@ -42,14 +48,6 @@ public sealed class SetRayWorkerReplicasCommand : RayNamespacedCmdletBase
     /// <summary>Scale even though the Ray autoscaler owns the group's replicas.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
-
-    /// <summary>Wait until the group has as many ready pods as it desires.</summary>
-    [Parameter]
-    public SwitchParameter Wait { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int TimeoutSec { get; set; } = 300;
 
     /// <summary>Return the group after the change.</summary>
     [Parameter]
@@ -74,6 +72,7 @@ public sealed class SetRayWorkerReplicasCommand : RayNamespacedCmdletBase
             AdjustBounds = AdjustBounds,
             Force = Force,
             IncludePodCounts = PassThru && !Wait,
+            KnownGroup = InputObject?.Context == Connection.ContextName ? InputObject : null,
         };
         var result = await WorkerGroupOperations.ScaleAsync(Connection, request, EmitWarning, cancellationToken).ConfigureAwait(false);
         var group = result.Group;
@@ -84,16 +83,8 @@ public sealed class SetRayWorkerReplicasCommand : RayNamespacedCmdletBase
 
         if (Wait)
         {
-            var activity = $"Scaling worker group '{GroupName}' of '{ClusterName}' to {Replicas}";
-            try
-            {
-                group = await WorkerGroupOperations.WaitSettledAsync(Connection, group, TimeSpan.FromSeconds(TimeoutSec),
-                    g => EmitProgress(WorkerGroupProgress.Record(activity, g)), cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                EmitProgress(WorkerGroupProgress.Completed(activity));
-            }
+            group = await WaitForGroupAsync(group, $"Scaling worker group '{GroupName}' of '{ClusterName}' to {Replicas}", Timeout,
+                cancellationToken).ConfigureAwait(false);
         }
 
         if (PassThru)

@@ -1,8 +1,6 @@
 using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Errors;
-using RayPS.Internal;
-using RayPS.Operations;
 
 namespace RayPS.Commands;
 
@@ -44,28 +42,20 @@ public sealed class WaitRayClusterCommand : RayNamespacedCmdletBase
                 left = TimeSpan.FromMilliseconds(1);
             }
 
-            var deleted = For == "Deleted";
-            var activity = deleted ? $"Waiting for RayCluster '{ns}/{name}' and its pods to be deleted" : $"Waiting for RayCluster '{ns}/{name}' to become ready";
             try
             {
-                if (deleted)
+                if (For == "Deleted")
                 {
-                    await RayClusterLifecycle.WaitDeletedAsync(Connection, ns, name, left,
-                        podsLeft => EmitProgress(RayClusterProgress.Deleting(activity, podsLeft)), cancellationToken).ConfigureAwait(false);
+                    await WaitForClusterDeletedAsync(ns, name, left, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
-                    Emit(await RayClusterLifecycle.WaitReadyAsync(Connection, ns, name, left, null,
-                        cluster => EmitProgress(RayClusterProgress.Ready(activity, cluster)), cancellationToken).ConfigureAwait(false));
+                    Emit(await WaitForClusterReadyAsync(ns, name, left, null, cancellationToken).ConfigureAwait(false));
                 }
             }
             catch (RayPSException ex) when (ex.ErrorId is ErrorIds.RayClusterNotReady or ErrorIds.RayClusterDeletionTimeout or ErrorIds.RayClusterNotFound)
             {
                 EmitError(ex);
-            }
-            finally
-            {
-                EmitProgress(RayClusterProgress.Completed(activity));
             }
         }
     }
