@@ -45,11 +45,15 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
         switch (info.Verb)
         {
             case "get":
+                await RequestOptions.WaitForRequestedResourceVersionAsync(store, request).ConfigureAwait(false);
+                RequireReachedResourceVersion(request);
                 var obj = store.Get(gvr, ns, info.Name);
                 await WriteObjectAsync(response, 200, type, info.Version, obj, table, request).ConfigureAwait(false);
                 break;
             case "list":
-                var list = store.List(gvr, ns, RequestOptions.List(request));
+                var listOptions = RequestOptions.List(request);
+                await RequestOptions.WaitForRequestedResourceVersionAsync(store, request).ConfigureAwait(false);
+                var list = store.List(gvr, ns, listOptions);
                 if (table)
                 {
                     var items = ((JsonArray)list["items"]!).OfType<JsonObject>();
@@ -71,7 +75,7 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
                 break;
             case "create":
                 {
-                    var options = RequestOptions.Write(request, new WriteOptions());
+                    var options = RequestOptions.Write(request, new WriteOptions(), "CreateOptions");
                     var body = RequestOptions.Body(request, options);
                     var result = store.Create(gvr, ns, body, options);
                     await ApiResponses.WriteJsonAsync(response, 201, result.Object, options.Warnings).ConfigureAwait(false);
@@ -79,7 +83,7 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
                 }
             case "update":
                 {
-                    var options = RequestOptions.Write(request, new WriteOptions());
+                    var options = RequestOptions.Write(request, new WriteOptions(), "UpdateOptions");
                     var body = RequestOptions.Body(request, options);
                     var result = store.Update(gvr, ns, info.Name, body, options, null);
                     await ApiResponses.WriteJsonAsync(response, result.Created ? 201 : 200, result.Object, options.Warnings).ConfigureAwait(false);
@@ -88,7 +92,7 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
             case "patch":
                 {
                     var patchType = RequestOptions.PatchTypeOf(request, type);
-                    var options = RequestOptions.Write(request, new PatchOptions(), patchType == PatchType.Apply);
+                    var options = RequestOptions.Write(request, new PatchOptions(), "PatchOptions", patchType);
                     var result = store.Patch(gvr, ns, info.Name, patchType, request.Body, options, null);
                     await ApiResponses.WriteJsonAsync(response, result.Created ? 201 : 200, result.Object, options.Warnings).ConfigureAwait(false);
                     break;
@@ -107,6 +111,17 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
                 }
             default:
                 throw ApiErrors.MethodNotAllowed();
+        }
+    }
+
+    /// <summary>A GET at a resourceVersion the store has not reached is the watch cache's 504.</summary>
+    private void RequireReachedResourceVersion(HttpRequest request)
+    {
+        if (request.QueryValue("resourceVersion") is { Length: > 0 } text &&
+            long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var rv) &&
+            rv > store.ResourceVersion)
+        {
+            throw ApiErrors.TooLargeResourceVersion(rv, store.ResourceVersion);
         }
     }
 

@@ -74,7 +74,7 @@ internal sealed class SubresourceHandler(ObjectStore store, PodTraffic traffic)
                 return;
             case "update":
                 {
-                    var options = RequestOptions.Write(request, new WriteOptions());
+                    var options = RequestOptions.Write(request, new WriteOptions(), "UpdateOptions");
                     var body = RequestOptions.Body(request, options);
                     if (subresource == "finalize")
                     {
@@ -91,7 +91,7 @@ internal sealed class SubresourceHandler(ObjectStore store, PodTraffic traffic)
             case "patch" when subresource == "status":
                 {
                     var patchType = RequestOptions.PatchTypeOf(request, type);
-                    var options = RequestOptions.Write(request, new PatchOptions(), patchType == PatchType.Apply);
+                    var options = RequestOptions.Write(request, new PatchOptions(), "PatchOptions", patchType);
                     var result = store.Patch(gvr, ns, info.Name, patchType, request.Body, options, "status");
                     await ApiResponses.WriteJsonAsync(response, 200, result.Object, options.Warnings).ConfigureAwait(false);
                     return;
@@ -110,8 +110,10 @@ internal sealed class SubresourceHandler(ObjectStore store, PodTraffic traffic)
                 return;
             case "update" or "patch":
                 {
-                    var patchType = info.Verb == "patch" ? RequestOptions.PatchTypeOf(request, type) : PatchType.MergePatch;
-                    var options = RequestOptions.Write(request, new PatchOptions(), patchType == PatchType.Apply);
+                    PatchType? patchType = info.Verb == "patch" ? RequestOptions.PatchTypeOf(request, type) : null;
+                    var options = info.Verb == "patch"
+                        ? RequestOptions.Write(request, new PatchOptions(), "PatchOptions", patchType)
+                        : RequestOptions.Write(request, new PatchOptions(), "UpdateOptions");
                     var current = store.Get(gvr, ns, info.Name);
                     var scale = ScaleView.Of(type, current);
                     JsonObject desired;
@@ -126,7 +128,7 @@ internal sealed class SubresourceHandler(ObjectStore store, PodTraffic traffic)
                     }
                     else
                     {
-                        desired = ScaleView.Patch(scale, patchType, request.Body);
+                        desired = ScaleView.Patch(scale, patchType!.Value, request.Body);
                     }
                     var replicas = JsonNodes.At(desired, "spec", "replicas");
                     if (JsonNodes.GetInteger(replicas) is not { } count || count < 0)
@@ -147,7 +149,7 @@ internal sealed class SubresourceHandler(ObjectStore store, PodTraffic traffic)
     /// <summary>POST pods/NAME/binding or bindings (the pod named by the Binding's metadata.name).</summary>
     public async Task BindAsync(HttpRequest request, HttpResponse response, string ns, string? name)
     {
-        var options = RequestOptions.Write(request, new WriteOptions());
+        var options = RequestOptions.Write(request, new WriteOptions(), "CreateOptions");
         var binding = RequestOptions.Body(request, options);
         name ??= ObjectMeta.Name(binding);
         var node = JsonNodes.StringAt(binding, "target", "name") ?? "";

@@ -22,6 +22,9 @@ public sealed class ApiException : Exception
     public StatusDetails? Details { get; }
     public string StatusText { get; }
 
+    /// <summary>The Status's metadata.continue (a 410 for an expired continue token offers one to go on with).</summary>
+    public string? ListContinue { get; init; }
+
     /// <summary>The metav1.Status body.</summary>
     public JsonObject ToStatus()
     {
@@ -29,7 +32,7 @@ public sealed class ApiException : Exception
         {
             ["kind"] = "Status",
             ["apiVersion"] = "v1",
-            ["metadata"] = new JsonObject(),
+            ["metadata"] = ListContinue is null ? new JsonObject() : new JsonObject { ["continue"] = ListContinue },
             ["status"] = StatusText,
         };
         if (Message.Length > 0)

@@ -116,6 +116,11 @@ public static class ApiErrors
 
     public static ApiException Gone(string message) => new(410, "Expired", message);
 
+    /// <summary>storage.NewTooLargeResourceVersionError: the server has not reached the requested resourceVersion.</summary>
+    public static ApiException TooLargeResourceVersion(long requested, long current) =>
+        new(504, "Timeout", $"Timeout: Too large resource version: {requested}, current: {current}",
+            new StatusDetails(Causes: [new StatusCause("ResourceVersionTooLarge", "Too large resource version", "")], RetryAfterSeconds: 1));
+
     public static ApiException Unauthorized() => new(401, "Unauthorized", "Unauthorized");
 
     public static ApiException Forbidden(string resource, string group, string name, string message) =>

@@ -57,8 +57,9 @@ public sealed partial class ObjectStore
         }
         catch (FormatException ex)
         {
-            throw ApiErrors.BadRequest(ex.Message);
+            throw ApiErrors.BadRequest(PatchDecodeMessage(patchType, options, ex.Message));
         }
+        CheckPatchShape(patchType, patch, options);
         JsonNode? result;
         try
         {
@@ -88,6 +89,70 @@ public sealed partial class ObjectStore
         return obj;
     }
 
+    /// <summary>
+    /// The 400 for a patch body that is not JSON: JSON and merge patches are decoded strictly first (under the default
+    /// fieldValidation Warn, and Strict) and then say "error decoding patch"; without it the patch library's own words.
+    /// </summary>
+    private static string PatchDecodeMessage(PatchType patchType, WriteOptions options, string error) => patchType switch
+    {
+        PatchType.StrategicMergePatch => error,
+        _ when options.FieldValidation != FieldValidation.Ignore => "error decoding patch: " + error,
+        PatchType.MergePatch => "Invalid JSON Patch",
+        _ => error,
+    };
+
+    /// <summary>The Go decoding errors (and the 413) for JSON patch and merge patch bodies of the wrong shape.</summary>
+    private static void CheckPatchShape(PatchType patchType, JsonNode? patch, WriteOptions options)
+    {
+        var strict = options.FieldValidation != FieldValidation.Ignore;
+        if (patchType == PatchType.MergePatch && strict && patch is not (null or JsonObject))
+        {
+            throw ApiErrors.BadRequest($"error decoding patch: json: cannot unmarshal {GoJsonKind(patch)} into Go value of type map[string]interface {{}}");
+        }
+        if (patchType != PatchType.JsonPatch || patch is null)
+        {
+            return;
+        }
+        if (patch is not JsonArray ops)
+        {
+            throw ApiErrors.BadRequest(strict
+                ? $"error decoding patch: json: cannot unmarshal {GoJsonKind(patch)} into Go value of type []handlers.jsonPatchOp"
+                : $"json: cannot unmarshal {GoJsonKind(patch)} into Go value of type jsonpatch.Patch");
+        }
+        if (strict)
+        {
+            foreach (var op in ops)
+            {
+                if (op is not (null or JsonObject))
+                {
+                    throw ApiErrors.BadRequest($"error decoding patch: json: cannot unmarshal {GoJsonKind(op)} into Go value of type handlers.jsonPatchOp");
+                }
+                foreach (var name in new[] { "op", "path", "from" })
+                {
+                    if (op?[name] is { } value && JsonNodes.KindOf(value) is not (JsonKind.String or JsonKind.Null))
+                    {
+                        throw ApiErrors.BadRequest($"error decoding patch: json: cannot unmarshal {GoJsonKind(value)} into Go struct field jsonPatchOp.{name} of type string");
+                    }
+                }
+            }
+        }
+        if (ops.Count > JsonPatch.MaxOperations)
+        {
+            throw new ApiException(413, "RequestEntityTooLarge",
+                $"Request entity too large: The allowed maximum operations in a JSON patch is {JsonPatch.MaxOperations}, got {ops.Count}");
+        }
+    }
+
+    /// <summary>The JSON kind as Go's UnmarshalTypeError names it.</summary>
+    private static string GoJsonKind(JsonNode? node) => JsonNodes.KindOf(node) switch
+    {
+        JsonKind.Object => "object",
+        JsonKind.Array => "array",
+        JsonKind.String => "string",
+        JsonKind.Boolean => "bool",
+        _ => "number",
+    };
+
     private WriteResult ApplyLocked(ResourceType type, string version, string? ns, string name, JsonObject? existing, byte[] body,
         PatchOptions options, string? subresource, string manager)
     {
@@ -96,11 +161,11 @@ public sealed partial class ObjectStore
         {
             var text = Encoding.UTF8.GetString(body);
             var parsed = text.TrimStart().StartsWith('{') ? JsonText.Parse(body, options.DuplicateFields) : YamlConverter.Parse(text);
-            config = parsed as JsonObject ?? throw new FormatException("error decoding YAML: the body is not an object");
+            config = parsed as JsonObject ?? throw new FormatException("the body is not an object");
         }
         catch (FormatException ex)
         {
-            throw ApiErrors.BadRequest(ex.Message);
+            throw ApiErrors.BadRequest("error decoding YAML: " + ex.Message);
         }
         if (string.IsNullOrEmpty(JsonNodes.GetString(config["apiVersion"])) || string.IsNullOrEmpty(JsonNodes.GetString(config["kind"])))
         {

@@ -69,48 +69,6 @@ public sealed partial class ObjectStore
         }
     }
 
-    /// <summary>Lists objects as a <c>KindList</c> object; <paramref name="ns"/> null = all namespaces.</summary>
-    public JsonObject List(Gvr gvr, string? ns, ListOptions? options = null)
-    {
-        var type = Resolve(gvr);
-        options ??= new ListOptions();
-        var labels = ParseLabelSelector(options.LabelSelector);
-        var fields = ParseFieldSelector(type, options.FieldSelector);
-        lock (_gate)
-        {
-            var items = new JsonArray();
-            var all = Scan(type, ns).Where(o => Matches(type, o, labels, fields)).ToList();
-            var start = 0;
-            if (!string.IsNullOrEmpty(options.Continue))
-            {
-                var after = ContinueToken.Decode(options.Continue);
-                start = all.FindIndex(o => string.CompareOrdinal(Key(type, o), after) > 0);
-                if (start < 0)
-                {
-                    start = all.Count;
-                }
-            }
-            var count = options.Limit is > 0 ? (int)Math.Min(options.Limit.Value, all.Count - start) : all.Count - start;
-            foreach (var item in all.Skip(start).Take(count))
-            {
-                items.Add(ToVersion(type, item, gvr.Version));
-            }
-            var metadata = new JsonObject { ["resourceVersion"] = Rv(_resourceVersion) };
-            if (start + count < all.Count)
-            {
-                metadata["continue"] = ContinueToken.Encode(Key(type, all[start + count - 1]), _resourceVersion);
-                metadata["remainingItemCount"] = (long)(all.Count - start - count);
-            }
-            return new JsonObject
-            {
-                ["kind"] = type.ListKind,
-                ["apiVersion"] = type.ApiVersion(gvr.Version),
-                ["metadata"] = metadata,
-                ["items"] = items,
-            };
-        }
-    }
-
     /// <summary>The items of <see cref="List"/>.</summary>
     public IReadOnlyList<JsonObject> ListItems(Gvr gvr, string? ns, ListOptions? options = null) =>
         ((JsonArray)List(gvr, ns, options)["items"]!).Select(n => (JsonObject)n!.DeepClone()).ToList();
