@@ -38,4 +38,74 @@ function Get-Percentile([double[]] $Values, [double] $Percent) {
     return $sorted[$index]
 }
 
+# Memory of this process, in MB: working set and GC heap. The sandbox runs inside the bench's own pwsh, so this is
+# the sandbox plus pwsh and the module. -FullCollection first collects garbage, so the heap figure is what is live.
+function Get-ProcessMemory {
+    param([switch] $FullCollection)
+    if ($FullCollection) {
+        [GC]::Collect()
+        [GC]::WaitForPendingFinalizers()
+        [GC]::Collect()
+    }
+    $process = [Diagnostics.Process]::GetCurrentProcess()
+    [pscustomobject]@{ WorkingSetMB = $process.WorkingSet64 / 1MB; GcHeapMB = [GC]::GetTotalMemory($false) / 1MB }
+}
+
+# Samples this process's working set and GC heap every $IntervalMs on a thread job until Stop-MemorySampler. On Linux
+# it also resets the kernel's peak-RSS mark (VmHWM, via /proc/self/clear_refs), so the peak working set is exact
+# rather than sampled; the GC heap peak is always sampled.
+function Start-MemorySampler {
+    param([int] $IntervalMs = 100)
+    $exactPeak = $true
+    try { [IO.File]::WriteAllText('/proc/self/clear_refs', '5') } catch { $exactPeak = $false }
+    $state = [hashtable]::Synchronized(@{ Stop = $false; PeakWorkingSet = 0L; PeakGcHeap = 0L; Samples = 0 })
+    $job = Start-ThreadJob -ArgumentList $state, $IntervalMs -ScriptBlock {
+        param($state, $interval)
+        $process = [Diagnostics.Process]::GetCurrentProcess()
+        while (-not $state.Stop) {
+            $process.Refresh()
+            $state.PeakWorkingSet = [Math]::Max($state.PeakWorkingSet, $process.WorkingSet64)
+            $state.PeakGcHeap = [Math]::Max($state.PeakGcHeap, [GC]::GetTotalMemory($false))
+            $state.Samples++
+            Start-Sleep -Milliseconds $interval
+        }
+    }
+    [pscustomobject]@{ State = $state; Job = $job; ExactPeak = $exactPeak }
+}
+
+# Stops the sampler; returns the peaks in MB (PeakWorkingSetExact tells whether the working set peak is the kernel's).
+function Stop-MemorySampler {
+    param([Parameter(Mandatory)] $Sampler)
+    $Sampler.State.Stop = $true
+    $null = $Sampler.Job | Wait-Job
+    $Sampler.Job | Remove-Job
+    $process = [Diagnostics.Process]::GetCurrentProcess()
+    $peakWorkingSet = if ($Sampler.ExactPeak) { [Math]::Max($process.PeakWorkingSet64, $Sampler.State.PeakWorkingSet) } else { $Sampler.State.PeakWorkingSet }
+    [pscustomobject]@{
+        WorkingSetMB        = $peakWorkingSet / 1MB
+        GcHeapMB            = $Sampler.State.PeakGcHeap / 1MB
+        PeakWorkingSetExact = $Sampler.ExactPeak
+        Samples             = $Sampler.State.Samples
+    }
+}
+
+# Server, CA data and bearer token of a kubeconfig's current context, as kubectl resolves them.
+function Get-KubeConfigCredential {
+    param([Parameter(Mandatory)] [string] $KubeConfig)
+    $json = kubectl config view --raw --minify --kubeconfig $KubeConfig -o json
+    if ($LASTEXITCODE -ne 0) { throw "kubectl config view failed for $KubeConfig" }
+    $config = $json | ConvertFrom-Json
+    [pscustomobject]@{
+        Server = $config.clusters[0].cluster.server
+        CertificateAuthorityData = $config.clusters[0].cluster.'certificate-authority-data'
+        Token = $config.users[0].user.token
+    }
+}
+
+# The load average (1, 5, 15 min) as one string, or $null off Linux: the benches print it, the machine being shared.
+function Get-LoadAverage {
+    $line = Get-Content /proc/loadavg -ErrorAction SilentlyContinue
+    if ($line) { return ($line -split ' ' | Select-Object -First 3) -join ' ' }
+}
+
 Export-ModuleMember -Function *
