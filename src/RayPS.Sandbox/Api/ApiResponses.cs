@@ -20,6 +20,16 @@ internal static class ApiResponses
         return response.WriteAsync(JsonText.SerializeToUtf8(body));
     }
 
+    /// <summary>An answer whose JSON is already written (with its trailing newline).</summary>
+    public static Task WriteJsonAsync(HttpResponse response, int status, byte[] json, IEnumerable<string>? warnings = null)
+    {
+        response.StatusCode = status;
+        response.Headers["Cache-Control"] = "no-cache, private";
+        response.Headers["Content-Type"] = Json;
+        AddWarnings(response, warnings);
+        return response.WriteAsync(json);
+    }
+
     public static Task WriteStatusAsync(HttpResponse response, ApiException error)
     {
         if (error.Code == 403)

@@ -47,15 +47,21 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
             case "get":
                 await RequestOptions.WaitForRequestedResourceVersionAsync(store, request).ConfigureAwait(false);
                 RequireReachedResourceVersion(request);
+                if (!table && info.Version == type.StorageVersion)
+                {
+                    await ApiResponses.WriteJsonAsync(response, 200, store.GetStored(type, ns, info.Name).Json).ConfigureAwait(false);
+                    break;
+                }
                 var obj = store.Get(gvr, ns, info.Name);
                 await WriteObjectAsync(response, 200, type, info.Version, obj, table, request).ConfigureAwait(false);
                 break;
             case "list":
                 var listOptions = RequestOptions.List(request);
                 await RequestOptions.WaitForRequestedResourceVersionAsync(store, request).ConfigureAwait(false);
-                var list = store.List(gvr, ns, listOptions);
+                var page = store.ListStored(gvr, ns, listOptions);
                 if (table)
                 {
+                    var list = page.ToJson();
                     var items = ((JsonArray)list["items"]!).OfType<JsonObject>();
                     var rv = JsonNodes.StringAt(list, "metadata", "resourceVersion") ?? "";
                     var converted = TableConverter.Convert(type, info.Version, items, rv, request.QueryValue("includeObject"));
@@ -65,9 +71,13 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
                     }
                     await ApiResponses.WriteJsonAsync(response, 200, converted, contentType: TableConverter.MediaType).ConfigureAwait(false);
                 }
+                else if (page.ToUtf8() is { } json)
+                {
+                    await ApiResponses.WriteJsonAsync(response, 200, json).ConfigureAwait(false);
+                }
                 else
                 {
-                    await ApiResponses.WriteJsonAsync(response, 200, list).ConfigureAwait(false);
+                    await ApiResponses.WriteJsonAsync(response, 200, page.ToJson()).ConfigureAwait(false);
                 }
                 break;
             case "watch":
@@ -78,7 +88,7 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
                     var options = RequestOptions.Write(request, new WriteOptions(), "CreateOptions");
                     var body = RequestOptions.Body(request, options);
                     var result = store.Create(gvr, ns, body, options);
-                    await ApiResponses.WriteJsonAsync(response, 201, result.Object, options.Warnings).ConfigureAwait(false);
+                    await WriteResultAsync(response, 201, type, info.Version, result, options.Warnings).ConfigureAwait(false);
                     break;
                 }
             case "update":
@@ -86,7 +96,7 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
                     var options = RequestOptions.Write(request, new WriteOptions(), "UpdateOptions");
                     var body = RequestOptions.Body(request, options);
                     var result = store.Update(gvr, ns, info.Name, body, options, null);
-                    await ApiResponses.WriteJsonAsync(response, result.Created ? 201 : 200, result.Object, options.Warnings).ConfigureAwait(false);
+                    await WriteResultAsync(response, result.Created ? 201 : 200, type, info.Version, result, options.Warnings).ConfigureAwait(false);
                     break;
                 }
             case "patch":
@@ -94,7 +104,7 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
                     var patchType = RequestOptions.PatchTypeOf(request, type);
                     var options = RequestOptions.Write(request, new PatchOptions(), "PatchOptions", patchType);
                     var result = store.Patch(gvr, ns, info.Name, patchType, request.Body, options, null);
-                    await ApiResponses.WriteJsonAsync(response, result.Created ? 201 : 200, result.Object, options.Warnings).ConfigureAwait(false);
+                    await WriteResultAsync(response, result.Created ? 201 : 200, type, info.Version, result, options.Warnings).ConfigureAwait(false);
                     break;
                 }
             case "delete":
@@ -124,6 +134,12 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
             throw ApiErrors.TooLargeResourceVersion(rv, store.ResourceVersion);
         }
     }
+
+    /// <summary>A write's answer: the committed version's own JSON when it is what this version returns, else the object.</summary>
+    private static Task WriteResultAsync(HttpResponse response, int status, ResourceType type, string version, ObjectStore.WriteResult result, List<string> warnings) =>
+        result.Stored is { } stored && version == type.StorageVersion
+            ? ApiResponses.WriteJsonAsync(response, status, stored.Json, warnings)
+            : ApiResponses.WriteJsonAsync(response, status, result.Object, warnings);
 
     private static Task WriteObjectAsync(HttpResponse response, int status, ResourceType type, string version, JsonObject obj, bool table, HttpRequest request)
     {

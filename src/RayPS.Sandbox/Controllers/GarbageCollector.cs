@@ -49,9 +49,8 @@ internal sealed class GarbageCollector(ObjectStore store) : Controller(store)
 
     private void ProcessOwner(string uid)
     {
-        var owner = Store.FindAll((_, o) => ObjectMeta.Uid(o) == uid).FirstOrDefault();
-        var dependents = Store.FindAll((_, o) => ObjectMeta.OwnerReferences(o).Any(r => JsonNodes.GetString(r["uid"]) == uid));
-        if (owner.Object is null)
+        var dependents = Store.FindDependents(uid);
+        if (Store.FindByUid(uid) is not { } owner)
         {
             foreach (var (type, dependent) in dependents)
             {

@@ -45,18 +45,17 @@ internal sealed class NamespaceController(ObjectStore store, string caPem) : Con
             EnsureDefaults(key);
             return;
         }
-        var content = Store.FindAll((t, o) => t.Namespaced && ObjectMeta.Namespace(o) == key);
-        foreach (var (type, obj) in content.Where(c => ObjectMeta.DeletionTimestamp(c.Object) is null))
+        foreach (var (type, name, _) in Store.NamespaceContent(key).Where(c => !c.Deleting))
         {
             try
             {
-                Store.Delete(type.Gvr(), key, ObjectMeta.Name(obj), new DeleteOptions { PropagationPolicy = "Background" });
+                Store.Delete(type.Gvr(), key, name, new DeleteOptions { PropagationPolicy = "Background" });
             }
             catch (ApiException ex) when (ex.Code == 404)
             {
             }
         }
-        if (Store.FindAll((t, o) => t.Namespaced && ObjectMeta.Namespace(o) == key).Count > 0)
+        if (Store.NamespaceHasContent(key))
         {
             EnqueueAfter(key, TimeSpan.FromMilliseconds(100));
             return;

@@ -10,7 +10,21 @@ namespace RayPS.Sandbox.Store;
 internal static class BuiltinShapes
 {
     /// <summary>Key order for an object and the shapes of its children (applied to array items too); Go maps sort their keys.</summary>
-    internal sealed record Shape(string[] Order, Dictionary<string, Shape>? Children = null, bool Sorted = false);
+    internal sealed record Shape(string[] Order, Dictionary<string, Shape>? Children = null, bool Sorted = false)
+    {
+        /// <summary>Each listed key's place (the last listing wins, as in <see cref="JsonNodes.OrderKeys"/>).</summary>
+        public Dictionary<string, int> Rank { get; } = RankOf(Order);
+
+        private static Dictionary<string, int> RankOf(string[] order)
+        {
+            var rank = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < order.Length; i++)
+            {
+                rank[order[i]] = i;
+            }
+            return rank;
+        }
+    }
 
     private static readonly Shape GoMap = new([], null, Sorted: true);
     private static readonly Shape Selector = new(["matchLabels", "matchExpressions"], new() { ["matchLabels"] = GoMap });
@@ -118,14 +132,39 @@ internal static class BuiltinShapes
 
     public static void Arrange(string resource, JsonObject obj) => Apply(ByResource.GetValueOrDefault(resource) ?? Default, obj);
 
+    /// <summary>Whether ordering by <paramref name="shape"/> would leave <paramref name="obj"/> as it is (unlisted keys keep their order, last).</summary>
+    private static bool InShapeOrder(Shape shape, JsonObject obj)
+    {
+        var previous = -1;
+        var position = 0;
+        foreach (var (key, _) in obj)
+        {
+            var rank = shape.Rank.TryGetValue(key, out var r) ? r : shape.Order.Length + position;
+            if (rank < previous)
+            {
+                return false;
+            }
+            previous = rank;
+            position++;
+        }
+        return true;
+    }
+
     private static void Apply(Shape shape, JsonObject obj)
     {
+        // Objects are mostly arranged already (stored objects always are): reorder only what is out of place.
         if (shape.Sorted)
         {
-            JsonNodes.OrderKeys(obj, obj.Select(p => p.Key).Order(StringComparer.Ordinal).ToList());
+            if (!Serialization.KeysSorted(obj))
+            {
+                JsonNodes.OrderKeys(obj, obj.Select(p => p.Key).Order(StringComparer.Ordinal).ToList());
+            }
             return;
         }
-        JsonNodes.OrderKeys(obj, shape.Order);
+        if (!InShapeOrder(shape, obj))
+        {
+            JsonNodes.OrderKeys(obj, shape.Order);
+        }
         if (shape.Children is null)
         {
             return;

@@ -27,7 +27,7 @@ public sealed partial class ObjectStore
         lock (_gate)
         {
             var items = new JsonArray();
-            foreach (var obj in Scan(type, ns).Where(o => Matches(type, o, labels, fields)).ToList())
+            foreach (var obj in Scan(type, ns).Select(s => s.Object).Where(o => Matches(type, o, labels, fields)).ToList())
             {
                 DeleteLocked(type, gvr.Version, ObjectMeta.Namespace(obj), ObjectMeta.Name(obj), options);
                 items.Add(ToVersion(type, obj, gvr.Version));
@@ -108,8 +108,8 @@ public sealed partial class ObjectStore
         }
         if (!options.DryRun)
         {
-            var gone = Commit(type, ns, existing, existing, WatchEvent.Deleted);
-            AfterCommit(type, WatchEvent.Deleted, gone, existing);
+            var gone = Commit(type, ns, existing, WatchEvent.Deleted);
+            AfterCommit(type, WatchEvent.Deleted, gone.Object, existing);
         }
         return DeletedResponse(type, version, existing, pending: false);
     }
@@ -130,9 +130,9 @@ public sealed partial class ObjectStore
         {
             return DeletedResponse(type, version, updated, pending: true);
         }
-        var stored = Commit(type, ns, updated, existing, WatchEvent.Modified);
-        AfterCommit(type, WatchEvent.Modified, stored, existing);
-        return DeletedResponse(type, version, stored, pending: true);
+        var stored = Commit(type, ns, updated, WatchEvent.Modified);
+        AfterCommit(type, WatchEvent.Modified, stored.Object, existing);
+        return DeletedResponse(type, version, stored.Object, pending: true);
     }
 
     private JsonObject MarkTerminating(ResourceType type, string version, string? ns, JsonObject existing, DeleteOptions options, Action<JsonObject> mutate)
@@ -145,9 +145,9 @@ public sealed partial class ObjectStore
         {
             return ToVersion(type, updated, version);
         }
-        var stored = Commit(type, ns, updated, existing, WatchEvent.Modified);
-        AfterCommit(type, WatchEvent.Modified, stored, existing);
-        return ToVersion(type, stored, version);
+        var stored = Commit(type, ns, updated, WatchEvent.Modified);
+        AfterCommit(type, WatchEvent.Modified, stored.Object, existing);
+        return ToVersion(type, stored.Object, version);
     }
 
     private static JsonObject DeletedResponse(ResourceType type, string version, JsonObject obj, bool pending)

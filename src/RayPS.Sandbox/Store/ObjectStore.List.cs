@@ -19,49 +19,51 @@ public sealed partial class ObjectStore
     /// resourceVersionMatch=Exact read a consistent snapshot rebuilt from the event history; a snapshot older than the
     /// history is gone (410), like a compacted etcd revision.
     /// </summary>
-    public JsonObject List(Gvr gvr, string? ns, ListOptions? options = null)
+    public JsonObject List(Gvr gvr, string? ns, ListOptions? options = null) => ListStored(gvr, ns, options ?? new ListOptions()).ToJson();
+
+    /// <summary>
+    /// The page a list returns, as committed versions. Only taking them is done under the store lock: the versions are
+    /// immutable, so matching selectors and writing the answer happen outside it and never hold up writers.
+    /// </summary>
+    internal StoredList ListStored(Gvr gvr, string? ns, ListOptions options)
     {
         var type = Resolve(gvr);
-        options ??= new ListOptions();
         var labels = ParseLabelSelector(options.LabelSelector);
         var fields = ParseFieldSelector(type, options.FieldSelector);
+        var prefix = type.Namespaced && ns is not null ? ns + "/" : "";
+        List<StoredObject> candidates;
+        long listRv;
+        string? after;
         lock (_gate)
         {
-            var (at, after) = ListPosition(options);
-            var prefix = type.Namespaced && ns is not null ? ns + "/" : "";
-            var snapshot = at is { } rv ? SnapshotLocked(type, ns, rv, options.Continue is not null ? after : null, prefix) : null;
-            var all = (snapshot ?? Scan(type, ns)).Where(o => Matches(type, o, labels, fields)).ToList();
-            var start = after is null ? 0 : all.FindIndex(o => string.CompareOrdinal(Key(type, o), prefix + after) >= 0);
-            if (start < 0)
+            if (type.StorageKey == EventsStorageKey)
             {
-                start = all.Count;
+                ExpireEventsLocked();
             }
-            var count = options.Limit is > 0 ? (int)Math.Min(options.Limit.Value, all.Count - start) : all.Count - start;
-            var items = new JsonArray();
-            foreach (var item in all.Skip(start).Take(count))
-            {
-                items.Add(ToVersion(type, item, gvr.Version));
-            }
-            var listRv = at ?? _resourceVersion;
-            var metadata = new JsonObject { ["resourceVersion"] = Rv(listRv) };
-            if (start + count < all.Count)
-            {
-                var last = Key(type, all[start + count - 1])[prefix.Length..];
-                metadata["continue"] = ContinueToken.Encode(last + "\u0000", listRv);
-                // Counting is only exact without selectors, so the apiserver leaves it out otherwise.
-                if (labels.IsEmpty && fields.IsEmpty)
-                {
-                    metadata["remainingItemCount"] = (long)(all.Count - start - count);
-                }
-            }
-            return new JsonObject
-            {
-                ["kind"] = type.ListKind,
-                ["apiVersion"] = type.ApiVersion(gvr.Version),
-                ["metadata"] = metadata,
-                ["items"] = items,
-            };
+            (var at, after) = ListPosition(options);
+            candidates = (at is { } rv ? SnapshotLocked(type, ns, rv, options.Continue is not null ? after : null, prefix) : null)
+                ?? [.. Scan(type, ns)];
+            listRv = at ?? _resourceVersion;
         }
+        var all = labels.IsEmpty && fields.IsEmpty ? candidates : candidates.Where(s => Matches(type, s.Object, labels, fields)).ToList();
+        var start = after is null ? 0 : all.FindIndex(s => string.CompareOrdinal(s.Key, prefix + after) >= 0);
+        if (start < 0)
+        {
+            start = all.Count;
+        }
+        var count = options.Limit is > 0 ? (int)Math.Min(options.Limit.Value, all.Count - start) : all.Count - start;
+        string? next = null;
+        long? remaining = null;
+        if (start + count < all.Count)
+        {
+            next = ContinueToken.Encode(all[start + count - 1].Key[prefix.Length..] + "\u0000", listRv);
+            // Counting is only exact without selectors, so the apiserver leaves it out otherwise.
+            if (labels.IsEmpty && fields.IsEmpty)
+            {
+                remaining = all.Count - start - count;
+            }
+        }
+        return new StoredList(type, gvr.Version, listRv, all.GetRange(start, count), next, remaining);
     }
 
     /// <summary>True when the store has reached <paramref name="resourceVersion"/>, waiting up to <paramref name="timeout"/>
@@ -135,13 +137,13 @@ public sealed partial class ObjectStore
         return (rv, null);
     }
 
-    private bool HistoryReaches(long rv) => rv >= (_history.First?.Value.ResourceVersion ?? _resourceVersion + 1) - 1;
+    private bool HistoryReaches(long rv) => rv >= (_history.Oldest ?? _resourceVersion + 1) - 1;
 
     /// <summary>
     /// The objects of a resource as they were at <paramref name="rv"/>, in key order: today's objects with every later
     /// change undone. A page of a list whose snapshot the history no longer covers is 410 with a token to go on inconsistently.
     /// </summary>
-    private List<JsonObject>? SnapshotLocked(ResourceType type, string? ns, long rv, string? continueKey, string prefix)
+    private List<StoredObject>? SnapshotLocked(ResourceType type, string? ns, long rv, string? continueKey, string prefix)
     {
         if (rv >= _resourceVersion)
         {
@@ -155,32 +157,101 @@ public sealed partial class ObjectStore
             }
             throw new ApiException(410, "Expired", InconsistentContinue) { ListContinue = ContinueToken.Encode(continueKey, -1) };
         }
-        var state = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+        var state = new SortedDictionary<string, StoredObject>(StringComparer.Ordinal);
         foreach (var o in Scan(type, ns))
         {
-            state[Key(type, o)] = o;
+            state[o.Key] = o;
         }
-        for (var node = _history.Last; node is not null && node.Value.ResourceVersion > rv; node = node.Previous)
+        foreach (var e in _history.NewestDownTo(rv))
         {
-            var e = node.Value;
-            if (e.StorageKey != type.StorageKey)
-            {
-                continue;
-            }
-            var key = Key(type, e.Object);
-            if (!key.StartsWith(prefix, StringComparison.Ordinal))
+            if (e.StorageKey != type.StorageKey || !e.Key.StartsWith(prefix, StringComparison.Ordinal))
             {
                 continue;
             }
             if (e.Type == WatchEvent.Added || e.Previous is null)
             {
-                state.Remove(key);
+                state.Remove(e.Key);
             }
             else
             {
-                state[key] = e.Previous;
+                // Decoded only if the list reads it.
+                state[e.Key] = new StoredObject(e.Key, e.Previous);
             }
         }
-        return state.Values.ToList();
+        return [.. state.Values];
+    }
+}
+
+/// <summary>A page of a list: the committed versions it holds and its list metadata.</summary>
+internal sealed record StoredList(ResourceType Type, string Version, long ResourceVersion, List<StoredObject> Items, string? Continue, long? RemainingItemCount)
+{
+    private JsonObject Metadata()
+    {
+        var metadata = new JsonObject { ["resourceVersion"] = ResourceVersion.ToString(CultureInfo.InvariantCulture) };
+        if (Continue is not null)
+        {
+            metadata["continue"] = Continue;
+        }
+        if (RemainingItemCount is { } remaining)
+        {
+            metadata["remainingItemCount"] = remaining;
+        }
+        return metadata;
+    }
+
+    private JsonObject Envelope(JsonArray items) => new()
+    {
+        ["kind"] = Type.ListKind,
+        ["apiVersion"] = Type.ApiVersion(Version),
+        ["metadata"] = Metadata(),
+        ["items"] = items,
+    };
+
+    /// <summary>The list as an object of its own (the items are copies).</summary>
+    public JsonObject ToJson()
+    {
+        var items = new JsonArray();
+        foreach (var item in Items)
+        {
+            var copy = (JsonObject)item.Object.DeepClone();
+            if (Version != Type.StorageVersion)
+            {
+                copy["apiVersion"] = Type.ApiVersion(Version);
+            }
+            items.Add(copy);
+        }
+        return Envelope(items);
+    }
+
+    /// <summary>
+    /// The list's JSON as <see cref="JsonText.SerializeToUtf8"/> writes <see cref="ToJson"/>, made from the items' stored
+    /// JSON; null when the items' JSON is not what this version returns.
+    /// </summary>
+    public byte[]? ToUtf8()
+    {
+        if (Version != Type.StorageVersion)
+        {
+            return null;
+        }
+        // {"kind":..,"apiVersion":..,"metadata":{..},"items":[]}\n with the items' JSON (less their newlines) spliced in.
+        var envelope = JsonText.SerializeToUtf8(Envelope([]));
+        var head = envelope.Length - "]}\n".Length;
+        // Each item loses its newline and all but the first gain a comma.
+        var length = envelope.Length + Items.Sum(i => i.Json.Length) - (Items.Count > 0 ? 1 : 0);
+        var body = new byte[length];
+        envelope.AsSpan(0, head).CopyTo(body);
+        var at = head;
+        for (var i = 0; i < Items.Count; i++)
+        {
+            if (i > 0)
+            {
+                body[at++] = (byte)',';
+            }
+            var json = Items[i].Json;
+            json.AsSpan(0, json.Length - 1).CopyTo(body.AsSpan(at));
+            at += json.Length - 1;
+        }
+        envelope.AsSpan(head).CopyTo(body.AsSpan(at));
+        return body;
     }
 }

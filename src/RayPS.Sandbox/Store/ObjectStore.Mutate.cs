@@ -29,9 +29,9 @@ public sealed partial class ObjectStore
                 return ToVersion(type, existing, gvr.Version);
             }
             var eventType = IsFinalized(type, updated) ? WatchEvent.Deleted : WatchEvent.Modified;
-            var stored = Commit(type, ns, updated, existing, eventType);
-            AfterCommit(type, eventType, stored, existing);
-            return ToVersion(type, stored, gvr.Version);
+            var stored = Commit(type, ns, updated, eventType);
+            AfterCommit(type, eventType, stored.Object, existing);
+            return ToVersion(type, stored.Object, gvr.Version);
         }
     }
 }

@@ -74,7 +74,7 @@ public sealed partial class ObjectStore
             var initial = new List<WatchEvent>();
             if (options.SendInitialEvents || string.IsNullOrEmpty(rvText) || rvText == "0")
             {
-                foreach (var o in Scan(type, ns).Where(o => Visible(o)))
+                foreach (var o in Scan(type, ns).Select(s => s.Object).Where(o => Visible(o)))
                 {
                     initial.Add(new WatchEvent(WatchEvent.Added, ToVersion(type, o, gvr.Version)));
                 }
@@ -88,15 +88,15 @@ public sealed partial class ObjectStore
             {
                 throw ApiErrors.BadRequest($"resourceVersion: Invalid value: {Json.JsonNodes.Quote(rvText)}: must be a valid resource version");
             }
-            var oldest = _history.First?.Value.ResourceVersion ?? _resourceVersion + 1;
+            var oldest = _history.Oldest ?? _resourceVersion + 1;
             if (from < oldest - 1 && from < _resourceVersion)
             {
                 var expired = ApiErrors.Gone($"too old resource version: {from} ({oldest - 1})");
                 return new WatchStream([new WatchEvent(WatchEvent.Error, expired.ToStatus())], null, _resourceVersion, Transform);
             }
-            foreach (var e in _history.Where(e => e.StorageKey == type.StorageKey && e.ResourceVersion > from))
+            foreach (var e in _history.After(from).Where(e => e.StorageKey == type.StorageKey))
             {
-                if (Transform(e) is { } visible)
+                if (Transform(e.Decode()) is { } visible)
                 {
                     initial.Add(visible);
                 }

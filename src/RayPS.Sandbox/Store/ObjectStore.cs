@@ -18,10 +18,13 @@ public sealed partial class ObjectStore
     public const string DefaultManager = "sandbox";
 
     private readonly object _gate = new();
-    private readonly Dictionary<string, SortedDictionary<string, JsonObject>> _data = new(StringComparer.Ordinal);
-    private readonly LinkedList<StoreEvent> _history = new();
+    private readonly Dictionary<string, ResourceBucket> _data = new(StringComparer.Ordinal);
+    private readonly WatchHistory _history = new();
     private readonly List<StoreSubscription> _subscribers = [];
     private long _resourceVersion;
+
+    // Reused under the lock to serialise each committed version.
+    private readonly System.Text.StringBuilder _json = new();
 
     internal ObjectStore(ResourceRegistry registry)
     {
@@ -32,7 +35,18 @@ public sealed partial class ObjectStore
     internal ResourceRegistry Registry { get; }
 
     /// <summary>How many past events watches can resume from; older resourceVersions get 410 Gone.</summary>
-    public int HistoryLimit { get; set; } = 5000;
+    public int HistoryLimit
+    {
+        get => _history.CountLimit;
+        set => _history.CountLimit = value;
+    }
+
+    /// <summary>How many bytes of past objects' JSON the event history keeps at most; older resourceVersions get 410 Gone.</summary>
+    public long HistoryByteLimit
+    {
+        get => _history.ByteLimit;
+        set => _history.ByteLimit = value;
+    }
 
     /// <summary>The latest committed resourceVersion.</summary>
     public long ResourceVersion
@@ -52,26 +66,35 @@ public sealed partial class ObjectStore
     public JsonObject Get(Gvr gvr, string? ns, string name)
     {
         var type = Resolve(gvr);
+        return ToVersion(type, GetStored(type, ns, name).Object, gvr.Version);
+    }
+
+    /// <summary>The committed version of an object (404 when missing); safe to read without the lock.</summary>
+    internal StoredObject GetStored(ResourceType type, string? ns, string name)
+    {
         lock (_gate)
         {
-            var stored = Find(type, ns, name) ?? throw NotFound(type, name);
-            return ToVersion(type, stored, gvr.Version);
+            return FindStored(type, ns, name) ?? throw NotFound(type, name);
         }
     }
 
     public JsonObject? TryGet(Gvr gvr, string? ns, string name)
     {
         var type = Resolve(gvr);
+        StoredObject? stored;
         lock (_gate)
         {
-            var stored = Find(type, ns, name);
-            return stored is null ? null : ToVersion(type, stored, gvr.Version);
+            stored = FindStored(type, ns, name);
         }
+        return stored is null ? null : ToVersion(type, stored.Object, gvr.Version);
     }
 
     /// <summary>The items of <see cref="List"/>.</summary>
-    public IReadOnlyList<JsonObject> ListItems(Gvr gvr, string? ns, ListOptions? options = null) =>
-        ((JsonArray)List(gvr, ns, options)["items"]!).Select(n => (JsonObject)n!.DeepClone()).ToList();
+    public IReadOnlyList<JsonObject> ListItems(Gvr gvr, string? ns, ListOptions? options = null)
+    {
+        var page = ListStored(gvr, ns, options ?? new ListOptions());
+        return page.Items.Select(s => ToVersion(page.Type, s.Object, gvr.Version)).ToList();
+    }
 
     // ---- writes ------------------------------------------------------------------------------
 
@@ -95,8 +118,39 @@ public sealed partial class ObjectStore
     public JsonObject Delete(Gvr gvr, string? ns, string name, DeleteOptions? options = null) =>
         DeleteCore(Resolve(gvr), gvr.Version, ns, name, options ?? new DeleteOptions());
 
-    /// <summary>Result of a write: the object as returned to the client and whether it was created.</summary>
-    internal sealed record WriteResult(JsonObject Object, bool Created);
+    /// <summary>
+    /// Result of a write: the object as returned to the client and whether it was created. A committed object is copied only
+    /// when <see cref="Object"/> is read; the HTTP layer writes <see cref="Stored"/>'s JSON instead when it can.
+    /// </summary>
+    internal sealed class WriteResult
+    {
+        private readonly ResourceType _type;
+        private readonly string _version;
+        private JsonObject? _object;
+
+        public WriteResult(JsonObject obj, bool created)
+        {
+            _object = obj;
+            Created = created;
+            _type = null!;
+            _version = "";
+        }
+
+        public WriteResult(ResourceType type, StoredObject stored, string version, bool created)
+        {
+            _type = type;
+            _version = version;
+            Stored = stored;
+            Created = created;
+        }
+
+        public bool Created { get; }
+
+        /// <summary>The committed version returned as it is (null for dry runs and Status answers).</summary>
+        public StoredObject? Stored { get; }
+
+        public JsonObject Object => _object ??= ToVersion(_type, Stored!.Object, _version);
+    }
 
     internal WriteResult Create(Gvr gvr, string? ns, JsonObject obj, WriteOptions? options)
     {
@@ -181,16 +235,17 @@ public sealed partial class ObjectStore
         {
             return new WriteResult(ToVersion(type, obj, version), true);
         }
-        var stored = Commit(type, ns, obj, null, WatchEvent.Added);
-        AfterCommit(type, WatchEvent.Added, stored, null);
-        return new WriteResult(ToVersion(type, stored, version), true);
+        var stored = Commit(type, ns, obj, WatchEvent.Added);
+        AfterCommit(type, WatchEvent.Added, stored.Object, null);
+        return new WriteResult(type, stored, version, true);
     }
 
     private WriteResult UpdateLocked(ResourceType type, string version, string? ns, string name, JsonObject obj, WriteOptions options,
         string? subresource, string manager, bool applied)
     {
         var ctx = Context(type, version, options.DryRun);
-        var existing = Find(type, ns, name);
+        var existingStored = FindStored(type, ns, name);
+        var existing = existingStored?.Object;
         Ingest(type, version, obj, options);
         if (existing is null)
         {
@@ -286,21 +341,16 @@ public sealed partial class ObjectStore
         Canonicalize(type, updated);
         if (JsonNodes.DeepEquals(updated, existing))
         {
-            return new WriteResult(ToVersion(type, existing, version), false);
+            return new WriteResult(type, existingStored!, version, false);
         }
         if (options.DryRun)
         {
             return new WriteResult(ToVersion(type, updated, version), false);
         }
-        if (IsFinalized(type, updated))
-        {
-            var gone = Commit(type, ns, updated, existing, WatchEvent.Deleted);
-            AfterCommit(type, WatchEvent.Deleted, gone, existing);
-            return new WriteResult(ToVersion(type, gone, version), false);
-        }
-        var stored = Commit(type, ns, updated, existing, WatchEvent.Modified);
-        AfterCommit(type, WatchEvent.Modified, stored, existing);
-        return new WriteResult(ToVersion(type, stored, version), false);
+        var eventType = IsFinalized(type, updated) ? WatchEvent.Deleted : WatchEvent.Modified;
+        var stored = Commit(type, ns, updated, eventType);
+        AfterCommit(type, eventType, stored.Object, existing);
+        return new WriteResult(type, stored, version, false);
     }
 
     private static bool GenerationChanged(ResourceType type, JsonObject updated, JsonObject existing)
@@ -356,42 +406,48 @@ public sealed partial class ObjectStore
 
     private static string Rv(long rv) => rv.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static string Key(ResourceType type, JsonObject obj) =>
-        type.Namespaced ? (ObjectMeta.Namespace(obj) ?? "") + "/" + ObjectMeta.Name(obj) : ObjectMeta.Name(obj);
+    private static string Key(ResourceType type, JsonObject obj) => Key(type, ObjectMeta.Namespace(obj), ObjectMeta.Name(obj));
 
-    private SortedDictionary<string, JsonObject> Bucket(ResourceType type)
+    private static string Key(ResourceType type, string? ns, string name) => type.Namespaced ? (ns ?? "") + "/" + name : name;
+
+    /// <summary>The namespace an object of <paramref name="type"/> is filed under (null for cluster-scoped resources).</summary>
+    private static string? BucketNamespace(ResourceType type, string? ns) => type.Namespaced ? ns ?? "" : null;
+
+    private ResourceBucket Bucket(ResourceType type)
     {
         if (!_data.TryGetValue(type.StorageKey, out var bucket))
         {
-            bucket = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+            bucket = new ResourceBucket();
             _data[type.StorageKey] = bucket;
         }
         return bucket;
     }
 
-    private JsonObject? Find(ResourceType type, string? ns, string name) =>
-        Bucket(type).GetValueOrDefault(type.Namespaced ? (ns ?? "") + "/" + name : name);
+    private StoredObject? FindStored(ResourceType type, string? ns, string name) => Bucket(type).Find(BucketNamespace(type, ns), name);
 
-    private IEnumerable<JsonObject> Scan(ResourceType type, string? ns)
+    private JsonObject? Find(ResourceType type, string? ns, string name) => FindStored(type, ns, name)?.Object;
+
+    private IEnumerable<StoredObject> Scan(ResourceType type, string? ns)
     {
         var bucket = Bucket(type);
-        if (!type.Namespaced || ns is null)
-        {
-            return bucket.Values;
-        }
-        var prefix = ns + "/";
-        return bucket.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(p => p.Value);
+        return !type.Namespaced || ns is null ? bucket.All() : bucket.InNamespace(ns);
     }
 
     /// <summary>Stored objects of a resource; callers hold the store lock (strategies, controllers' snapshots) and must not mutate them.</summary>
-    internal IEnumerable<JsonObject> ScanStorage(Gvr gvr) => Scan(Resolve(gvr), null);
+    internal IEnumerable<JsonObject> ScanStorage(Gvr gvr) => Scan(Resolve(gvr), null).Select(s => s.Object);
 
-    /// <summary>A copy of an object in the requested version.</summary>
+    /// <summary>
+    /// A copy of an object in the requested version. Stored objects (and the objects a write is about to store) are already
+    /// in output key order, and setting an existing key keeps its place, so only apiVersion can differ.
+    /// </summary>
     private static JsonObject ToVersion(ResourceType type, JsonObject stored, string version)
     {
         var copy = (JsonObject)stored.DeepClone();
-        copy["apiVersion"] = type.ApiVersion(version);
-        return Serialization.Arrange(type, copy);
+        if (version != type.StorageVersion)
+        {
+            copy["apiVersion"] = type.ApiVersion(version);
+        }
+        return copy;
     }
 
     // Stored objects always carry the storage version and kind, in output key order.
@@ -531,31 +587,47 @@ public sealed partial class ObjectStore
         return withCustom;
     }
 
-    /// <summary>Writes an object (or removes it for DELETED) with the next resourceVersion and publishes the event.</summary>
-    private JsonObject Commit(ResourceType type, string? ns, JsonObject obj, JsonObject? previous, string eventType)
+    /// <summary>
+    /// Writes an object (or removes it for DELETED) with the next resourceVersion, keeps the indexes and the history, and
+    /// publishes the event. The object replaced is the one stored under the same key.
+    /// </summary>
+    private StoredObject Commit(ResourceType type, string? ns, JsonObject obj, string eventType)
     {
         _resourceVersion++;
-        var stored = (JsonObject)obj.DeepClone();
-        ObjectMeta.Meta(stored)["resourceVersion"] = Rv(_resourceVersion);
-        var key = Key(type, stored);
+        var copy = (JsonObject)obj.DeepClone();
+        var meta = ObjectMeta.Meta(copy);
+        var placed = meta.ContainsKey("resourceVersion");
+        meta["resourceVersion"] = Rv(_resourceVersion);
+        if (!placed)
+        {
+            // A new key goes last; put it where the output order wants it, so reads never need to re-sort.
+            Serialization.Arrange(type, copy);
+        }
+        var name = ObjectMeta.Name(copy);
+        var bucketNs = BucketNamespace(type, ObjectMeta.Namespace(copy) ?? ns);
+        var bucket = Bucket(type);
+        var previous = bucket.Find(bucketNs, name);
+        var stored = new StoredObject(Key(type, bucketNs, name), copy, _json);
         if (eventType == WatchEvent.Deleted)
         {
-            Bucket(type).Remove(key);
+            bucket.Remove(bucketNs, name);
         }
         else
         {
-            Bucket(type)[key] = stored;
+            bucket.Set(bucketNs, name, stored);
         }
-        var e = new StoreEvent(type.StorageKey, eventType, stored, previous, _resourceVersion);
-        _history.AddLast(e);
-        while (_history.Count > Math.Max(1, HistoryLimit))
-        {
-            _history.RemoveFirst();
-        }
+        Index(type, previous?.Object, eventType == WatchEvent.Deleted ? null : copy);
+        _history.Add(new HistoryEntry(type.StorageKey, eventType, stored.Key, _resourceVersion, stored.Json, previous?.Json));
+        var e = new StoreEvent(type.StorageKey, eventType, copy, previous?.Object, _resourceVersion);
         foreach (var s in _subscribers)
         {
             s.Publish(e);
         }
+        if (type.StorageKey == EventsStorageKey)
+        {
+            TrackEventLifetime(eventType, stored.Key, _resourceVersion);
+        }
+        ExpireEventsLocked();
         return stored;
     }
 
@@ -601,11 +673,11 @@ public sealed partial class ObjectStore
                 {
                     continue;
                 }
-                foreach (var obj in bucket.Values)
+                foreach (var stored in bucket.All())
                 {
-                    if (predicate(type, obj))
+                    if (predicate(type, stored.Object))
                     {
-                        result.Add((type, ToVersion(type, obj, type.StorageVersion)));
+                        result.Add((type, ToVersion(type, stored.Object, type.StorageVersion)));
                     }
                 }
             }
