@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using RayPS.Sandbox.Http;
 using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Net;
+using RayPS.Sandbox.Net.Spdy;
 using RayPS.Sandbox.Store;
 
 namespace RayPS.Sandbox.Api;
@@ -15,6 +16,7 @@ namespace RayPS.Sandbox.Api;
 internal sealed class PodTraffic(ObjectStore store, Func<IPodNetwork> network, Func<IPodLogSource?> logs)
 {
     private static readonly string[] PortForwardProtocols = ["v4.channel.k8s.io", "channel.k8s.io"];
+    private readonly StoredPodCache _pods = new(store);
 
     public async Task LogAsync(HttpRequest request, HttpResponse response, string ns, string name)
     {
@@ -87,6 +89,12 @@ internal sealed class PodTraffic(ObjectStore store, Func<IPodNetwork> network, F
         {
             throw ApiErrors.BadRequest("Upgrade request required");
         }
+        if (SpdyPortForward.IsTunnelRequest(request))
+        {
+            // kubectl: SPDY tunnelled through the WebSocket; ports come per stream, not in the query.
+            await SpdyPortForward.ServeTunnelAsync(request, response, network(), ns, name, ObjectMeta.Uid(pod)).ConfigureAwait(false);
+            return;
+        }
         var ports = new List<int>();
         foreach (var value in request.Query.GetValueOrDefault("ports") ?? [])
         {
@@ -112,7 +120,7 @@ internal sealed class PodTraffic(ObjectStore store, Func<IPodNetwork> network, F
         var offered = WebSocketHandshake.OfferedProtocols(request);
         if (protocol is null && offered.Count > 0)
         {
-            // SPDY tunnelling (kubectl port-forward) is not spoken here; only the v4 channel protocol is.
+            // Neither a channel protocol nor a SPDY tunnel (served above).
             throw ApiErrors.BadRequest($"unable to upgrade connection: unable to negotiate protocol: client supports [{string.Join(" ", offered)}], server supports [{string.Join(" ", PortForwardProtocols)}]");
         }
         using var socket = await response.AcceptWebSocketAsync(request, protocol).ConfigureAwait(false);
@@ -124,8 +132,9 @@ internal sealed class PodTraffic(ObjectStore store, Func<IPodNetwork> network, F
     {
         var (_, name, portText) = SplitSchemeNamePort(info.Name);
         var path = "/" + string.Join("/", info.Rest) + (request.QueryString.Length > 0 ? "?" + request.QueryString : "");
-        var (pod, port, ip) = info.Resource == "pods" ? ResolvePod(ns, name, portText) : ResolveService(ns, name, portText, info.Name);
-        var upstream = await network().ConnectAsync(ns, pod, port, request.Aborted).ConfigureAwait(false)
+        var (pod, port, ip, storedPod) = info.Resource == "pods" ? ResolvePod(ns, name, portText) : ResolveService(ns, name, portText, info.Name);
+        var connecting = storedPod is null ? network().ConnectAsync(ns, pod, port, request.Aborted) : network().ConnectAsync(ns, pod, port, storedPod, request.Aborted);
+        var upstream = await connecting.ConfigureAwait(false)
             ?? throw ApiErrors.ServiceUnavailable($"error trying to reach service: dial tcp {ip}:{port}: connect: connection refused");
         await using (upstream.ConfigureAwait(false))
         {
@@ -140,9 +149,12 @@ internal sealed class PodTraffic(ObjectStore store, Func<IPodNetwork> network, F
         }
     }
 
-    private (string Pod, int Port, string Ip) ResolvePod(string ns, string name, string portText)
+    /// <summary>The pod's port and IP, checked like the apiserver does, and a copy of its metadata for the network.</summary>
+    private (string Pod, int Port, string Ip, JsonObject? StoredPod) ResolvePod(string ns, string name, string portText) =>
+        _pods.Read(ns, name, pod => ResolvePod(pod, name, portText));
+
+    private static (string Pod, int Port, string Ip, JsonObject? StoredPod) ResolvePod(JsonObject pod, string name, string portText)
     {
-        var pod = store.Get(Gvr.Pods, ns, name);
         var containerPorts = (JsonNodes.At(pod, "spec", "containers") as JsonArray)?.OfType<JsonObject>()
             .SelectMany(c => (c["ports"] as JsonArray)?.OfType<JsonObject>() ?? []).ToList() ?? [];
         int port;
@@ -159,10 +171,24 @@ internal sealed class PodTraffic(ObjectStore store, Func<IPodNetwork> network, F
         {
             throw ApiErrors.BadRequest("address not allowed");
         }
-        return (name, port, ip);
+        return (name, port, ip, MetadataCopy(pod));
     }
 
-    private (string Pod, int Port, string Ip) ResolveService(string ns, string name, string portText, string id)
+    // Only the metadata: a copy of a whole pod costs more than the rest of a proxied request.
+    private static JsonObject MetadataCopy(JsonObject pod)
+    {
+        var metadata = new JsonObject();
+        foreach (var key in new[] { "name", "namespace", "uid", "labels", "annotations" })
+        {
+            if (JsonNodes.At(pod, "metadata", key) is { } value)
+            {
+                metadata[key] = value.DeepClone();
+            }
+        }
+        return new JsonObject { ["metadata"] = metadata };
+    }
+
+    private (string Pod, int Port, string Ip, JsonObject? StoredPod) ResolveService(string ns, string name, string portText, string id)
     {
         if (int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
         {
@@ -192,7 +218,7 @@ internal sealed class PodTraffic(ObjectStore store, Func<IPodNetwork> network, F
                 }
                 var address = addresses[Random.Shared.Next(addresses.Count)];
                 var pod = JsonNodes.StringAt(address, "targetRef", "name") ?? "";
-                return (pod, (int)(JsonNodes.GetInteger(port["port"]) ?? 0), JsonNodes.GetString(address["ip"]) ?? "");
+                return (pod, (int)(JsonNodes.GetInteger(port["port"]) ?? 0), JsonNodes.GetString(address["ip"]) ?? "", null);
             }
         }
         throw ApiErrors.ServiceUnavailable($"no endpoints available for service {JsonNodes.Quote(id)}");

@@ -68,7 +68,8 @@ public sealed class HttpServer : IAsyncDisposable
             Stream stream = new NetworkStream(socket, ownsSocket: true);
             if (_certificate is not null)
             {
-                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                var sends = new SendCoalescingStream(stream);
+                var tls = new SslStream(sends, leaveInnerStreamOpen: false);
                 try
                 {
                     using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
@@ -85,6 +86,7 @@ public sealed class HttpServer : IAsyncDisposable
                     await tls.DisposeAsync().ConfigureAwait(false);
                     return;
                 }
+                sends.StartCoalescing();
                 stream = tls;
             }
             await HttpConnection.ServeAsync(stream, _handler, _stop.Token).ConfigureAwait(false);

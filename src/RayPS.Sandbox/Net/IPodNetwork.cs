@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace RayPS.Sandbox.Net;
 
 /// <summary>
@@ -9,6 +11,15 @@ public interface IPodNetwork
 {
     /// <summary>Opens a duplex connection to <paramref name="port"/> of a pod, or null when nothing listens there.</summary>
     ValueTask<Stream?> ConnectAsync(string @namespace, string pod, int port, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Opens a connection for a request the API server has just resolved against the pod as stored: a network that
+    /// applies a pod's current metadata before answering (fault annotations) may take <paramref name="storedPod"/>
+    /// (the pod's metadata as stored now: name, namespace, uid, labels, annotations; a copy it can keep) instead of
+    /// reading the pod again.
+    /// </summary>
+    ValueTask<Stream?> ConnectAsync(string @namespace, string pod, int port, JsonObject storedPod, CancellationToken cancellationToken) =>
+        ConnectAsync(@namespace, pod, port, cancellationToken);
 }
 
 /// <summary>Options of a pods/NAME/log request.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 
@@ -10,6 +11,12 @@ namespace RayPS.Sandbox.Net;
 /// </summary>
 internal sealed class PortForwardSession(WebSocket socket, IReadOnlyList<int> ports, IReadOnlyList<Stream?> connections, string podDescription)
 {
+    /// <summary>The largest payload of one data frame.</summary>
+    public const int MaxFramePayload = 128 * 1024;
+
+    /// <summary>How long the client has to answer our close frame before the connection is dropped.</summary>
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+
     private readonly SemaphoreSlim _sendGate = new(1, 1);
 
     public async Task RunAsync(CancellationToken ct)
@@ -39,12 +46,20 @@ internal sealed class PortForwardSession(WebSocket socket, IReadOnlyList<int> po
                     pumps.Add(PumpFromPodAsync(stream, (byte)(2 * i), cts.Token));
                 }
             }
-            await Task.WhenAny(pumps).ConfigureAwait(false);
-            cts.Cancel();
-            if (socket.State == WebSocketState.Open)
+            var receiving = pumps[0];
+            var first = await Task.WhenAny(pumps).ConfigureAwait(false);
+            if (first.IsCompletedSuccessfully)
             {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+                // The pod closed its side, or the client sent its close: a close frame (or the answer to the client's)
+                // tells the client the stream ended. A pod connection that was reset instead ends in a drop, below,
+                // as does anything after cancelling the receive (which aborts the socket).
+                await CloseOutputAsync(cts.Token).ConfigureAwait(false);
+                if (first != receiving)
+                {
+                    await Task.WhenAny(receiving, Task.Delay(CloseGrace, cts.Token)).ConfigureAwait(false);
+                }
             }
+            cts.Cancel();
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
@@ -61,11 +76,33 @@ internal sealed class PortForwardSession(WebSocket socket, IReadOnlyList<int> po
         }
     }
 
-    private async Task SendAsync(byte channel, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    private async Task CloseOutputAsync(CancellationToken ct)
+    {
+        await _sendGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _sendGate.Release();
+        }
+    }
+
+    private Task SendAsync(byte channel, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
         var frame = new byte[payload.Length + 1];
         frame[0] = channel;
         payload.CopyTo(frame.AsMemory(1));
+        return SendFrameAsync(frame, ct);
+    }
+
+    /// <summary>Sends one binary message (channel byte and payload); the ports' pumps share the socket.</summary>
+    private async Task SendFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken ct)
+    {
         await _sendGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
@@ -77,13 +114,25 @@ internal sealed class PortForwardSession(WebSocket socket, IReadOnlyList<int> po
         }
     }
 
+    /// <summary>
+    /// Pod to client: reads straight into a pooled frame after its channel byte, so the frame goes out without a copy,
+    /// and as much as the pod has written (up to <see cref="MaxFramePayload"/>) goes into one frame.
+    /// </summary>
     private async Task PumpFromPodAsync(Stream stream, byte channel, CancellationToken ct)
     {
-        var buffer = new byte[32 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+        var frame = ArrayPool<byte>.Shared.Rent(1 + MaxFramePayload);
+        try
         {
-            await SendAsync(channel, buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+            frame[0] = channel;
+            int read;
+            while ((read = await stream.ReadAsync(frame.AsMemory(1, MaxFramePayload), ct).ConfigureAwait(false)) > 0)
+            {
+                await SendFrameAsync(frame.AsMemory(0, 1 + read), ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
         }
     }
 
@@ -110,8 +159,16 @@ internal sealed class PortForwardSession(WebSocket socket, IReadOnlyList<int> po
             }
             if (target is not null && result.Count > offset)
             {
-                await target.WriteAsync(buffer.AsMemory(offset, result.Count - offset), ct).ConfigureAwait(false);
-                await target.FlushAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    await target.WriteAsync(buffer.AsMemory(offset, result.Count - offset), ct).ConfigureAwait(false);
+                    await target.FlushAsync(ct).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    // The pod closed its side; what it sent still drains to the client, later bytes are dropped.
+                    target = null;
+                }
             }
             startOfMessage = result.EndOfMessage;
         }

@@ -1,119 +1,9 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
+using System.Text.Json.Nodes;
 using RayPS.Sandbox.Http;
 using RayPS.Sandbox.Net;
 
 namespace RayPS.Sandbox.Ray;
-
-/// <summary>
-/// An in-memory connection with back-pressure: each direction holds at most a few chunks, so a
-/// fast writer (a 100 MB download) waits for the reader instead of buffering everything.
-/// <see cref="Abort"/> ends both directions (the connection drops).
-/// </summary>
-internal sealed class BoundedPipe
-{
-    private const int Capacity = 16;
-    private readonly Channel<byte[]> _toServer = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(Capacity) { SingleReader = true });
-    private readonly Channel<byte[]> _toClient = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(Capacity) { SingleReader = true });
-
-    public BoundedPipe()
-    {
-        Client = new End(_toClient.Reader, _toServer.Writer);
-        Server = new End(_toServer.Reader, _toClient.Writer);
-    }
-
-    public Stream Client { get; }
-    public Stream Server { get; }
-
-    public void Abort()
-    {
-        _toServer.Writer.TryComplete();
-        _toClient.Writer.TryComplete();
-    }
-
-    private sealed class End(ChannelReader<byte[]> incoming, ChannelWriter<byte[]> outgoing) : Stream
-    {
-        private byte[] _current = [];
-        private int _offset;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            while (_offset >= _current.Length)
-            {
-                if (!await incoming.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    return 0;
-                }
-                if (incoming.TryRead(out var next))
-                {
-                    _current = next;
-                    _offset = 0;
-                }
-            }
-            var n = Math.Min(buffer.Length, _current.Length - _offset);
-            _current.AsSpan(_offset, n).CopyTo(buffer.Span);
-            _offset += n;
-            return n;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (buffer.Length == 0)
-            {
-                return;
-            }
-            try
-            {
-                await outgoing.WriteAsync(buffer.ToArray(), cancellationToken).ConfigureAwait(false);
-            }
-            catch (ChannelClosedException ex)
-            {
-                throw new IOException("the connection was closed", ex);
-            }
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                outgoing.TryComplete();
-            }
-            base.Dispose(disposing);
-        }
-
-        public override ValueTask DisposeAsync()
-        {
-            outgoing.TryComplete();
-            return base.DisposeAsync();
-        }
-    }
-}
 
 /// <summary>Serves an <see cref="IRayEndpoint"/> through the sandbox's HTTP/1.1 core (aiohttp's headers).</summary>
 internal static class RayHttpAdapter
@@ -176,14 +66,14 @@ internal sealed class SimulatedPodNetwork : IPodNetwork
 {
     private readonly RayRegistry _registry;
     private readonly IPodNetwork? _fallback;
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<BoundedPipe, CancellationTokenSource>> _open = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<DuplexPipe, CancellationTokenSource>> _open = new(StringComparer.Ordinal);
 
-    private readonly Func<string, string, System.Text.Json.Nodes.JsonObject?>? _podLookup;
+    private readonly Func<string, string, JsonObject?>? _podLookup;
 
     /// <param name="registry">The Ray processes.</param>
     /// <param name="fallback">Where ports no Ray process listens on go.</param>
     /// <param name="podLookup">Reads a pod as stored, so fault annotations apply to the very next request.</param>
-    public SimulatedPodNetwork(RayRegistry registry, IPodNetwork? fallback, Func<string, string, System.Text.Json.Nodes.JsonObject?>? podLookup = null)
+    public SimulatedPodNetwork(RayRegistry registry, IPodNetwork? fallback, Func<string, string, JsonObject?>? podLookup = null)
     {
         _registry = registry;
         _fallback = fallback;
@@ -200,17 +90,31 @@ internal sealed class SimulatedPodNetwork : IPodNetwork
         }
     }
 
-    public async ValueTask<Stream?> ConnectAsync(string @namespace, string pod, int port, CancellationToken cancellationToken)
+    public ValueTask<Stream?> ConnectAsync(string @namespace, string pod, int port, CancellationToken cancellationToken) =>
+        OpenAsync(@namespace, pod, port, storedPod: null, cancellationToken);
+
+    public ValueTask<Stream?> ConnectAsync(string @namespace, string pod, int port, JsonObject storedPod, CancellationToken cancellationToken) =>
+        OpenAsync(@namespace, pod, port, storedPod, cancellationToken);
+
+    // storedPod: the pod's metadata as the API server just read it, applied now, so the first request needs no lookup.
+    private async ValueTask<Stream?> OpenAsync(string @namespace, string pod, int port, JsonObject? storedPod, CancellationToken cancellationToken)
     {
         var uid = _registry.PodUid(@namespace, pod);
         if (uid is null || _registry.Endpoint(@namespace, pod, port) is null)
         {
-            return _fallback is null ? null : await _fallback.ConnectAsync(@namespace, pod, port, cancellationToken).ConfigureAwait(false);
+            return _fallback is null ? null
+                : storedPod is null ? await _fallback.ConnectAsync(@namespace, pod, port, cancellationToken).ConfigureAwait(false)
+                : await _fallback.ConnectAsync(@namespace, pod, port, storedPod, cancellationToken).ConfigureAwait(false);
         }
-        var pipe = new BoundedPipe();
+        if (storedPod is not null)
+        {
+            _registry.PodUpdated(storedPod);
+        }
+        var pipe = new DuplexPipe();
         var cts = new CancellationTokenSource();
-        var connections = _open.GetOrAdd(uid, _ => new ConcurrentDictionary<BoundedPipe, CancellationTokenSource>());
+        var connections = _open.GetOrAdd(uid, _ => new ConcurrentDictionary<DuplexPipe, CancellationTokenSource>());
         connections[pipe] = cts;
+        var current = storedPod is not null;
         // The endpoint is resolved per request, so a keep-alive connection keeps following the process it was opened to.
         var handler = RayHttpAdapter.Handler(() =>
         {
@@ -218,7 +122,11 @@ internal sealed class SimulatedPodNetwork : IPodNetwork
             {
                 return null;
             }
-            Refresh(@namespace, pod);
+            if (!current)
+            {
+                Refresh(@namespace, pod);
+            }
+            current = false;
             return _registry.Endpoint(@namespace, pod, port);
         });
         _ = Task.Run(async () =>
@@ -229,7 +137,7 @@ internal sealed class SimulatedPodNetwork : IPodNetwork
             }
             finally
             {
-                pipe.Abort();
+                // ServeAsync closed its end: the client reads the rest, then the end of the stream.
                 connections.TryRemove(pipe, out _);
                 cts.Dispose();
             }
