@@ -8,6 +8,7 @@ $workers = $Workers
 $latencyMs = 20
 $runs = 7
 $cluster = 'bench'
+$defaultLimit = (Get-Command Get-RayNodeHealth).ImplementingType::new().ThrottleLimit
 
 $sandbox = Start-RaySandbox
 try {
@@ -68,7 +69,7 @@ spec:
     $summaryOnly = @(Measure-Ms { Get-RayNodeHealth $cluster -Summary -KubeConfig $kc })
     $kubectl = @(Measure-Ms { kubectl --kubeconfig $kc get pods -l "ray.io/cluster=$cluster" -o json })
     $throttle = [ordered]@{}
-    foreach ($limit in 8, 32, 128) {
+    foreach ($limit in 8, 32, 64, 128) {
         $throttle["$limit"] = Get-Median @(Measure-Ms { Get-RayNodeHealth $cluster -KubeConfig $kc -ThrottleLimit $limit } -Count 3)
     }
 
@@ -82,7 +83,7 @@ spec:
 
 Sandbox cluster ``$cluster``: 1 head + $workers workers, every dashboard agent answering after $latencyMs ms
 (``sandbox.rayps.io/probe-latency-ms``). One call = 1 pod LIST, 1 Deployment LIST, 1 GCS check, 1 node list and
-$($workers + 1) raylet probes through the API server's proxies; defaults ``-ThrottleLimit 32 -TimeoutSec 2``. $runs runs
+$($workers + 1) raylet probes through the API server's proxies; defaults ``-ThrottleLimit $defaultLimit -TimeoutSec 2``. $runs runs
 each after a warm-up, wall clock, client and sandbox in the same process$(if ($load) { "; load average during the run: $($load -join ' ') on $([Environment]::ProcessorCount) cores" }).
 
 | command | median ms | min | max |
@@ -96,7 +97,7 @@ $(& $row '`kubectl get pods -l ray.io/cluster=bench -o json`' $kubectl)
 $(($throttle.Keys | ForEach-Object { "| $_ | $([Math]::Round($throttle[$_])) |" }) -join "`n")
 
 - **Whole call: $([Math]::Round($medianFull)) ms** for $($workers + 1) nodes ($healthy reported Healthy), target <= 2000 ms: $(if ($medianFull -le 2000) { 'met' } else { 'not met' }).
-  Serial probing would take at least $serialMs ms; the bound of 32 concurrent probes gives a floor of about $([Math]::Round(($workers + 1) / 32 * $latencyMs)) ms.
+  Serial probing would take at least $serialMs ms; the bound of $defaultLimit concurrent probes gives a floor of about $([Math]::Round(($workers + 1) / $defaultLimit * $latencyMs)) ms.
 - **Ratio to kubectl: $([Math]::Round($medianFull / $medianKubectl, 2))x** the time of ``kubectl get pods -o json`` (which only lists the pods, $([Math]::Round($medianKubectl)) ms,
   process start included), for pod, raylet, GCS and Ray-state health of every node.
 "@

@@ -3,7 +3,7 @@ namespace RayPS.Operations;
 /// <summary>What to check and how hard to try.</summary>
 public sealed class NodeHealthRequest
 {
-    public const int DefaultThrottleLimit = 32;
+    public const int DefaultThrottleLimit = 64;
     public static readonly TimeSpan DefaultProbeTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>The namespace; null for every namespace.</summary>

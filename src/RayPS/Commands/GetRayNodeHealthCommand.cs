@@ -35,10 +35,13 @@ public sealed class GetRayNodeHealthCommand : RayNamespacedCmdletBase
     [Parameter]
     public SwitchParameter IncludeDeparted { get; set; }
 
-    /// <summary>How many probes run at once.</summary>
+    /// <summary>
+    /// How many probes run at once. 64 proxied GETs in flight check a 1000-node cluster in about a second and stay a
+    /// moderate load for an API server (its default limit is 400 read requests in flight).
+    /// </summary>
     [Parameter]
     [ValidateRange(1, 1024)]
-    public int ThrottleLimit { get; set; } = NodeHealthRequest.DefaultThrottleLimit;
+    public int ThrottleLimit { get; set; } = 64;
 
     /// <summary>Seconds each probe may take.</summary>
     [Parameter]
