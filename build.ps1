@@ -189,7 +189,9 @@ switch ($Task) {
     }
     'Bench' {
         Invoke-Build
-        $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'tests/bench/Invoke-Benchmarks.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'), '-OutputPath', (Join-Path $Root 'docs/benchmarks.md'), '-Filter', $BenchFilter)
+        # Through the environment: pwsh on Unix would expand a bare wildcard argument to file names.
+        $env:RAYPS_BENCH_FILTER = $BenchFilter
+        $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'tests/bench/Invoke-Benchmarks.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'), '-OutputPath', (Join-Path $Root 'docs/benchmarks.md'))
         if ($code -ne 0) { exit $code }
     }
     'Clean' { Invoke-Clean }

@@ -92,7 +92,9 @@ try {
     Add-Row '`Set-RayWorkerReplicas` Deployment group (by name)' @{ 'patch deployments/scale' = 1 } 2 { Set-RayWorkerReplicas from-params dep 2 @connection } `
         'GET RayCluster, then LIST Deployments: one read more than kubectl to find which kind the group is (kubectl is given the Deployment)'
     $depGroup = Get-RayWorkerGroup from-params dep @connection
-    Add-Row '`Get-RayWorkerGroup ... \| Set-RayWorkerReplicas` Deployment group (kind known)' @{ 'patch deployments/scale' = 1 } 2 { $depGroup | Set-RayWorkerReplicas -Replicas 3 @connection }
+    Add-Row '`Get-RayWorkerGroup ... \| Set-RayWorkerReplicas` Deployment group (piped)' @{ 'patch deployments/scale' = 1 } 1 { $depGroup | Set-RayWorkerReplicas -Replicas 3 @connection }
+    $rcGroup = Get-RayWorkerGroup from-params workergroup @connection
+    Add-Row '`Get-RayWorkerGroup ... \| Set-RayWorkerReplicas` RayCluster group (piped)' @{ 'patch rayclusters' = 1 } 1 { $rcGroup | Set-RayWorkerReplicas -Replicas 1 @connection }
     $above = (Get-RayWorkerGroup from-params workergroup @connection).Max + 2
     Add-Row "``Set-RayWorkerReplicas -AdjustBounds`` ($above, above maxReplicas)" @{ 'patch rayclusters' = 1 } 2 { Set-RayWorkerReplicas from-params workergroup $above -AdjustBounds @connection }
     if ((Get-RayWorkerGroup from-params workergroup @connection).Max -ne $above) { throw "-AdjustBounds did not move maxReplicas to $above" }
@@ -110,6 +112,10 @@ try {
     }
     $null = Add-KubectlRow '`kubectl scale deployment/from-params-dep --replicas=5`' { kubectl scale deployment/from-params-dep --replicas=5 @kubectlArgs }
     $editedPath = Join-Path $work 'replace.json'
+    # The operator writes the cluster's status while pods start; a GET + PUT during that time fails with 409 Conflict (as
+    # `kubectl ray scale` does on a real cluster). Let it settle first, so the row counts the requests of a successful scale.
+    function Wait-Settled { $null = Wait-RayCluster from-params -TimeoutSec 120 @connection; Start-Sleep -Seconds 1 }
+    Wait-Settled
     $null = Add-KubectlRow '`kubectl get raycluster from-params -o json` (the GET of `kubectl ray scale`)' {
         kubectl get raycluster from-params -o json @kubectlArgs | Set-Content $editedPath
     }
@@ -117,6 +123,7 @@ try {
     $edited.spec.workerGroupSpecs[0].replicas = 4
     $edited | ConvertTo-Json -Depth 64 | Set-Content $editedPath
     $null = Add-KubectlRow '`kubectl replace -f <edited json>` (the PUT of `kubectl ray scale`)' { kubectl replace -f $editedPath @kubectlArgs }
+    Wait-Settled
     $again = kubectl get raycluster from-params -o json @kubectlArgs | ConvertFrom-Json -Depth 64
     $again.spec.workerGroupSpecs[0].replicas = 5
     $again | ConvertTo-Json -Depth 64 | Set-Content $editedPath

@@ -10,7 +10,7 @@
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $OutputPath,
-    [string] $Filter = '*'
+    [string] $Filter = $(if ($env:RAYPS_BENCH_FILTER) { $env:RAYPS_BENCH_FILTER } else { '*' })
 )
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'

@@ -33,15 +33,27 @@ Describe 'Set-RayWorkerReplicas: scaling a WorkerGroup of either kind' {
         Get-Replicas wg-set rc-b | Should -Be 1
     }
 
-    It 'scales a Deployment group through its scale subresource' {
+    It 'scales a Deployment group by name with a GET and one label-testing patch of its Deployment' {
         $null = Get-NewRequests
         $g = Set-RayWorkerReplicas wg-set dep-a 4 -PassThru
         $requests = Get-NewRequests
-        [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 3
-        ($requests | Where-Object { $_.Verb -eq 'patch' -and $_.Resource -eq 'deployments/scale' }).Count | Should -Be 1
+        "$($requests | Sort-Object Resource | ForEach-Object { "$($_.Verb) $($_.Resource) $($_.Count)" })" | Should -Be 'patch deployments 1 get rayclusters 1'
         $g.Kind | Should -Be 'Deployment'
         $g.Desired | Should -Be 4
         Get-Replicas wg-set dep-a | Should -Be 4
+    }
+
+    It 'finds a Deployment group with a name of its own through a LIST, and never scales a same-named Deployment of another group' {
+        $null = New-RayCluster wg-named -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
+        $null = New-RayWorkerDeployment wg-named custom -Name wg-named-custom-workers -Cpu 1 -Memory 1Gi
+        # A Deployment that carries the name the group would have by default, but is another group's.
+        $null = New-RayWorkerDeployment wg-named decoy -Name wg-named-custom -Cpu 1 -Memory 1Gi
+        $null = Get-NewRequests
+        Set-RayWorkerReplicas wg-named custom 2
+        $requests = Get-NewRequests
+        "$($requests | Sort-Object Resource | ForEach-Object { "$($_.Verb) $($_.Resource) $($_.Count)" })" | Should -Be 'list deployments 1 patch deployments 1 patch deployments/scale 1 get rayclusters 1'
+        Get-Replicas wg-named custom | Should -Be 2
+        Get-Replicas wg-named decoy | Should -Be 1
     }
 
     It 'takes cluster, namespace, group and kind from Get-RayWorkerGroup and writes each with one PATCH' {

@@ -60,9 +60,11 @@ public sealed partial class WorkerDeploymentOptions
     private static partial Regex NotDnsChars();
 
     /// <summary>-Name, else &lt;cluster&gt;-&lt;group&gt; made a DNS label (a group name may hold '_', '.' or capitals; a Deployment name may not).</summary>
-    public string DeploymentName => string.IsNullOrEmpty(Name)
-        ? NotDnsChars().Replace($"{ClusterName}-{Worker.GroupName}".ToLowerInvariant(), "-").Trim('-')
-        : Name;
+    public string DeploymentName => string.IsNullOrEmpty(Name) ? DefaultDeploymentName(ClusterName, Worker.GroupName) : Name;
+
+    /// <summary>The name New-RayWorkerDeployment gives a group's Deployment when -Name is not given.</summary>
+    public static string DefaultDeploymentName(string clusterName, string groupName) =>
+        NotDnsChars().Replace($"{clusterName}-{groupName}".ToLowerInvariant(), "-").Trim('-');
 
     public string IdentifierValue => string.IsNullOrEmpty(Identifier) ? DeploymentName : Identifier;
 

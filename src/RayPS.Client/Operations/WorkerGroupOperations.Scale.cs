@@ -14,10 +14,11 @@ public static partial class WorkerGroupOperations
     /// the group moved or its bounds changed, so it is read and tried again, at most <see cref="WorkerGroupScaleRequest.MaxAttempts"/> times.
     /// Deployment group: a merge patch of the Deployment's scale subresource (the replica count is its whole body);
     /// a 409 from a racing write is sent again, since the patch has no precondition and was not applied.
-    /// Requests: RayCluster group 2 (GET + PATCH); Deployment group 3 by name (GET RayCluster + LIST Deployments + PATCH),
-    /// 2 when the kind is known (LIST + PATCH); 1 PATCH of either kind for a group piped from Get-RayWorkerGroup
-    /// (<see cref="WorkerGroupScaleRequest.KnownGroup"/>), plus a GET and a PATCH again if the RayCluster changed since. An autoscaled group scaled down adds one LIST of its pods (to name
-    /// workersToDelete); <see cref="WorkerGroupScaleRequest.IncludePodCounts"/> adds one for a RayCluster group.
+    /// Requests: RayCluster group 2 (GET + PATCH). Deployment group by name 2 (GET RayCluster + a JSON patch of the Deployment
+    /// New-RayWorkerDeployment names &lt;cluster&gt;-&lt;group&gt;, testing its labels), 1 with -Kind Deployment; a Deployment with
+    /// another name costs one LIST more. 1 PATCH of either kind for a group piped from Get-RayWorkerGroup
+    /// (<see cref="WorkerGroupScaleRequest.KnownGroup"/>), plus a GET and a PATCH again if the RayCluster changed since.
+    /// An autoscaled group scaled down adds one LIST of its pods (to name workersToDelete); <see cref="WorkerGroupScaleRequest.IncludePodCounts"/> adds one for a RayCluster group.
     /// </summary>
     public static async Task<WorkerGroupScaleResult> ScaleAsync(KubeConnection connection, WorkerGroupScaleRequest request, Action<string>? warn, CancellationToken ct)
     {
@@ -56,6 +57,10 @@ public static partial class WorkerGroupOperations
             }
 
             var index = cluster is null ? -1 : IndexOf(cluster, request.GroupName);
+            if (index < 0 && request.Kind is null && await TryScaleDefaultNamedDeploymentAsync(connection, request, ct).ConfigureAwait(false) is { } byName)
+            {
+                return byName;
+            }
             if (index < 0)
             {
                 var deployments = await ListDeploymentsAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
@@ -182,6 +187,10 @@ public static partial class WorkerGroupOperations
     /// <summary>PATCH deployments/NAME/scale with {spec:{replicas:n}}; LISTs the cluster's Deployments first when not given one.</summary>
     private static async Task<WorkerGroupScaleResult> ScaleDeploymentAsync(KubeConnection connection, WorkerGroupScaleRequest request, JsonObject? deployment, CancellationToken ct)
     {
+        if (deployment is null && await TryScaleDefaultNamedDeploymentAsync(connection, request, ct).ConfigureAwait(false) is { } byName)
+        {
+            return byName;
+        }
         if (deployment is null)
         {
             var deployments = await ListDeploymentsAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
@@ -238,6 +247,38 @@ public static partial class WorkerGroupOperations
             Group = RayWorkerGroup.FromDeployment(updated, null, connection.ContextName),
             PreviousReplicas = deployment.Int("spec.replicas") ?? 1,
             Attempts = attempt,
+        };
+    }
+
+    /// <summary>
+    /// Scales the Deployment New-RayWorkerDeployment would have named &lt;cluster&gt;-&lt;group&gt; with one JSON patch that
+    /// first tests its ray.io/cluster and ray.io/group labels, so it can only change that group's Deployment; null when there
+    /// is no such Deployment or it belongs to something else (the caller then LISTs the cluster's Deployments).
+    /// </summary>
+    private static async Task<WorkerGroupScaleResult?> TryScaleDefaultNamedDeploymentAsync(KubeConnection connection, WorkerGroupScaleRequest request, CancellationToken ct)
+    {
+        var name = Manifests.WorkerDeploymentOptions.DefaultDeploymentName(request.ClusterName, request.GroupName);
+        var patch = new JsonArray
+        {
+            new JsonObject { ["op"] = "test", ["path"] = "/metadata/labels/ray.io~1cluster", ["value"] = request.ClusterName },
+            new JsonObject { ["op"] = "test", ["path"] = "/metadata/labels/ray.io~1group", ["value"] = request.GroupName },
+            new JsonObject { ["op"] = "replace", ["path"] = "/spec/replicas", ["value"] = request.Replicas },
+        };
+        JsonObject patched;
+        try
+        {
+            // The server applies the tests to the Deployment as it is at that moment: no read of ours can be stale.
+            patched = await connection.Api.PatchAsync(DeploymentPath(request.Namespace, name), patch, KubeApi.JsonPatch, ct, $"Deployment '{name}'").ConfigureAwait(false);
+        }
+        catch (RayPSException ex) when (ex.StatusCode is 404 or 422)
+        {
+            return null;
+        }
+        return new WorkerGroupScaleResult
+        {
+            Group = RayWorkerGroup.FromDeployment(patched, null, connection.ContextName),
+            PreviousReplicas = null,
+            Attempts = 1,
         };
     }
 

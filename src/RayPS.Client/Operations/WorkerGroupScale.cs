@@ -37,7 +37,8 @@ public sealed class WorkerGroupScaleResult
     /// <summary>The group as the write left it (resourceVersion of the write).</summary>
     public required RayWorkerGroup Group { get; init; }
 
-    public int PreviousReplicas { get; init; }
+    /// <summary>The replicas before the write; null when the write did not need to read them (a Deployment patched by name).</summary>
+    public int? PreviousReplicas { get; init; }
 
     /// <summary>Pods named in scaleStrategy.workersToDelete by this scale (autoscaled groups scaled down).</summary>
     public IReadOnlyList<string> WorkersToDelete { get; init; } = Array.Empty<string>();

@@ -76,7 +76,7 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
         };
         var result = await WorkerGroupOperations.ScaleAsync(Connection, request, EmitWarning, cancellationToken).ConfigureAwait(false);
         var group = result.Group;
-        EmitVerbose($"Set {target} ({group.Kind}) from {result.PreviousReplicas} to {group.Replicas} replicas" +
+        EmitVerbose($"Set {target} ({group.Kind}){(result.PreviousReplicas is { } previous ? $" from {previous}" : "")} to {group.Replicas} replicas" +
             (result.BoundsAdjusted ? $", bounds now {group.Min}..{group.Max}" : "") +
             (result.WorkersToDelete.Count > 0 ? $"; pods to remove: {string.Join(", ", result.WorkersToDelete)}" : "") +
             (result.Attempts > 1 ? $" (after {result.Attempts - 1} concurrent change(s) made the first patch fail its test)" : "") + ".");

@@ -140,6 +140,20 @@ internal sealed class FakeClusterApi : DelegatingHandler
                         ["status"] = new JsonObject { ["replicas"] = 0 },
                     });
                 }
+                if (request.Method == HttpMethod.Patch)
+                {
+                    try
+                    {
+                        var patched = MiniJsonPatch.Apply(deployment, JsonNode.Parse(body!)!);
+                        Deployments[Deployments.IndexOf(deployment)] = patched;
+                        Bump(patched);
+                        return Json(200, patched);
+                    }
+                    catch (MiniJsonPatch.FailedException)
+                    {
+                        return Json(422, JsonNode.Parse("""{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server rejected our request due to an error in our request","reason":"Invalid","details":{},"code":422}""")!);
+                    }
+                }
                 return Json(200, deployment);
             }
             if (path == "/api/v1/namespaces/default/pods")
