@@ -89,8 +89,9 @@ try {
     Add-Row '`Get-RayWorkerGroup from-params`' @{ 'get rayclusters' = 1; 'list deployments' = 1; 'list pods' = 1 } 3 { Get-RayWorkerGroup from-params @connection } `
         'documented: GET RayCluster + LIST Deployments + LIST pods, sent together; no issue target'
     Add-Row '`Set-RayWorkerReplicas` RayCluster group' @{ 'patch rayclusters' = 1 } 2 { Set-RayWorkerReplicas from-params workergroup 2 @connection }
-    Add-Row '`Set-RayWorkerReplicas` Deployment group (by name)' @{ 'patch deployments/scale' = 1 } 2 { Set-RayWorkerReplicas from-params dep 2 @connection } `
-        'GET RayCluster, then LIST Deployments: one read more than kubectl to find which kind the group is (kubectl is given the Deployment)'
+    Add-Row '`Set-RayWorkerReplicas` Deployment group (by name)' @{ 'patch deployments' = 1 } 2 { Set-RayWorkerReplicas from-params dep 2 @connection } `
+        'GET RayCluster (the group is not in it), then one JSON patch of the Deployment named <cluster>-<group> that tests its ray.io labels'
+    Add-Row '`Set-RayWorkerReplicas -Kind Deployment` (by name)' @{ 'patch deployments' = 1 } 1 { Set-RayWorkerReplicas from-params dep 2 -Kind Deployment @connection }
     $depGroup = Get-RayWorkerGroup from-params dep @connection
     Add-Row '`Get-RayWorkerGroup ... \| Set-RayWorkerReplicas` Deployment group (piped)' @{ 'patch deployments/scale' = 1 } 1 { $depGroup | Set-RayWorkerReplicas -Replicas 3 @connection }
     $rcGroup = Get-RayWorkerGroup from-params workergroup @connection
@@ -98,8 +99,8 @@ try {
     $above = (Get-RayWorkerGroup from-params workergroup @connection).Max + 2
     Add-Row "``Set-RayWorkerReplicas -AdjustBounds`` ($above, above maxReplicas)" @{ 'patch rayclusters' = 1 } 2 { Set-RayWorkerReplicas from-params workergroup $above -AdjustBounds @connection }
     if ((Get-RayWorkerGroup from-params workergroup @connection).Max -ne $above) { throw "-AdjustBounds did not move maxReplicas to $above" }
-    Add-Row '`Add-RayWorkerGroup`' @{ 'patch rayclusters' = 1 } 2 { Add-RayWorkerGroup from-params extra -Replicas 0 -Cpu 1 -Memory 1Gi @connection } `
-        'the LIST of Deployments, sent with the GET (2 round trips like kubectl), refuses a name a Deployment group already has; `kubectl ray create workergroup` (GET + PUT) does not check'
+    Add-Row '`Add-RayWorkerGroup`' @{ 'patch rayclusters' = 1 } 3 { Add-RayWorkerGroup from-params extra -Replicas 0 -Cpu 1 -Memory 1Gi @connection } `
+        'target: one JSON patch (issue #6); 3 requests in 2 round trips: the LIST of Deployments, sent alongside the GET, refuses a name a Deployment group already has; `kubectl ray create workergroup` (GET + PUT) does not check'
     Add-Row '`Remove-RayCluster`' @{ 'delete rayclusters' = 1 } 1 { Remove-RayCluster from-path -Confirm:$false @connection }
     Add-Row '`Remove-RayCluster -PassThru`' @{ 'delete rayclusters' = 1 } 2 { Remove-RayCluster from-values-kuberay -PassThru -Confirm:$false @connection } `
         'documented: a custom resource''s DELETE answers with a Status, so -PassThru GETs the object first'
