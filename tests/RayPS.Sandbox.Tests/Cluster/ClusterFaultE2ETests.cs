@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json.Nodes;
 using RayPS.Sandbox.Cluster;
-using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Ray;
-using RayPS.Sandbox.Store;
 
 namespace RayPS.Sandbox.Tests.Cluster;
 

@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
 using RayPS.Sandbox.Cluster;
-using RayPS.Sandbox.Store;
 using RayPS.Sandbox.Tests.Kubectl;
 using KubectlRunner = RayPS.Sandbox.Tests.Kubectl.Kubectl;
+using static RayPS.Sandbox.Tests.Kubectl.Kubectl;
 
 namespace RayPS.Sandbox.Tests.Cluster;
 
@@ -32,8 +32,6 @@ public sealed class ReadyClusterFixture : IAsyncLifetime
 public sealed class ClusterKubectlTests(ReadyClusterFixture fixture) : IClassFixture<ReadyClusterFixture>
 {
     private KubectlRunner Kubectl => fixture.Kubectl;
-
-    private static void Succeeded(KubectlRunner.Result result) => Assert.True(result.ExitCode == 0, result.ToString());
 
     private async Task<string[]> PodNames(string selector)
     {

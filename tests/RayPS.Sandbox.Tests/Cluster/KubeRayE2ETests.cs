@@ -1,8 +1,5 @@
-using System.Text.Json.Nodes;
 using RayPS.Sandbox.Cluster;
-using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Ray;
-using RayPS.Sandbox.Store;
 
 namespace RayPS.Sandbox.Tests.Cluster;
 

@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using RayPS.Sandbox.Cluster;
-using RayPS.Sandbox.Json;
 
 namespace RayPS.Sandbox.Tests.Cluster;
 

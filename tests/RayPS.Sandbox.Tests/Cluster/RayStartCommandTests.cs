@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using RayPS.Sandbox.Cluster;
 
 namespace RayPS.Sandbox.Tests.Cluster;

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using RayPS.Sandbox.Cluster;
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Store;
 using Xunit.Abstractions;
 
 namespace RayPS.Sandbox.Tests.Cluster;

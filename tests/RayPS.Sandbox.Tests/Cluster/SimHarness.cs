@@ -3,10 +3,7 @@ using System.Net.Security;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using System.Text.Json.Nodes;
 using RayPS.Sandbox.Cluster;
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Store;
 
 namespace RayPS.Sandbox.Tests.Cluster;
 

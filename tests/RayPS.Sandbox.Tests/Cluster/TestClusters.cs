@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
-
 namespace RayPS.Sandbox.Tests.Cluster;
 
 /// <summary>RayCluster manifests used across the cluster-simulation tests.</summary>

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
-
 namespace RayPS.Sandbox.Tests.Fidelity;
 
 /// <summary>Asserts whole Status bodies, the way a recorded transcript compares them.</summary>

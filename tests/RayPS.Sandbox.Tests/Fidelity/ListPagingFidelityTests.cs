@@ -1,8 +1,4 @@
 using System.Text;
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
 using static RayPS.Sandbox.Tests.Fidelity.FidelityAssert;
 
 namespace RayPS.Sandbox.Tests.Fidelity;
@@ -12,34 +8,23 @@ namespace RayPS.Sandbox.Tests.Fidelity;
 /// key after the list's prefix, pages read from the snapshot of the first one, remainingItemCount only without
 /// selectors, and 410 once the snapshot is older than what the store keeps (etcd compaction).
 /// </summary>
-public sealed class ListPagingFidelityTests : IAsyncLifetime
+public sealed class ListPagingFidelityTests : SandboxTest
 {
     private const string Paged = "/api/v1/namespaces/paged/configmaps";
 
-    private KubeSandbox _sandbox = null!;
-    private SandboxClient _client = null!;
-
-    public async Task InitializeAsync()
+    protected override async Task SeedAsync()
     {
-        _sandbox = await Sandboxes.StartAsync();
-        _client = new SandboxClient(_sandbox);
-        _sandbox.Store.Create(Gvr.Namespaces, new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "paged" } });
+        Sandbox.Store.Create(Gvr.Namespaces, new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "paged" } });
         // The namespace controller adds kube-root-ca.crt; wait for it so every test sees a settled namespace.
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (_sandbox.Store.TryGet(Gvr.ConfigMaps, "paged", "kube-root-ca.crt") is null && DateTime.UtcNow < deadline)
+        while (Sandbox.Store.TryGet(Gvr.ConfigMaps, "paged", "kube-root-ca.crt") is null && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
         foreach (var name in new[] { "a", "b", "c", "d", "e" })
         {
-            _sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap(name, "paged", labels: new() { ["tier"] = name == "e" ? "other" : "page" }));
+            Sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap(name, "paged", labels: new() { ["tier"] = name == "e" ? "other" : "page" }));
         }
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _sandbox.StopAsync();
     }
 
     private static List<string> Names(JsonNode? list) => list!["items"]!.AsArray().Select(i => ObjectMeta.Name((JsonObject)i!)).ToList();
@@ -55,7 +40,7 @@ public sealed class ListPagingFidelityTests : IAsyncLifetime
     [Fact]
     public async Task PagesComeFromTheFirstPagesSnapshot()
     {
-        var first = await _client.GetAsync(Paged + "?limit=2");
+        var first = await Client.GetAsync(Paged + "?limit=2");
         Assert.Equal(["a", "b"], Names(first.Body));
         var listRv = JsonNodes.StringAt(first.Body, "metadata", "resourceVersion")!;
         var token = JsonNodes.StringAt(first.Body, "metadata", "continue")!;
@@ -66,17 +51,17 @@ public sealed class ListPagingFidelityTests : IAsyncLifetime
         Assert.Equal("b\u0000", JsonNodes.GetString(decoded["start"])); // relative to /registry/configmaps/paged/
 
         // Changes after the first page do not show up in later pages.
-        _sandbox.Store.Delete(Gvr.ConfigMaps, "paged", "c");
-        _sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap("bb", "paged"));
-        _sandbox.Store.Patch(Gvr.ConfigMaps, "paged", "d", PatchType.MergePatch, """{"data":{"k":"changed"}}""");
+        Sandbox.Store.Delete(Gvr.ConfigMaps, "paged", "c");
+        Sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap("bb", "paged"));
+        Sandbox.Store.Patch(Gvr.ConfigMaps, "paged", "d", PatchType.MergePatch, """{"data":{"k":"changed"}}""");
 
-        var second = await _client.GetAsync(Paged + "?limit=2&continue=" + token);
+        var second = await Client.GetAsync(Paged + "?limit=2&continue=" + token);
         Assert.Equal(["c", "d"], Names(second.Body));
         Assert.Equal("v", JsonNodes.StringAt(second.Body!["items"]![1], "data", "k"));
         Assert.Equal(listRv, JsonNodes.StringAt(second.Body, "metadata", "resourceVersion"));
         Assert.Equal(2, JsonNodes.GetInteger(second.Body!["metadata"]!["remainingItemCount"]));
 
-        var last = await _client.GetAsync(Paged + "?limit=2&continue=" + JsonNodes.StringAt(second.Body, "metadata", "continue"));
+        var last = await Client.GetAsync(Paged + "?limit=2&continue=" + JsonNodes.StringAt(second.Body, "metadata", "continue"));
         Assert.Equal(["e", "kube-root-ca.crt"], Names(last.Body));
         Assert.Null(last.Body!["metadata"]!["continue"]);
         Assert.Null(last.Body!["metadata"]!["remainingItemCount"]);
@@ -85,7 +70,7 @@ public sealed class ListPagingFidelityTests : IAsyncLifetime
     [Fact]
     public async Task AllNamespaceTokensKeepTheNamespaceInTheKey()
     {
-        var first = await _client.GetAsync("/api/v1/configmaps?limit=1&labelSelector=tier%3Dpage");
+        var first = await Client.GetAsync("/api/v1/configmaps?limit=1&labelSelector=tier%3Dpage");
         Assert.Equal(["a"], Names(first.Body));
         Assert.Equal("paged/a\u0000", JsonNodes.GetString(DecodeToken(JsonNodes.StringAt(first.Body, "metadata", "continue")!)["start"]));
     }
@@ -93,7 +78,7 @@ public sealed class ListPagingFidelityTests : IAsyncLifetime
     [Fact]
     public async Task SelectorsLeaveOutTheRemainingItemCount()
     {
-        var first = await _client.GetAsync(Paged + "?limit=2&labelSelector=tier%3Dpage");
+        var first = await Client.GetAsync(Paged + "?limit=2&labelSelector=tier%3Dpage");
         Assert.Equal(["a", "b"], Names(first.Body));
         Assert.NotNull(first.Body!["metadata"]!["continue"]);
         Assert.Null(first.Body!["metadata"]!["remainingItemCount"]);
@@ -103,41 +88,41 @@ public sealed class ListPagingFidelityTests : IAsyncLifetime
     public async Task BadTokensAndTokensWithAResourceVersionAreRejected()
     {
         Status(400, BadRequest("invalid continue token: continue key is not valid: illegal base64 data at input byte 4"),
-            await _client.GetAsync(Paged + "?limit=2&continue=abcd%3D"));
+            await Client.GetAsync(Paged + "?limit=2&continue=abcd%3D"));
         var unknownVersion = Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"v":"meta.k8s.io/v2","rv":5,"start":"a"}""")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         Status(400, BadRequest("invalid continue token: continue key is not valid: server does not recognize this encoded version meta.k8s.io/v2"),
-            await _client.GetAsync(Paged + "?continue=" + unknownVersion));
-        var token = JsonNodes.StringAt((await _client.GetAsync(Paged + "?limit=2")).Body, "metadata", "continue")!;
+            await Client.GetAsync(Paged + "?continue=" + unknownVersion));
+        var token = JsonNodes.StringAt((await Client.GetAsync(Paged + "?limit=2")).Body, "metadata", "continue")!;
         Status(400, BadRequest("specifying resource version is not allowed when using continue"),
-            await _client.GetAsync(Paged + "?limit=2&resourceVersion=5&continue=" + token));
+            await Client.GetAsync(Paged + "?limit=2&resourceVersion=5&continue=" + token));
     }
 
     [Fact]
     public async Task ExactResourceVersionListsThePast()
     {
-        var before = _sandbox.Store.ResourceVersion;
-        _sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap("later", "paged"));
-        var then = await _client.GetAsync($"{Paged}?resourceVersion={before}&resourceVersionMatch=Exact");
+        var before = Sandbox.Store.ResourceVersion;
+        Sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap("later", "paged"));
+        var then = await Client.GetAsync($"{Paged}?resourceVersion={before}&resourceVersionMatch=Exact");
         Assert.Equal(200, then.Status);
         Assert.Equal(["a", "b", "c", "d", "e", "kube-root-ca.crt"], Names(then.Body));
         Assert.Equal(before.ToString(), JsonNodes.StringAt(then.Body, "metadata", "resourceVersion"));
-        var now = await _client.GetAsync($"{Paged}?resourceVersion={before}&resourceVersionMatch=NotOlderThan");
+        var now = await Client.GetAsync($"{Paged}?resourceVersion={before}&resourceVersionMatch=NotOlderThan");
         Assert.Contains("later", Names(now.Body));
     }
 
     [Fact]
     public async Task SnapshotsOlderThanTheHistoryAreGone()
     {
-        var first = await _client.GetAsync(Paged + "?limit=2");
+        var first = await Client.GetAsync(Paged + "?limit=2");
         var token = JsonNodes.StringAt(first.Body, "metadata", "continue")!;
         var listRv = JsonNodes.StringAt(first.Body, "metadata", "resourceVersion")!;
-        _sandbox.Store.HistoryLimit = 2;
+        Sandbox.Store.HistoryLimit = 2;
         for (var i = 0; i < 3; i++)
         {
-            _sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap("churn-" + i));
+            Sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap("churn-" + i));
         }
 
-        var expired = await _client.GetAsync(Paged + "?limit=2&continue=" + token);
+        var expired = await Client.GetAsync(Paged + "?limit=2&continue=" + token);
         Assert.Equal(410, expired.Status);
         var inconsistent = JsonNodes.StringAt(expired.Body, "metadata", "continue")!;
         var body = (JsonObject)expired.Body!.DeepClone();
@@ -148,11 +133,11 @@ public sealed class ListPagingFidelityTests : IAsyncLifetime
         Assert.Equal(-1, JsonNodes.GetInteger(DecodeToken(inconsistent)["rv"]));
         Assert.Equal("b\u0000", JsonNodes.GetString(DecodeToken(inconsistent)["start"]));
 
-        var rest = await _client.GetAsync(Paged + "?continue=" + inconsistent);
+        var rest = await Client.GetAsync(Paged + "?continue=" + inconsistent);
         Assert.Equal(["c", "d", "e", "kube-root-ca.crt"], Names(rest.Body));
 
         Status(410, """
             {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"The resourceVersion for the provided list is too old.","reason":"Expired","code":410}
-            """, await _client.GetAsync($"{Paged}?resourceVersion={listRv}&resourceVersionMatch=Exact"));
+            """, await Client.GetAsync($"{Paged}?resourceVersion={listRv}&resourceVersionMatch=Exact"));
     }
 }

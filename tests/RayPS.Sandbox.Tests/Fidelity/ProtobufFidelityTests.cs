@@ -1,8 +1,5 @@
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Tests.Infrastructure;
 
 namespace RayPS.Sandbox.Tests.Fidelity;
 
@@ -10,23 +7,8 @@ namespace RayPS.Sandbox.Tests.Fidelity;
 /// kubectl's typed clients (create deployment, create service, ...) send protobuf. The sandbox decodes them into the
 /// same object a JSON body gives: Go writes every non-pointer field, so zero values must not become fields.
 /// </summary>
-public sealed class ProtobufFidelityTests : IAsyncLifetime
+public sealed class ProtobufFidelityTests : SandboxTest
 {
-    private KubeSandbox _sandbox = null!;
-    private SandboxClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _sandbox = await Sandboxes.StartAsync();
-        _client = new SandboxClient(_sandbox);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _sandbox.StopAsync();
-    }
-
     /// <summary>A minimal protobuf writer: enough to build what Go's generated Marshal emits.</summary>
     private sealed class Proto
     {
@@ -81,10 +63,10 @@ public sealed class ProtobufFidelityTests : IAsyncLifetime
 
     private async Task<(int Status, JsonNode? Body)> PostProtobufAsync(string path, byte[] body)
     {
-        using var request = _client.Request(HttpMethod.Post, path);
+        using var request = Client.Request(HttpMethod.Post, path);
         request.Content = new ByteArrayContent(body);
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/vnd.kubernetes.protobuf");
-        using var response = await _client.Http.SendAsync(request);
+        using var response = await Client.Http.SendAsync(request);
         return ((int)response.StatusCode, JsonText.Parse(await response.Content.ReadAsStringAsync()));
     }
 

@@ -1,6 +1,3 @@
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
 using static RayPS.Sandbox.Tests.Fidelity.FidelityAssert;
 
 namespace RayPS.Sandbox.Tests.Fidelity;
@@ -10,57 +7,47 @@ namespace RayPS.Sandbox.Tests.Fidelity;
 /// (ValidateCreateOptions/UpdateOptions/PatchOptions/DeleteOptions, ValidateListOptions): bad values are a 422 on the
 /// options kind in group meta.k8s.io, undecodable numbers a 400 with Go's strconv message.
 /// </summary>
-public sealed class RequestOptionsFidelityTests : IAsyncLifetime
+public sealed class RequestOptionsFidelityTests : SandboxTest
 {
     private const string ConfigMaps = "/api/v1/namespaces/default/configmaps";
     private const string DryRunBogus = "Unsupported value: []string{\"Bogus\"}: supported values: \"All\"";
     private const string FieldValidationValues = "supported values: \"\", \"Ignore\", \"Strict\", \"Warn\"";
 
-    private KubeSandbox _sandbox = null!;
-    private SandboxClient _client = null!;
-
-    public async Task InitializeAsync()
+    protected override Task SeedAsync()
     {
-        _sandbox = await Sandboxes.StartAsync();
-        _client = new SandboxClient(_sandbox);
-        _sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap("opts"));
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _sandbox.StopAsync();
+        Sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap("opts"));
+        return Task.CompletedTask;
     }
 
     [Fact]
     public async Task CreateWithBadDryRunAndLowerCaseFieldValidationIsInvalidCreateOptions()
     {
-        var response = await _client.SendAsync(HttpMethod.Post, ConfigMaps + "?dryRun=Bogus&fieldValidation=warn", """{"metadata":{"name":"never"}}""");
+        var response = await Client.SendAsync(HttpMethod.Post, ConfigMaps + "?dryRun=Bogus&fieldValidation=warn", """{"metadata":{"name":"never"}}""");
         Status(422, OptionsInvalid("CreateOptions",
             ("FieldValueNotSupported", "dryRun", DryRunBogus),
             ("FieldValueNotSupported", "fieldValidation", "Unsupported value: \"warn\": " + FieldValidationValues)), response);
-        Assert.Null(_sandbox.Store.TryGet(Gvr.ConfigMaps, "default", "never"));
+        Assert.Null(Sandbox.Store.TryGet(Gvr.ConfigMaps, "default", "never"));
     }
 
     [Fact]
     public async Task UpdateWithATooLongFieldManagerIsInvalidUpdateOptions()
     {
-        var current = _sandbox.Store.Get(Gvr.ConfigMaps, "default", "opts");
-        var response = await _client.SendAsync(HttpMethod.Put, ConfigMaps + "/opts?fieldManager=" + new string('m', 129), JsonText.Serialize(current));
+        var current = Sandbox.Store.Get(Gvr.ConfigMaps, "default", "opts");
+        var response = await Client.SendAsync(HttpMethod.Put, ConfigMaps + "/opts?fieldManager=" + new string('m', 129), JsonText.Serialize(current));
         Status(422, OptionsInvalid("UpdateOptions", ("FieldValueTooLong", "fieldManager", "Too long: may not be more than 128 bytes")), response);
     }
 
     [Fact]
     public async Task ForceOnAMergePatchIsForbidden()
     {
-        var response = await _client.PatchAsync(ConfigMaps + "/opts?force=false", "application/merge-patch+json", """{"data":{"a":"b"}}""");
+        var response = await Client.PatchAsync(ConfigMaps + "/opts?force=false", "application/merge-patch+json", """{"data":{"a":"b"}}""");
         Status(422, OptionsInvalid("PatchOptions", ("FieldValueForbidden", "force", "Forbidden: may not be specified for non-apply patch")), response);
     }
 
     [Fact]
     public async Task ApplyWithoutFieldManagerAndWithBadDryRunReportsBoth()
     {
-        var response = await _client.PatchAsync(ConfigMaps + "/opts?dryRun=Bogus", "application/apply-patch+yaml",
+        var response = await Client.PatchAsync(ConfigMaps + "/opts?dryRun=Bogus", "application/apply-patch+yaml",
             """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"opts"}}""");
         Status(422, OptionsInvalid("PatchOptions",
             ("FieldValueRequired", "fieldManager", "Required value: is required for apply patch"),
@@ -70,24 +57,24 @@ public sealed class RequestOptionsFidelityTests : IAsyncLifetime
     [Fact]
     public async Task DeleteWithBadDryRunIsInvalidAndDeletesNothing()
     {
-        var response = await _client.SendAsync(HttpMethod.Delete, ConfigMaps + "/opts?dryRun=Bogus");
+        var response = await Client.SendAsync(HttpMethod.Delete, ConfigMaps + "/opts?dryRun=Bogus");
         Status(422, OptionsInvalid("DeleteOptions", ("FieldValueNotSupported", "dryRun", DryRunBogus)), response);
-        Assert.NotNull(_sandbox.Store.TryGet(Gvr.ConfigMaps, "default", "opts"));
+        Assert.NotNull(Sandbox.Store.TryGet(Gvr.ConfigMaps, "default", "opts"));
     }
 
     [Fact]
     public async Task DeleteOptionsInTheBodyReplaceTheQuery()
     {
-        var both = await _client.SendAsync(HttpMethod.Delete, ConfigMaps + "/opts", """{"orphanDependents":true,"propagationPolicy":"Orphan"}""");
+        var both = await Client.SendAsync(HttpMethod.Delete, ConfigMaps + "/opts", """{"orphanDependents":true,"propagationPolicy":"Orphan"}""");
         Status(422, OptionsInvalid("DeleteOptions",
             ("FieldValueInvalid", "propagationPolicy", "Invalid value: \"Orphan\": orphanDependents and deletionPropagation cannot be both set")), both);
 
         // With a body the query is not read, so the bogus dryRun is ignored and the delete happens.
-        _sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap("body-wins"));
-        var deleted = await _client.SendAsync(HttpMethod.Delete, ConfigMaps + "/body-wins?dryRun=Bogus", """{"propagationPolicy":"Background"}""");
+        Sandbox.Store.Create(Gvr.ConfigMaps, Objects.ConfigMap("body-wins"));
+        var deleted = await Client.SendAsync(HttpMethod.Delete, ConfigMaps + "/body-wins?dryRun=Bogus", """{"propagationPolicy":"Background"}""");
         Assert.Equal(200, deleted.Status);
         Assert.Equal("Success", JsonNodes.GetString(deleted.Body!["status"]));
-        Assert.Null(_sandbox.Store.TryGet(Gvr.ConfigMaps, "default", "body-wins"));
+        Assert.Null(Sandbox.Store.TryGet(Gvr.ConfigMaps, "default", "body-wins"));
     }
 
     [Fact]
@@ -95,30 +82,30 @@ public sealed class RequestOptionsFidelityTests : IAsyncLifetime
     {
         Status(422, OptionsInvalid("ListOptions",
             ("FieldValueForbidden", "resourceVersionMatch", "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided")),
-            await _client.GetAsync(ConfigMaps + "?resourceVersionMatch=Exact"));
+            await Client.GetAsync(ConfigMaps + "?resourceVersionMatch=Exact"));
         Status(422, OptionsInvalid("ListOptions",
             ("FieldValueNotSupported", "resourceVersionMatch", "Unsupported value: \"Newest\": supported values: \"Exact\", \"NotOlderThan\", \"\""),
             ("FieldValueForbidden", "sendInitialEvents", "Forbidden: sendInitialEvents is forbidden for list")),
-            await _client.GetAsync(ConfigMaps + "?resourceVersion=1&resourceVersionMatch=Newest&sendInitialEvents=true"));
+            await Client.GetAsync(ConfigMaps + "?resourceVersion=1&resourceVersionMatch=Newest&sendInitialEvents=true"));
         Status(422, OptionsInvalid("ListOptions",
             ("FieldValueForbidden", "resourceVersionMatch", "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"")),
-            await _client.GetAsync(ConfigMaps + "?resourceVersion=0&resourceVersionMatch=Exact"));
+            await Client.GetAsync(ConfigMaps + "?resourceVersion=0&resourceVersionMatch=Exact"));
     }
 
     [Fact]
     public async Task MalformedNumbersAreGoParseErrors()
     {
-        Status(400, BadRequest("strconv.ParseInt: parsing \"ten\": invalid syntax"), await _client.GetAsync(ConfigMaps + "?limit=ten"));
+        Status(400, BadRequest("strconv.ParseInt: parsing \"ten\": invalid syntax"), await Client.GetAsync(ConfigMaps + "?limit=ten"));
         Status(400, BadRequest("strconv.ParseInt: parsing \"99999999999999999999\": value out of range"),
-            await _client.SendAsync(HttpMethod.Delete, ConfigMaps + "/opts?gracePeriodSeconds=99999999999999999999"));
+            await Client.SendAsync(HttpMethod.Delete, ConfigMaps + "/opts?gracePeriodSeconds=99999999999999999999"));
         Status(400, BadRequest("invalid resource version: resourceVersion: Invalid value: \"abc\": strconv.ParseUint: parsing \"abc\": invalid syntax"),
-            await _client.GetAsync(ConfigMaps + "?resourceVersion=abc"));
+            await Client.GetAsync(ConfigMaps + "?resourceVersion=abc"));
     }
 
     [Fact]
     public async Task ANegativeLimitListsEverything()
     {
-        var response = await _client.GetAsync(ConfigMaps + "?limit=-1");
+        var response = await Client.GetAsync(ConfigMaps + "?limit=-1");
         Assert.Equal(200, response.Status);
         Assert.Null(response.Body!["metadata"]!["continue"]);
         Assert.Contains(response.Body!["items"]!.AsArray(), i => JsonNodes.StringAt(i, "metadata", "name") == "opts");
@@ -127,14 +114,14 @@ public sealed class RequestOptionsFidelityTests : IAsyncLifetime
     [Fact]
     public async Task AResourceVersionTheServerHasNotReachedTimesOut()
     {
-        var current = _sandbox.Store.ResourceVersion;
+        var current = Sandbox.Store.ResourceVersion;
         var ahead = current + 1000;
         var expected = $$"""
             {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
              "message":"Timeout: Too large resource version: {{ahead}}, current: {{current}}","reason":"Timeout",
              "details":{"causes":[{"reason":"ResourceVersionTooLarge","message":"Too large resource version"}],"retryAfterSeconds":1},"code":504}
             """;
-        Status(504, expected, await _client.GetAsync(ConfigMaps + "?resourceVersion=" + ahead));
-        Status(504, expected, await _client.GetAsync(ConfigMaps + "/opts?resourceVersion=" + ahead));
+        Status(504, expected, await Client.GetAsync(ConfigMaps + "?resourceVersion=" + ahead));
+        Status(504, expected, await Client.GetAsync(ConfigMaps + "/opts?resourceVersion=" + ahead));
     }
 }

@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using RayPS.Sandbox.Json;
 
 namespace RayPS.Sandbox.Tests.Golden;
 

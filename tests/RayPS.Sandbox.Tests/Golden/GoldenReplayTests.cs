@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace RayPS.Sandbox.Tests.Golden;

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
 
 namespace RayPS.Sandbox.Tests.Golden;
 

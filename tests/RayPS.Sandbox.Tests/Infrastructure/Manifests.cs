@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
-
 namespace RayPS.Sandbox.Tests.Infrastructure;
 
 /// <summary>The objects the recorded scenarios work with (RayCluster, worker Deployment, head Pod and Service).</summary>

@@ -2,8 +2,6 @@ using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
 
 namespace RayPS.Sandbox.Tests.Infrastructure;
 

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace RayPS.Sandbox.Tests.Infrastructure;
 
 /// <summary>Small sandboxes for focused tests.</summary>

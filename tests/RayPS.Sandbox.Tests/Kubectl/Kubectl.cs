@@ -21,6 +21,8 @@ public sealed class Kubectl(string kubeConfigPath, string cacheDir)
         public override string ToString() => $"exit {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
     }
 
+    public static void Succeeded(Result result) => Assert.True(result.ExitCode == 0, result.ToString());
+
     public async Task<Result> RunAsync(params string[] args) => await RunAsync(TimeSpan.FromSeconds(60), args);
 
     public async Task<Result> RunAsync(TimeSpan timeout, params string[] args)

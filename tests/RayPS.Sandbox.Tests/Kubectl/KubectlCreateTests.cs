@@ -1,5 +1,4 @@
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Store;
+using static RayPS.Sandbox.Tests.Kubectl.Kubectl;
 
 namespace RayPS.Sandbox.Tests.Kubectl;
 
@@ -8,8 +7,6 @@ public sealed class KubectlCreateTests(KubectlSandbox fixture) : IClassFixture<K
 {
     private KubeSandbox Sandbox => fixture.Sandbox;
     private Kubectl Kubectl => fixture.Kubectl;
-
-    private static void Succeeded(Kubectl.Result result) => Assert.True(result.ExitCode == 0, result.ToString());
 
     [KubectlFact]
     public async Task CreateDeployment()

@@ -2,11 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using RayPS.Sandbox.Store;
 using RayPS.Sandbox.Tests.Cluster;
-using RayPS.Sandbox.Tests.Infrastructure;
 
 namespace RayPS.Sandbox.Tests.Kubectl;
 

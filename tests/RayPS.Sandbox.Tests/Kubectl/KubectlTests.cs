@@ -1,8 +1,5 @@
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
+using static RayPS.Sandbox.Tests.Kubectl.Kubectl;
 
 namespace RayPS.Sandbox.Tests.Kubectl;
 
@@ -31,8 +28,6 @@ public sealed class KubectlTests(KubectlSandbox fixture) : IClassFixture<Kubectl
 {
     private KubeSandbox Sandbox => fixture.Sandbox;
     private Kubectl Kubectl => fixture.Kubectl;
-
-    private static void Succeeded(Kubectl.Result result) => Assert.True(result.ExitCode == 0, result.ToString());
 
     [KubectlFact]
     public async Task GetNamespaces()

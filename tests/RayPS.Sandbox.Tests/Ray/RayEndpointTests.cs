@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using RayPS.Sandbox.Cluster;
-using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Ray;
 using RayPS.Sandbox.Tests.Cluster;
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using RayPS.Sandbox.Ray;
 
 namespace RayPS.Sandbox.Tests.Ray;

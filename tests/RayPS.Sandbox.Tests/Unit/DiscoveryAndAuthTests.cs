@@ -1,34 +1,14 @@
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
-
 namespace RayPS.Sandbox.Tests.Unit;
 
-public sealed class DiscoveryAndAuthTests : IAsyncLifetime
+public sealed class DiscoveryAndAuthTests() : SandboxTest(crd: true)
 {
-    private KubeSandbox _sandbox = null!;
-    private SandboxClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _sandbox = await Sandboxes.StartAsync(crd: true);
-        _client = new SandboxClient(_sandbox);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _sandbox.StopAsync();
-    }
-
     [Fact]
     public async Task AggregatedDiscoveryIsServedWhenAskedFor()
     {
-        var request = _client.Request(HttpMethod.Get, "/apis");
+        var request = Client.Request(HttpMethod.Get, "/apis");
         request.Headers.Accept.Clear();
         request.Headers.TryAddWithoutValidation("Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json");
-        using var response = await _client.Http.SendAsync(request);
+        using var response = await Client.Http.SendAsync(request);
         Assert.Equal("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", string.Join(",", SandboxClient.HeaderValues(response, "Content-Type")));
         var body = JsonText.Parse(await response.Content.ReadAsStringAsync());
         var ray = ((JsonArray)body!["items"]!).Single(i => JsonNodes.StringAt(i, "metadata", "name") == "ray.io")!;
@@ -41,26 +21,26 @@ public sealed class DiscoveryAndAuthTests : IAsyncLifetime
     [Fact]
     public async Task LegacyDiscoveryListsBuiltInAndCustomResources()
     {
-        var (_, core, _) = await _client.GetAsync("/api/v1");
+        var (_, core, _) = await Client.GetAsync("/api/v1");
         var pods = ((JsonArray)core!["resources"]!).Single(r => JsonNodes.GetString(r!["name"]) == "pods")!;
         Assert.Equal("xPOwRZ+Yhw8=", JsonNodes.GetString(pods["storageVersionHash"]));
         Assert.Equal(["po"], ((JsonArray)pods["shortNames"]!).Select(n => JsonNodes.GetString(n)));
-        var (_, ray, _) = await _client.GetAsync("/apis/ray.io/v1");
+        var (_, ray, _) = await Client.GetAsync("/apis/ray.io/v1");
         Assert.Equal("UP2gQIHfhcY=", JsonNodes.GetString(ray!["resources"]![0]!["storageVersionHash"]));
-        var (status, _, _) = await _client.GetAsync("/apis/ray.io/v2");
+        var (status, _, _) = await Client.GetAsync("/apis/ray.io/v2");
         Assert.Equal(404, status);
-        var (_, openapi, _) = await _client.GetAsync("/openapi/v3");
+        var (_, openapi, _) = await Client.GetAsync("/openapi/v3");
         Assert.NotNull(JsonNodes.At(openapi, "paths", "apis/ray.io/v1", "serverRelativeURL"));
     }
 
     [Fact]
     public async Task TablesForKubectlGet()
     {
-        _sandbox.Store.Create(Gvr.RayClusters, Manifests.RayCluster("tabled"));
-        var request = _client.Request(HttpMethod.Get, "/apis/ray.io/v1/namespaces/default/rayclusters");
+        Sandbox.Store.Create(Gvr.RayClusters, Manifests.RayCluster("tabled"));
+        var request = Client.Request(HttpMethod.Get, "/apis/ray.io/v1/namespaces/default/rayclusters");
         request.Headers.Accept.Clear();
         request.Headers.TryAddWithoutValidation("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
-        using var response = await _client.Http.SendAsync(request);
+        using var response = await Client.Http.SendAsync(request);
         var table = JsonText.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal("Table", JsonNodes.GetString(table["kind"]));
         Assert.Equal(["Name", "desired workers", "available workers", "cpus", "memory", "gpus", "tpus", "status", "age", "head pod IP", "head service IP"],
@@ -72,33 +52,33 @@ public sealed class DiscoveryAndAuthTests : IAsyncLifetime
     [Fact]
     public async Task TokensDecideWhoYouAre()
     {
-        Assert.Equal(401, (await _client.SendAsync(HttpMethod.Get, "/api/v1/pods", token: "bogus")).Status);
+        Assert.Equal(401, (await Client.SendAsync(HttpMethod.Get, "/api/v1/pods", token: "bogus")).Status);
 
-        var anonymous = await _client.SendAsync(HttpMethod.Get, "/api", token: null);
+        var anonymous = await Client.SendAsync(HttpMethod.Get, "/api", token: null);
         Assert.Equal(403, anonymous.Status);
         Assert.Equal("forbidden: User \"system:anonymous\" cannot get path \"/api\"", JsonNodes.GetString(anonymous.Body!["message"]));
-        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Get, "/version", token: null)).Status);
+        Assert.Equal(200, (await Client.SendAsync(HttpMethod.Get, "/version", token: null)).Status);
 
-        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Get, "/apis", token: _sandbox.ViewerToken)).Status);
-        var namespaces = await _client.SendAsync(HttpMethod.Get, "/api/v1/namespaces/kube-system", token: _sandbox.ViewerToken);
+        Assert.Equal(200, (await Client.SendAsync(HttpMethod.Get, "/apis", token: Sandbox.ViewerToken)).Status);
+        var namespaces = await Client.SendAsync(HttpMethod.Get, "/api/v1/namespaces/kube-system", token: Sandbox.ViewerToken);
         Assert.Equal(403, namespaces.Status);
         Assert.Equal("namespaces \"kube-system\" is forbidden: User \"viewer\" cannot get resource \"namespaces\" in API group \"\" in the namespace \"kube-system\"",
             JsonNodes.GetString(namespaces.Body!["message"]));
-        var review = await _client.SendAsync(HttpMethod.Post, "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-            """{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}""", token: _sandbox.ViewerToken);
+        var review = await Client.SendAsync(HttpMethod.Post, "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            """{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}""", token: Sandbox.ViewerToken);
         Assert.Equal("viewer", JsonNodes.StringAt(review.Body, "status", "userInfo", "username"));
     }
 
     [Fact]
     public async Task KubeconfigDescribesBothUsers()
     {
-        var text = await File.ReadAllTextAsync(_sandbox.KubeConfigPath);
+        var text = await File.ReadAllTextAsync(Sandbox.KubeConfigPath);
         var config = (JsonObject)YamlConverter.Parse(text)!;
         Assert.Equal("rayps-sandbox", JsonNodes.GetString(config["current-context"]));
-        Assert.Equal(_sandbox.Uri.GetLeftPart(UriPartial.Authority), JsonNodes.StringAt(config["clusters"]![0], "cluster", "server"));
+        Assert.Equal(Sandbox.Uri.GetLeftPart(UriPartial.Authority), JsonNodes.StringAt(config["clusters"]![0], "cluster", "server"));
         var users = ((JsonArray)config["users"]!).ToDictionary(u => JsonNodes.GetString(u!["name"])!, u => JsonNodes.StringAt(u, "user", "token"));
-        Assert.Equal(_sandbox.AdminToken, users["rayps-sandbox-admin"]);
-        Assert.Equal(_sandbox.ViewerToken, users["rayps-sandbox-viewer"]);
+        Assert.Equal(Sandbox.AdminToken, users["rayps-sandbox-admin"]);
+        Assert.Equal(Sandbox.ViewerToken, users["rayps-sandbox-viewer"]);
         Assert.Contains(((JsonArray)config["contexts"]!), c => JsonNodes.GetString(c!["name"]) == "rayps-sandbox-viewer");
     }
 }

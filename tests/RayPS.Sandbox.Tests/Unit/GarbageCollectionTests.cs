@@ -1,25 +1,14 @@
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
-
 namespace RayPS.Sandbox.Tests.Unit;
 
-public sealed class GarbageCollectionTests : IAsyncLifetime
+public sealed class GarbageCollectionTests() : SandboxTest(crd: true, controllers: SandboxControllers.Deployment)
 {
-    private KubeSandbox _sandbox = null!;
-
-    private ObjectStore Store => _sandbox.Store;
-
-    public async Task InitializeAsync() => _sandbox = await Sandboxes.StartAsync(crd: true, controllers: SandboxControllers.Deployment);
-
-    public Task DisposeAsync() => _sandbox.StopAsync();
+    private ObjectStore Store => Sandbox.Store;
 
     private async Task<(JsonObject Owner, string Dependent)> OwnerWithDependent(string name)
     {
         var owner = Store.Create(Gvr.RayClusters, Manifests.RayCluster(name));
         Store.Create(Gvr.ConfigMaps, Objects.ConfigMap(name + "-dep", ownerReference: Objects.OwnerRef(owner, blockOwnerDeletion: true)));
-        await _sandbox.WaitForIdleAsync();
+        await Sandbox.WaitForIdleAsync();
         return (owner, name + "-dep");
     }
 
@@ -28,7 +17,7 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
     {
         var (_, dependent) = await OwnerWithDependent("bg");
         Store.Delete(Gvr.RayClusters, "default", "bg");
-        await _sandbox.WaitForIdleAsync();
+        await Sandbox.WaitForIdleAsync();
         Assert.Null(Store.TryGet(Gvr.ConfigMaps, "default", dependent));
     }
 
@@ -37,7 +26,7 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
     {
         var (_, dependent) = await OwnerWithDependent("orphan");
         Store.Delete(Gvr.RayClusters, "default", "orphan", new DeleteOptions { PropagationPolicy = "Orphan" });
-        await _sandbox.WaitForIdleAsync();
+        await Sandbox.WaitForIdleAsync();
         Assert.Null(Store.TryGet(Gvr.RayClusters, "default", "orphan"));
         var kept = Store.Get(Gvr.ConfigMaps, "default", dependent);
         Assert.Empty(ObjectMeta.OwnerReferences(kept));
@@ -49,7 +38,7 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
         var (_, dependent) = await OwnerWithDependent("fg");
         var pending = Store.Delete(Gvr.RayClusters, "default", "fg", new DeleteOptions { PropagationPolicy = "Foreground" });
         Assert.Contains(ObjectStore.ForegroundFinalizer, ObjectMeta.Finalizers(pending));
-        await _sandbox.WaitForIdleAsync();
+        await Sandbox.WaitForIdleAsync();
         Assert.Null(Store.TryGet(Gvr.ConfigMaps, "default", dependent));
         Assert.Null(Store.TryGet(Gvr.RayClusters, "default", "fg"));
     }
@@ -62,7 +51,7 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
             ["apiVersion"] = "ray.io/v1", ["kind"] = "RayCluster", ["name"] = "gone", ["uid"] = Guid.NewGuid().ToString(),
         });
         Store.Create(Gvr.ConfigMaps, orphan);
-        await _sandbox.WaitForIdleAsync();
+        await Sandbox.WaitForIdleAsync();
         Assert.Null(Store.TryGet(Gvr.ConfigMaps, "default", "dangling"));
     }
 
@@ -70,11 +59,11 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
     public async Task DeletingADeploymentRemovesReplicaSetsAndPods()
     {
         Store.Create(Gvr.Deployments, Manifests.WorkerDeployment());
-        await _sandbox.WaitForIdleAsync();
+        await Sandbox.WaitForIdleAsync();
         Assert.Equal(2, Store.ListItems(Gvr.Pods, "default", new ListOptions { LabelSelector = "ray.io/group=workergroup" }).Count);
         var status = Store.Delete(Gvr.Deployments, "default", "ray-cluster-npu-workergroup");
         Assert.Equal("Success", JsonNodes.GetString(status["status"]));
-        await _sandbox.WaitForIdleAsync();
+        await Sandbox.WaitForIdleAsync();
         Assert.Empty(Store.ListItems(Gvr.ReplicaSets, "default"));
         Assert.Empty(Store.ListItems(Gvr.Pods, "default", new ListOptions { LabelSelector = "ray.io/group=workergroup" }));
     }
@@ -83,7 +72,7 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
     public async Task DeletingANamespaceRemovesItsContent()
     {
         Store.Create(Gvr.Namespaces, new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "doomed" } });
-        await _sandbox.WaitForIdleAsync();
+        await Sandbox.WaitForIdleAsync();
         Assert.NotNull(Store.TryGet(Gvr.ServiceAccounts, "doomed", "default"));
         Store.Create(Gvr.RayClusters, Manifests.RayCluster("in-doomed", "doomed"));
         var terminating = Store.Delete(Gvr.Namespaces, null, "doomed");
@@ -91,7 +80,7 @@ public sealed class GarbageCollectionTests : IAsyncLifetime
         var refused = Assert.Throws<ApiException>(() => Store.Create(Gvr.ConfigMaps, Objects.ConfigMap("late", "doomed")));
         // 403 while the namespace is terminating; 404 if the namespace controller already finished removing it.
         Assert.Contains(refused.Code, new[] { 403, 404 });
-        await _sandbox.WaitForIdleAsync();
+        await Sandbox.WaitForIdleAsync();
         Assert.Null(Store.TryGet(Gvr.Namespaces, null, "doomed"));
         Assert.Null(Store.TryGet(Gvr.RayClusters, "doomed", "in-doomed"));
     }

@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Net.WebSockets;
 using System.Text;
 using RayPS.Sandbox.Http;
-using RayPS.Sandbox.Tests.Infrastructure;
 
 namespace RayPS.Sandbox.Tests.Unit;
 

@@ -1,9 +1,5 @@
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Patch;
 using RayPS.Sandbox.Schema;
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
 
 namespace RayPS.Sandbox.Tests.Unit;
 

@@ -1,39 +1,20 @@
 using System.Text;
-using System.Text.Json.Nodes;
 using k8s;
 using RayPS.Sandbox.Http;
-using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Net;
 using RayPS.Sandbox.Resources;
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
 
 namespace RayPS.Sandbox.Tests.Unit;
 
 /// <summary>Proxy, port-forward and logs reaching simulated pods through <see cref="PodNetwork"/>.</summary>
-public sealed class PodTrafficTests : IAsyncLifetime
+public sealed class PodTrafficTests : SandboxTest
 {
-    private KubeSandbox _sandbox = null!;
-    private SandboxClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _sandbox = await Sandboxes.StartAsync();
-        _client = new SandboxClient(_sandbox);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _sandbox.StopAsync();
-    }
-
     /// <summary>A pod bound to a node with an IP and a Ready condition, as a kubelet would leave it.</summary>
     private void RunningPod(string name, string ip, Dictionary<string, string>? labels = null)
     {
-        _sandbox.Store.Create(Gvr.Pods, Objects.Pod(name, labels: labels));
-        PodBinding.Bind(_sandbox.Store, "default", name, "node-1");
-        _sandbox.Store.Patch(Gvr.Pods, "default", name, PatchType.MergePatch,
+        Sandbox.Store.Create(Gvr.Pods, Objects.Pod(name, labels: labels));
+        PodBinding.Bind(Sandbox.Store, "default", name, "node-1");
+        Sandbox.Store.Patch(Gvr.Pods, "default", name, PatchType.MergePatch,
             """{"status":{"phase":"Running","podIP":"ADDRESS","conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}""".Replace("ADDRESS", ip),
             subresource: "status");
     }
@@ -45,13 +26,13 @@ public sealed class PodTrafficTests : IAsyncLifetime
     public async Task PodProxyReachesThePodsPort()
     {
         RunningPod("web-0", "10.244.0.5");
-        _sandbox.PodNetwork.ListenHttp("default", "web-0", 8265, Echo);
-        var (status, body, response) = await _client.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/pods/web-0:8265/proxy/api/version?x=1");
+        Sandbox.PodNetwork.ListenHttp("default", "web-0", 8265, Echo);
+        var (status, body, response) = await Client.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/pods/web-0:8265/proxy/api/version?x=1");
         Assert.Equal(200, status);
         Assert.Equal("GET /api/version?x=1 ", JsonNodes.GetString(body));
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
 
-        var refused = await _client.GetAsync("/api/v1/namespaces/default/pods/web-0:9999/proxy/");
+        var refused = await Client.GetAsync("/api/v1/namespaces/default/pods/web-0:9999/proxy/");
         Assert.Equal(503, refused.Status);
         Assert.Equal("error trying to reach service: dial tcp 10.244.0.5:9999: connect: connection refused", JsonNodes.GetString(refused.Body!["message"]));
     }
@@ -59,8 +40,8 @@ public sealed class PodTrafficTests : IAsyncLifetime
     [Fact]
     public async Task PodProxyWithoutAnIpIsRefused()
     {
-        _sandbox.Store.Create(Gvr.Pods, Objects.Pod("pending-0"));
-        var (status, body, _) = await _client.GetAsync("/api/v1/namespaces/default/pods/pending-0/proxy/");
+        Sandbox.Store.Create(Gvr.Pods, Objects.Pod("pending-0"));
+        var (status, body, _) = await Client.GetAsync("/api/v1/namespaces/default/pods/pending-0/proxy/");
         Assert.Equal(400, status);
         Assert.Equal("address not allowed", JsonNodes.GetString(body!["message"]));
     }
@@ -68,22 +49,22 @@ public sealed class PodTrafficTests : IAsyncLifetime
     [Fact]
     public async Task ServiceProxyGoesThroughReadyEndpoints()
     {
-        _sandbox.Store.Create(Gvr.Services, (JsonObject)JsonText.Parse("""
+        Sandbox.Store.Create(Gvr.Services, (JsonObject)JsonText.Parse("""
             {"apiVersion":"v1","kind":"Service","metadata":{"name":"dash","namespace":"default"},
              "spec":{"selector":{"app":"dash"},"ports":[{"name":"dashboard","port":8265,"targetPort":"http"}]}}
             """)!);
-        await _sandbox.WaitForIdleAsync();
-        var empty = await _client.GetAsync("/api/v1/namespaces/default/services/dash:dashboard/proxy/api/gcs_healthz");
+        await Sandbox.WaitForIdleAsync();
+        var empty = await Client.GetAsync("/api/v1/namespaces/default/services/dash:dashboard/proxy/api/gcs_healthz");
         Assert.Equal(503, empty.Status);
         Assert.Equal("no endpoints available for service \"dash\"", JsonNodes.GetString(empty.Body!["message"]));
 
         RunningPod("dash-0", "10.244.0.9", new() { ["app"] = "dash" });
-        _sandbox.PodNetwork.ListenHttp("default", "dash-0", 8265, Echo);
-        await _sandbox.WaitForIdleAsync();
-        var endpoints = _sandbox.Store.Get(Gvr.Endpoints, "default", "dash");
+        Sandbox.PodNetwork.ListenHttp("default", "dash-0", 8265, Echo);
+        await Sandbox.WaitForIdleAsync();
+        var endpoints = Sandbox.Store.Get(Gvr.Endpoints, "default", "dash");
         Assert.Equal("10.244.0.9", JsonNodes.StringAt(endpoints["subsets"]![0]!["addresses"]![0], "ip"));
 
-        var (status, body, _) = await _client.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/services/dash:dashboard/proxy/api/jobs/", "{}");
+        var (status, body, _) = await Client.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/services/dash:dashboard/proxy/api/jobs/", "{}");
         Assert.Equal(200, status);
         Assert.Equal("POST /api/jobs/ {}", JsonNodes.GetString(body));
     }
@@ -92,7 +73,7 @@ public sealed class PodTrafficTests : IAsyncLifetime
     public async Task PortForwardSpeaksTheKubernetesClientChannelProtocol()
     {
         RunningPod("pf-0", "10.244.0.7");
-        _sandbox.PodNetwork.Listen("default", "pf-0", 8265, async (stream, ct) =>
+        Sandbox.PodNetwork.Listen("default", "pf-0", 8265, async (stream, ct) =>
         {
             var buffer = new byte[1024];
             int read;
@@ -101,7 +82,7 @@ public sealed class PodTrafficTests : IAsyncLifetime
                 await stream.WriteAsync(Encoding.ASCII.GetBytes("echo:" + Encoding.ASCII.GetString(buffer, 0, read)), ct);
             }
         });
-        var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_sandbox.KubeConfigPath));
+        var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Sandbox.KubeConfigPath));
         using var socket = await client.WebSocketNamespacedPodPortForwardAsync("pf-0", "default", [8265], "v4.channel.k8s.io");
         using var demux = new StreamDemuxer(socket, StreamType.PortForward);
         demux.Start();
@@ -116,8 +97,8 @@ public sealed class PodTrafficTests : IAsyncLifetime
     [Fact]
     public async Task PortForwardNeedsAHost()
     {
-        _sandbox.Store.Create(Gvr.Pods, Objects.Pod("unscheduled-0"));
-        var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_sandbox.KubeConfigPath));
+        Sandbox.Store.Create(Gvr.Pods, Objects.Pod("unscheduled-0"));
+        var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Sandbox.KubeConfigPath));
         var error = await Assert.ThrowsAnyAsync<Exception>(() => client.WebSocketNamespacedPodPortForwardAsync("unscheduled-0", "default", [8265], "v4.channel.k8s.io"));
         Assert.Contains("400", error.Message);
     }
@@ -126,13 +107,13 @@ public sealed class PodTrafficTests : IAsyncLifetime
     public async Task LogsComeFromTheLogSourceOnceScheduled()
     {
         RunningPod("logs-0", "10.244.0.8");
-        _sandbox.PodLogs = new FixedLogs("line 1\nline 2\n");
-        var (status, body, response) = await _client.GetAsync("/api/v1/namespaces/default/pods/logs-0/log?container=main");
+        Sandbox.PodLogs = new FixedLogs("line 1\nline 2\n");
+        var (status, body, response) = await Client.GetAsync("/api/v1/namespaces/default/pods/logs-0/log?container=main");
         Assert.Equal(200, status);
         Assert.Equal("line 1\nline 2\n", JsonNodes.GetString(body));
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
 
-        var wrong = await _client.GetAsync("/api/v1/namespaces/default/pods/logs-0/log?container=nope");
+        var wrong = await Client.GetAsync("/api/v1/namespaces/default/pods/logs-0/log?container=nope");
         Assert.Equal(400, wrong.Status);
         Assert.Equal("container nope is not valid for pod logs-0", JsonNodes.GetString(wrong.Body!["message"]));
     }

@@ -1,6 +1,3 @@
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
-
 namespace RayPS.Sandbox.Tests.Unit;
 
 public sealed class SelectorTests

@@ -5,8 +5,6 @@ using RayPS.Sandbox.Http;
 using RayPS.Sandbox.Net;
 using RayPS.Sandbox.Net.Spdy;
 using RayPS.Sandbox.Resources;
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
 
 namespace RayPS.Sandbox.Tests.Unit;
 
@@ -221,7 +219,8 @@ public sealed class SpdyPortForwardSessionTests
         }
     }
 
-    private static (Client Client, Task Session, Stream ClientEnd) Start()
+    /// <summary>Runs a conversation against a fresh session, then closes the client end and waits for the session to end.</summary>
+    private static async Task ConverseAsync(Func<Client, Task> conversation)
     {
         var (clientEnd, serverEnd) = DuplexPipe.Create();
         var session = new SpdyPortForwardSession(serverEnd, new EchoPod(), "default", "echo", PodUid);
@@ -233,14 +232,18 @@ public sealed class SpdyPortForwardSessionTests
             }
             await serverEnd.DisposeAsync();
         });
-        return (new Client(clientEnd), run, clientEnd);
+        using (var client = new Client(clientEnd))
+        {
+            await conversation(client);
+        }
+        await clientEnd.DisposeAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
     public async Task AStreamPairCarriesBytesBothWaysAndBothStreamsCloseAfterTheClientFinishes()
     {
-        var (client, session, clientEnd) = Start();
-        using (client)
+        await ConverseAsync(async client =>
         {
             await client.OpenAsync(1, "error", "7000");
             Assert.Equal((SpdyFrameType.SynReply, 1u), Control(await client.ReadAsync()));
@@ -259,16 +262,13 @@ public sealed class SpdyPortForwardSessionTests
             var closeData = await client.ReadAsync();
             Assert.Equal((1u, true, 0), (closeError.StreamId, closeError.Fin, closeError.Payload.Length));
             Assert.Equal((3u, true, 0), (closeData.StreamId, closeData.Fin, closeData.Payload.Length));
-        }
-        await clientEnd.DisposeAsync();
-        await session.WaitAsync(TimeSpan.FromSeconds(10));
+        });
     }
 
     [Fact]
     public async Task APortWithNothingListeningIsReportedOnTheErrorStreamLikeContainerd()
     {
-        var (client, session, clientEnd) = Start();
-        using (client)
+        await ConverseAsync(async client =>
         {
             await client.OpenAsync(1, "error", "8265", requestId: null);
             await client.ReadAsync();
@@ -282,16 +282,13 @@ public sealed class SpdyPortForwardSessionTests
             Assert.Matches(@"^error forwarding port 8265 to pod [0-9a-f]{64}, uid : failed to execute portforward in network namespace ""/var/run/netns/cni-[0-9a-f-]{36}"": failed to connect to localhost:8265 inside namespace ""[0-9a-f]{64}"", IPv4: dial tcp4 127.0.0.1:8265: connect: connection refused IPv6 dial tcp6 \[::1\]:8265: connect: connection refused $", text);
             Assert.True((await client.ReadAsync()) is { StreamId: 1, Fin: true });
             Assert.True((await client.ReadAsync()) is { StreamId: 3, Fin: true });
-        }
-        await clientEnd.DisposeAsync();
-        await session.WaitAsync(TimeSpan.FromSeconds(10));
+        });
     }
 
     [Fact]
     public async Task StreamsWithoutAValidPortOrTypeAreResetAndBadIdsAreAProtocolError()
     {
-        var (client, session, clientEnd) = Start();
-        using (client)
+        await ConverseAsync(async client =>
         {
             await client.OpenAsync(1, "data", "0");
             Assert.Equal((1u, (uint)SpdyRstStatus.Cancel), Reset(await client.ReadAsync()));
@@ -305,46 +302,41 @@ public sealed class SpdyPortForwardSessionTests
             // The compression context survived the refused streams.
             await client.OpenAsync(7, "error", "7000");
             Assert.Equal((SpdyFrameType.SynReply, 7u), Control(await client.ReadAsync()));
-        }
-        await clientEnd.DisposeAsync();
-        await session.WaitAsync(TimeSpan.FromSeconds(10));
+        });
     }
 
     [Fact]
     public async Task AResetDataStreamEndsItsForwardWithoutAnotherFrameOnIt()
     {
-        var (client, session, clientEnd) = Start();
-        using (client)
+        await ConverseAsync(async client =>
         {
-            await client.OpenAsync(1, "error", "7000");
-            await client.ReadAsync();
-            await client.OpenAsync(3, "data", "7000");
-            await client.ReadAsync();
+            await OpenStreamPairAsync(client);
             await client.SendAsync(SpdyFrames.RstStream(3, SpdyRstStatus.Cancel));
             Assert.True((await client.ReadAsync()) is { StreamId: 1, Fin: true, IsControl: false });
             await client.SendAsync(SpdyFrames.Ping(7));
             Assert.Equal((SpdyFrameType.Ping, 7u), Control(await client.ReadAsync()));
-        }
-        await clientEnd.DisposeAsync();
-        await session.WaitAsync(TimeSpan.FromSeconds(10));
+        });
     }
 
     [Fact]
     public async Task TheSessionEndsWhenTheClientGoesAwayAndClosesPodConnections()
     {
-        var (client, session, clientEnd) = Start();
-        using (client)
+        await ConverseAsync(async client =>
         {
-            await client.OpenAsync(1, "error", "7000");
-            await client.ReadAsync();
-            await client.OpenAsync(3, "data", "7000");
-            await client.ReadAsync();
+            await OpenStreamPairAsync(client);
             await client.SendAsync(SpdyFrames.Data(3, 0, "x"u8));
             Assert.Equal("X", Encoding.ASCII.GetString((await client.ReadAsync()).Payload));
             await client.SendAsync(SpdyFrames.GoAway(0, 0));
-        }
-        await clientEnd.DisposeAsync();
-        await session.WaitAsync(TimeSpan.FromSeconds(10));
+        });
+    }
+
+    /// <summary>Opens the error (1) and data (3) streams of a forward to port 7000 and takes both replies.</summary>
+    private static async Task OpenStreamPairAsync(Client client)
+    {
+        await client.OpenAsync(1, "error", "7000");
+        await client.ReadAsync();
+        await client.OpenAsync(3, "data", "7000");
+        await client.ReadAsync();
     }
 
     private static (SpdyFrameType Type, uint StreamId) Control(SpdyFrame frame)

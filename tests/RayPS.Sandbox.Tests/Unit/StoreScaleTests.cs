@@ -1,8 +1,4 @@
-using System.Text.Json.Nodes;
 using RayPS.Sandbox.Controllers;
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
 
 namespace RayPS.Sandbox.Tests.Unit;
 

@@ -1,19 +1,8 @@
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
-
 namespace RayPS.Sandbox.Tests.Unit;
 
-public sealed class StoreTests : IAsyncLifetime
+public sealed class StoreTests() : SandboxTest(crd: true)
 {
-    private KubeSandbox _sandbox = null!;
-
-    private ObjectStore Store => _sandbox.Store;
-
-    public async Task InitializeAsync() => _sandbox = await Sandboxes.StartAsync(crd: true);
-
-    public Task DisposeAsync() => _sandbox.StopAsync();
+    private ObjectStore Store => Sandbox.Store;
 
     [Fact]
     public void ResourceVersionsComeFromOneIncreasingCounter()

@@ -1,8 +1,3 @@
-using System.Text.Json.Nodes;
-using RayPS.Sandbox.Json;
-using RayPS.Sandbox.Store;
-using RayPS.Sandbox.Tests.Infrastructure;
-
 namespace RayPS.Sandbox.Tests.Unit;
 
 public sealed class WatchTests
