@@ -85,6 +85,12 @@ internal sealed class PodTraffic(ObjectStore store, Func<IPodNetwork> network, F
         {
             throw ApiErrors.BadRequest($"pod {name} does not have a host assigned");
         }
+        if (SpdyPortForward.IsSpdyUpgrade(request))
+        {
+            // kubectl before 1.31, or with KUBECTL_PORT_FORWARD_WEBSOCKETS=false: a plain upgrade to SPDY/3.1.
+            await SpdyPortForward.ServeUpgradeAsync(request, response, network(), ns, name, ObjectMeta.Uid(pod)).ConfigureAwait(false);
+            return;
+        }
         if (!request.IsWebSocketUpgrade)
         {
             throw ApiErrors.BadRequest("Upgrade request required");

@@ -101,6 +101,20 @@ public sealed class HttpResponse
         return WebSocket.CreateFromStream(transport, isServer: true, subProtocol, TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>Answers 101 Switching Protocols to a non-WebSocket upgrade (SPDY/3.1) and returns the raw connection.</summary>
+    public async Task<Stream> AcceptUpgradeAsync(string protocol, CancellationToken ct = default)
+    {
+        EnsureNotStarted();
+        StatusCode = 101;
+        Headers["Connection"] = "Upgrade";
+        Headers["Upgrade"] = protocol;
+        await WriteHeadAsync(ct).ConfigureAwait(false);
+        await _stream.FlushAsync(ct).ConfigureAwait(false);
+        Upgraded = true;
+        CloseConnection = true;
+        return new PrefixedStream(_reader.TakeBuffered(), _stream);
+    }
+
     private void EnsureNotStarted()
     {
         if (HasStarted)

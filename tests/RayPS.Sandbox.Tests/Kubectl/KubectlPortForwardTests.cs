@@ -53,6 +53,22 @@ public sealed class KubectlPortForwardTests(ReadyClusterFixture fixture) : IClas
     }
 
     [KubectlFact]
+    public async Task ThePlainSpdyUpgradeOfOlderKubectlWorksToo()
+    {
+        await using var forward = await KubectlPortForward.StartAsync(fixture.H.Sandbox.KubeConfigPath, Path.Combine(fixture.WorkDir, "cache"),
+            websockets: false, $"pod/{HeadPod}", ":8265");
+        using var http = Local(forward.LocalPort);
+        Assert.Contains("\"ray_version\": \"2.46.0\"", await http.GetStringAsync("api/version"));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var own = Local(forward.LocalPort);
+            return await own.GetStringAsync("nodes?view=summary");
+        }));
+        Assert.All(answers, a => Assert.Contains("Node summary fetched.", a));
+        Assert.DoesNotContain("error", forward.Errors, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [KubectlFact]
     public async Task ServicePortForwardReachesTheHeadThroughTheService()
     {
         var port = FreePort();
@@ -150,7 +166,11 @@ public sealed class KubectlPortForward : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static async Task<KubectlPortForward> StartAsync(string kubeConfigPath, string cacheDir, params string[] targetAndPorts)
+    public static Task<KubectlPortForward> StartAsync(string kubeConfigPath, string cacheDir, params string[] targetAndPorts) =>
+        StartAsync(kubeConfigPath, cacheDir, websockets: true, targetAndPorts);
+
+    /// <summary><paramref name="websockets"/> false: the plain SPDY/3.1 upgrade kubectl used before 1.31 (and falls back to).</summary>
+    public static async Task<KubectlPortForward> StartAsync(string kubeConfigPath, string cacheDir, bool websockets, params string[] targetAndPorts)
     {
         var binary = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, OperatingSystem.IsWindows() ? "kubectl.exe" : "kubectl"))
@@ -164,6 +184,10 @@ public sealed class KubectlPortForward : IAsyncDisposable
         psi.ArgumentList.Add("--address=127.0.0.1");
         psi.Environment["KUBECONFIG"] = kubeConfigPath;
         psi.Environment["KUBECACHEDIR"] = cacheDir;
+        if (!websockets)
+        {
+            psi.Environment["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = "false";
+        }
         var forward = new KubectlPortForward(new Process { StartInfo = psi, EnableRaisingEvents = true });
         forward._process.OutputDataReceived += (_, e) => forward.OnOutput(e.Data);
         forward._process.ErrorDataReceived += (_, e) => forward.OnError(e.Data);
