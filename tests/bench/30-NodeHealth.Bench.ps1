@@ -73,7 +73,7 @@ spec:
         $throttle["$limit"] = Get-Median @(Measure-Ms { Get-RayNodeHealth $cluster -KubeConfig $kc -ThrottleLimit $limit } -Count 3)
     }
 
-    $load = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 3
+    $load = Get-LoadAverage
     $medianFull = Get-Median $full
     $medianKubectl = Get-Median $kubectl
     $serialMs = ($workers + 1) * $latencyMs
@@ -84,7 +84,7 @@ spec:
 Sandbox cluster ``$cluster``: 1 head + $workers workers, every dashboard agent answering after $latencyMs ms
 (``sandbox.rayps.io/probe-latency-ms``). One call = 1 pod LIST, 1 Deployment LIST, 1 GCS check, 1 node list and
 $($workers + 1) raylet probes through the API server's proxies; defaults ``-ThrottleLimit $defaultLimit -TimeoutSec 2``. $runs runs
-each after a warm-up, wall clock, client and sandbox in the same process$(if ($load) { "; load average during the run: $($load -join ' ') on $([Environment]::ProcessorCount) cores" }).
+each after a warm-up, wall clock, client and sandbox in the same process$(if ($load) { "; load average during the run: $load on $([Environment]::ProcessorCount) cores" }).
 
 | command | median ms | min | max |
 |---|---:|---:|---:|

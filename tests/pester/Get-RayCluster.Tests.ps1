@@ -1,22 +1,16 @@
 # Get-RayCluster against the sandbox: names, wildcards, namespaces, pipeline input, errors and its single LIST.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-RayPSUnderTest
-    $script:sandbox = Start-RaySandbox
+    $script:sandbox = Start-TestSandbox
     $script:kc = $sandbox.KubeConfigPath
     $null = New-RayCluster -Name alpha -WorkerReplicas 1 -WorkerCpu 2 -WorkerMemory 4Gi -KubeConfig $kc -Wait -TimeoutSec 120
     $null = New-RayCluster -Name beta -WorkerReplicas 0 -KubeConfig $kc
     $null = New-RayCluster -Name gamma -Namespace kube-system -WorkerReplicas 0 -KubeConfig $kc
 
-    function Measure-List([scriptblock] $Script) {
-        $null = $sandbox | Get-RaySandbox -RequestCount -Reset
-        $null = & $Script
-        @($sandbox | Get-RaySandbox -RequestCount)
-    }
 }
 
 AfterAll {
-    $sandbox | Stop-RaySandbox
+    Stop-TestSandbox $sandbox
 }
 
 Describe 'Get-RayCluster' {
@@ -46,13 +40,17 @@ Describe 'Get-RayCluster' {
     }
 
     It '-AllNamespaces lists every namespace with one request' {
-        $counts = Measure-List { Get-RayCluster -AllNamespaces -KubeConfig $kc }
+        $null = Get-NewRequests
+        $null = Get-RayCluster -AllNamespaces -KubeConfig $kc
+        $counts = Get-NewRequests
         (Get-RayCluster -AllNamespaces -KubeConfig $kc).Name | Sort-Object | Should -Be @('alpha', 'beta', 'gamma')
         "$($counts.Verb) $($counts.Resource) $($counts.Count)" | Should -Be 'list rayclusters 1'
     }
 
     It 'sends one LIST whatever the number of names' {
-        $counts = Measure-List { Get-RayCluster alpha, beta, 'g*' -KubeConfig $kc }
+        $null = Get-NewRequests
+        $null = Get-RayCluster alpha, beta, 'g*' -KubeConfig $kc
+        $counts = Get-NewRequests
         @($counts).Count | Should -Be 1
         "$($counts.Verb) $($counts.Resource) $($counts.Count)" | Should -Be 'list rayclusters 1'
     }

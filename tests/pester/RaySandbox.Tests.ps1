@@ -2,11 +2,6 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-RayPSUnderTest
-    function Get-Token([string] $KubeConfig, [string] $User) {
-        $yaml = Get-Content $KubeConfig -Raw
-        $pattern = "(?ms)^- name: $User\s*\n\s*user:\s*\n\s*token:\s*(\S+)"
-        [regex]::Match($yaml, $pattern).Groups[1].Value
-    }
 }
 
 Describe 'Start-RaySandbox' {
@@ -82,7 +77,7 @@ Describe 'Start-RaySandbox' {
     It 'answers like a real server to the viewer (no RBAC rights), to no token and to an unknown token' {
         $sandbox = Start-RaySandbox
         try {
-            $viewer = Get-Token $sandbox.KubeConfigPath 'rayps-sandbox-viewer'
+            $viewer = Get-KubeConfigToken $sandbox.KubeConfigPath -User 'rayps-sandbox-viewer'
             $viewer | Should -Not -BeNullOrEmpty
             $uri = "$($sandbox.Uri)api/v1/namespaces/default/services"
             $body = '{"apiVersion":"v1","kind":"Service","metadata":{"name":"x"},"spec":{"ports":[{"port":80}]}}'

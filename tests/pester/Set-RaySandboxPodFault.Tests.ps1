@@ -1,8 +1,7 @@
 # Set-RaySandboxPodFault: pod faults for runbook tests, without kubectl, seen by Get-RayNodeHealth on the sandbox.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-RayPSUnderTest
-    $script:sandbox = Start-RaySandbox
+    $script:sandbox = Start-TestSandbox
     $script:kc = $sandbox.KubeConfigPath
     $null = New-RayCluster -Name faults -HeadCpu 1 -HeadMemory 2Gi -WorkerReplicas 2 -WorkerCpu 1 -WorkerMemory 2Gi -KubeConfig $kc -Wait -TimeoutSec 120
     $script:workers = @(Get-RayNodeHealth faults -KubeConfig $kc | Where-Object NodeType -EQ worker | Sort-Object PodName)
@@ -13,7 +12,7 @@ BeforeAll {
 }
 
 AfterAll {
-    $sandbox | Stop-RaySandbox
+    Stop-TestSandbox $sandbox
 }
 
 Describe 'Set-RaySandboxPodFault' {
@@ -36,7 +35,7 @@ Describe 'Set-RaySandboxPodFault' {
         Set-RaySandboxPodFault -PodName $pod -RayNodeState DEAD -ProbeLatencyMs 5
         (Get-NodeStatus $pod).RayNodeState | Should -Be 'DEAD'
         $annotations = (Invoke-RestMethod -Uri "$($sandbox.Uri)api/v1/namespaces/default/pods/$pod" -SkipCertificateCheck `
-                -Headers @{ Authorization = "Bearer $((Select-String -Path $kc -Pattern '^\s*token:\s*(\S+)' | Select-Object -First 1).Matches[0].Groups[1].Value)" }).metadata.annotations
+                -Headers @{ Authorization = "Bearer $(Get-KubeConfigToken $kc)" }).metadata.annotations
         $annotations.'sandbox.rayps.io/ray-node-state' | Should -Be 'DEAD'
         $annotations.'sandbox.rayps.io/probe-latency-ms' | Should -Be '5'
 

@@ -74,6 +74,12 @@ function Get-NewRequests { @(Get-RaySandbox -InputObject $script:testSandbox -Re
 
 function Get-NewRequestTotal { [int] (Get-NewRequests | Measure-Object Count -Sum).Sum }
 
+# The bearer token of a kubeconfig user (default: the first one, the sandbox's admin).
+function Get-KubeConfigToken {
+    param([Parameter(Mandatory)] [string] $Path, [string] $User = '[^\s]+')
+    [regex]::Match((Get-Content $Path -Raw), "(?ms)^- name: $User\s*\n\s*user:\s*\n\s*token:\s*(\S+)").Groups[1].Value
+}
+
 # Whether the sandbox's simulated KubeRay operator makes a cluster ready; tests that need ready pods skip without it.
 function Test-SimulatedOperator {
     $probe = New-RayCluster rayps-operator-probe -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0

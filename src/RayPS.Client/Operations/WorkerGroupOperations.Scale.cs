@@ -258,12 +258,7 @@ public static partial class WorkerGroupOperations
     private static async Task<WorkerGroupScaleResult?> TryScaleDefaultNamedDeploymentAsync(KubeConnection connection, WorkerGroupScaleRequest request, CancellationToken ct)
     {
         var name = Manifests.WorkerDeploymentOptions.DefaultDeploymentName(request.ClusterName, request.GroupName);
-        var patch = new JsonArray
-        {
-            new JsonObject { ["op"] = "test", ["path"] = "/metadata/labels/ray.io~1cluster", ["value"] = request.ClusterName },
-            new JsonObject { ["op"] = "test", ["path"] = "/metadata/labels/ray.io~1group", ["value"] = request.GroupName },
-            new JsonObject { ["op"] = "replace", ["path"] = "/spec/replicas", ["value"] = request.Replicas },
-        };
+        var patch = WorkerGroupPatches.ScaleDeployment(request.ClusterName, request.GroupName, request.Replicas);
         JsonObject patched;
         try
         {

@@ -14,17 +14,15 @@ public static class WorkerGroupPatches
     /// Scales the group at <paramref name="index"/>: tests its groupName (the group did not move) and the bounds
     /// the new value was checked against, then sets replicas (and min/max when <paramref name="newMin"/>/
     /// <paramref name="newMax"/> differ from the group's). `add` rather than `replace`: it also works when a
-    /// field is absent. Pods to remove are appended to scaleStrategy.workersToDelete.
+    /// field is absent. Pods to remove are appended to scaleStrategy.workersToDelete. <paramref name="pinGeneration"/>
+    /// also tests the spec's <paramref name="generation"/> (for a group read some time before).
     /// </summary>
     public static JsonArray Scale(int index, JsonNode group, int replicas, int? newMin = null, int? newMax = null,
         IReadOnlyList<string>? workersToDelete = null, long? generation = null, bool pinGeneration = false)
     {
         var at = $"/spec/workerGroupSpecs/{index}";
         var patch = new JsonArray { Op("test", at + "/groupName", group["groupName"]?.DeepClone()) };
-        if (pinGeneration && generation is { } pinned)
-        {
-            patch.Insert(0, Op("test", "/metadata/generation", pinned));
-        }
+        var testGeneration = pinGeneration;
         if (group["minReplicas"] is JsonValue min)
         {
             patch.Add(Op("test", at + "/minReplicas", min.DeepClone()));
@@ -56,18 +54,33 @@ public static class WorkerGroupPatches
             else
             {
                 // Creating the list could overwrite one created concurrently; the spec's generation pins it.
-                if (generation is { } gen && !pinGeneration)
-                {
-                    patch.Insert(0, Op("test", "/metadata/generation", gen));
-                }
+                testGeneration = true;
                 var list = new JsonArray(workersToDelete.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray());
                 patch.Add(group["scaleStrategy"] is JsonObject
                     ? Op("add", at + "/scaleStrategy/workersToDelete", list)
                     : Op("add", at + "/scaleStrategy", new JsonObject { ["workersToDelete"] = list }));
             }
         }
+        if (testGeneration && generation is { } pinned)
+        {
+            patch.Insert(0, Op("test", "/metadata/generation", pinned));
+        }
         return patch;
     }
+
+    /// <summary>
+    /// Sets a Deployment's replicas after testing its ray.io/cluster and ray.io/group labels, so the patch can only
+    /// change that group's Deployment, whatever else carries its name.
+    /// </summary>
+    public static JsonArray ScaleDeployment(string clusterName, string groupName, int replicas) => new()
+    {
+        Op("test", "/metadata/labels/" + PointerToken(WorkerGroupLabels.Cluster), clusterName),
+        Op("test", "/metadata/labels/" + PointerToken(WorkerGroupLabels.Group), groupName),
+        Op("replace", "/spec/replicas", replicas),
+    };
+
+    /// <summary>A key as one JSON pointer token (RFC 6901: '~' is ~0, '/' is ~1).</summary>
+    private static string PointerToken(string key) => key.Replace("~", "~0").Replace("/", "~1");
 
     /// <summary>
     /// Appends a worker group as one patch that cannot clobber or duplicate: it tests that spec.workerGroupSpecs is

@@ -219,12 +219,16 @@ internal static class RequestOptions
     /// </summary>
     public static async Task WaitForRequestedResourceVersionAsync(ObjectStore store, HttpRequest request)
     {
-        if (request.QueryValue("resourceVersion") is { Length: > 0 } text && string.IsNullOrEmpty(request.QueryValue("continue")) &&
-            long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var rv) && rv > store.ResourceVersion)
+        if (string.IsNullOrEmpty(request.QueryValue("continue")) && NumericResourceVersion(request) is { } rv && rv > store.ResourceVersion)
         {
             await store.WaitForResourceVersionAsync(rv, TimeSpan.FromSeconds(3), request.Aborted).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The resourceVersion query parameter when it is a plain number (other values are for the store to judge).</summary>
+    public static long? NumericResourceVersion(HttpRequest request) =>
+        request.QueryValue("resourceVersion") is { Length: > 0 } text &&
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var rv) ? rv : null;
 
     public static WatchOptions Watch(HttpRequest request)
     {

@@ -127,11 +127,10 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
     /// <summary>A GET at a resourceVersion the store has not reached is the watch cache's 504.</summary>
     private void RequireReachedResourceVersion(HttpRequest request)
     {
-        if (request.QueryValue("resourceVersion") is { Length: > 0 } text &&
-            long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var rv) &&
-            rv > store.ResourceVersion)
+        var current = store.ResourceVersion;
+        if (RequestOptions.NumericResourceVersion(request) is { } rv && rv > current)
         {
-            throw ApiErrors.TooLargeResourceVersion(rv, store.ResourceVersion);
+            throw ApiErrors.TooLargeResourceVersion(rv, current);
         }
     }
 

@@ -176,24 +176,52 @@ public static class JsonNodes
         }
     }
 
-    /// <summary>Recursively sorts object keys ordinally, as Go marshals map[string]interface{}.</summary>
+    /// <summary>
+    /// Recursively sorts object keys ordinally, as Go marshals map[string]interface{}, in place. Objects whose keys are in
+    /// order already are left untouched, so sorting a sorted tree allocates nothing.
+    /// </summary>
     public static JsonNode? SortKeys(JsonNode? node)
     {
         switch (node)
         {
             case JsonObject obj:
-                var entries = obj.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
-                obj.Clear();
-                foreach (var (key, value) in entries)
+                if (!KeysSorted(obj))
                 {
-                    obj[key] = SortKeys(value);
+                    var entries = obj.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
+                    obj.Clear();
+                    foreach (var (key, value) in entries)
+                    {
+                        obj[key] = value;
+                    }
+                }
+                foreach (var (_, value) in obj)
+                {
+                    SortKeys(value);
                 }
                 return obj;
             case JsonArray arr:
-                return ReplaceItems(arr, SortKeys);
+                foreach (var item in arr)
+                {
+                    SortKeys(item);
+                }
+                return arr;
             default:
                 return node;
         }
+    }
+
+    public static bool KeysSorted(JsonObject obj)
+    {
+        string? previous = null;
+        foreach (var (key, _) in obj)
+        {
+            if (previous is not null && string.CompareOrdinal(previous, key) > 0)
+            {
+                return false;
+            }
+            previous = key;
+        }
+        return true;
     }
 
     /// <summary>Replaces every item of <paramref name="arr"/>, in place, with what <paramref name="replace"/> makes of it.</summary>

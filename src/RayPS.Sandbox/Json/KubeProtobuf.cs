@@ -17,7 +17,7 @@ public static class KubeProtobuf
 {
     public const string MediaType = "application/vnd.kubernetes.protobuf";
 
-    private enum Kind { String, Bytes, Bool, Int, Time, Message, MapString, MapBytes, MapQuantity, RepeatedString, RepeatedMessage, IntOrString, Quantity, Skip }
+    private enum Kind { String, Bytes, Bool, Int, Time, Message, MapString, MapBytes, MapQuantity, RepeatedString, RepeatedMessage, IntOrString, Skip }
 
     private sealed record Field(string Name, Kind Kind, Dictionary<int, Field>? Message = null, bool Pointer = false);
 
@@ -266,9 +266,6 @@ public static class KubeProtobuf
                         else entry.Skip(w);
                     }
                     map[key] = value;
-                    break;
-                case Kind.Quantity:
-                    target[field.Name] = ReadQuantity(reader.Sub());
                     break;
                 case Kind.IntOrString:
                     target[field.Name] = ReadIntOrString(reader.Sub());

@@ -155,7 +155,7 @@ internal static class BuiltinShapes
         // Objects are mostly arranged already (stored objects always are): reorder only what is out of place.
         if (shape.Sorted)
         {
-            if (!Serialization.KeysSorted(obj))
+            if (!JsonNodes.KeysSorted(obj))
             {
                 JsonNodes.OrderKeys(obj, obj.Select(p => p.Key).Order(StringComparer.Ordinal).ToList());
             }

@@ -83,7 +83,7 @@ public sealed partial class ObjectStore
     }
 
     /// <summary>A requested minimum resourceVersion the store has not reached: 504 with the apiserver's cause.</summary>
-    internal void RequireResourceVersionLocked(long resourceVersion)
+    private void RequireResourceVersionLocked(long resourceVersion)
     {
         if (resourceVersion > _resourceVersion)
         {

@@ -406,8 +406,6 @@ public sealed partial class ObjectStore
 
     private static string Rv(long rv) => rv.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static string Key(ResourceType type, JsonObject obj) => Key(type, ObjectMeta.Namespace(obj), ObjectMeta.Name(obj));
-
     private static string Key(ResourceType type, string? ns, string name) => type.Namespaced ? (ns ?? "") + "/" + name : name;
 
     /// <summary>The namespace an object of <paramref name="type"/> is filed under (null for cluster-scoped resources).</summary>

@@ -14,57 +14,11 @@ internal static class Serialization
     {
         if (type.IsCustom)
         {
-            SortKeys(obj);
+            JsonNodes.SortKeys(obj);
             return obj;
         }
         BuiltinShapes.Arrange(type.Resource, obj);
         return obj;
-    }
-
-    /// <summary>
-    /// Sorts object keys ordinally at every level, as Go marshals map[string]interface{}. Objects whose keys are in order
-    /// already are left untouched, so arranging an arranged object allocates nothing.
-    /// </summary>
-    public static void SortKeys(JsonNode? node)
-    {
-        switch (node)
-        {
-            case JsonObject obj:
-                if (!KeysSorted(obj))
-                {
-                    var entries = obj.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
-                    obj.Clear();
-                    foreach (var (key, value) in entries)
-                    {
-                        obj[key] = value;
-                    }
-                }
-                foreach (var (_, value) in obj)
-                {
-                    SortKeys(value);
-                }
-                break;
-            case JsonArray arr:
-                foreach (var item in arr)
-                {
-                    SortKeys(item);
-                }
-                break;
-        }
-    }
-
-    public static bool KeysSorted(JsonObject obj)
-    {
-        string? previous = null;
-        foreach (var (key, _) in obj)
-        {
-            if (previous is not null && string.CompareOrdinal(previous, key) > 0)
-            {
-                return false;
-            }
-            previous = key;
-        }
-        return true;
     }
 }
 

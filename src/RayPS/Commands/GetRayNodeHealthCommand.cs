@@ -41,7 +41,7 @@ public sealed class GetRayNodeHealthCommand : RayNamespacedCmdletBase
     /// </summary>
     [Parameter]
     [ValidateRange(1, 1024)]
-    public int ThrottleLimit { get; set; } = 64;
+    public int ThrottleLimit { get; set; } = NodeHealthRequest.DefaultThrottleLimit;
 
     /// <summary>Seconds each probe may take.</summary>
     [Parameter]

@@ -49,10 +49,16 @@ internal static class SpdyFrames
     public static byte[] Data(uint streamId, byte flags, ReadOnlySpan<byte> data)
     {
         var frame = new byte[HeaderLength + data.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(frame, streamId & 0x7FFFFFFF);
-        WriteFlagsAndLength(frame, flags, data.Length);
+        WriteDataHeader(frame, streamId, flags, data.Length);
         data.CopyTo(frame.AsSpan(HeaderLength));
         return frame;
+    }
+
+    /// <summary>Writes a data frame's header in front of <paramref name="length"/> bytes already in place after it.</summary>
+    public static void WriteDataHeader(Span<byte> frame, uint streamId, byte flags, int length)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(frame, streamId & 0x7FFFFFFF);
+        WriteFlagsAndLength(frame, flags, length);
     }
 
     public static byte[] Control(SpdyFrameType type, byte flags, ReadOnlySpan<byte> payload)

@@ -187,7 +187,7 @@ internal sealed class SpdyHeaderDecompressor : IDisposable
     {
         if (!_started)
         {
-            compressed = StartStream(compressed);
+            StartStream(compressed);
             _started = true;
         }
         else
@@ -209,7 +209,7 @@ internal sealed class SpdyHeaderDecompressor : IDisposable
         _inflater.Dispose();
     }
 
-    private ReadOnlyMemory<byte> StartStream(ReadOnlyMemory<byte> compressed)
+    private void StartStream(ReadOnlyMemory<byte> compressed)
     {
         var span = compressed.Span;
         if (span.Length < 2 || (span[0] & 0x0F) != 8 || (span[0] << 8 | span[1]) % 31 != 0)
@@ -220,7 +220,7 @@ internal sealed class SpdyHeaderDecompressor : IDisposable
         if (!presetDictionary)
         {
             _feed.Add(compressed[2..]);
-            return compressed;
+            return;
         }
         if (span.Length < 6 || BinaryPrimitives.ReadUInt32BigEndian(span[2..]) != SpdyHeaderBlock.DictionaryId)
         {
@@ -236,7 +236,6 @@ internal sealed class SpdyHeaderDecompressor : IDisposable
         _feed.Add(compressed[6..]);
         var discard = new byte[dictionary.Length];
         _inflater.ReadExactly(discard);
-        return compressed;
     }
 
     /// <summary>A read-only stream of the chunks added so far; reading past them returns 0 until more are added.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -316,8 +315,7 @@ internal sealed class SpdyPortForwardSession(Stream transport, IPodNetwork netwo
             int read;
             while ((read = await connection.ReadAsync(frame.AsMemory(SpdyFrames.HeaderLength), ct).ConfigureAwait(false)) > 0)
             {
-                BinaryPrimitives.WriteUInt32BigEndian(frame, data.Id);
-                BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), (uint)read);
+                SpdyFrames.WriteDataHeader(frame, data.Id, flags: 0, read);
                 await WriteFrameAsync(frame.AsMemory(0, SpdyFrames.HeaderLength + read), ct).ConfigureAwait(false);
             }
         }

@@ -1,0 +1,54 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using RayPS.Kube;
+
+namespace RayPS.Completers;
+
+/// <summary>
+/// Completes names listed from the cluster the command line points at (its -KubeConfig, -Context and -Namespace),
+/// bounded to 2 seconds and cached for 10, so Tab never hangs on a slow or unreachable cluster.
+/// </summary>
+public abstract class ClusterListingCompleter : IArgumentCompleter
+{
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
+    private static readonly ConcurrentDictionary<string, (DateTime At, IReadOnlyList<string> Names)> Cache = new();
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        CompletionHelpers.Match(ListNames(fakeBoundParameters), wordToComplete);
+
+    /// <summary>What the listing depends on besides the cluster and namespace (part of the cache key); null: nothing to list.</summary>
+    protected virtual string? Scope(IDictionary bound) => "";
+
+    protected abstract Task<IReadOnlyList<string>> ListAsync(KubeConnection connection, string ns, string scope, CancellationToken ct);
+
+    private IReadOnlyList<string> ListNames(IDictionary bound)
+    {
+        try
+        {
+            if (Scope(bound) is not { } scope)
+            {
+                return Array.Empty<string>();
+            }
+            var connection = KubeConnection.Get(new KubeConnectionOptions(bound["KubeConfig"] as string, bound["Context"] as string));
+            var ns = connection.ResolveNamespace(bound["Namespace"] as string);
+            var key = $"{GetType().Name}|{connection.ContextName}|{connection.Server}|{ns}|{scope}";
+            if (Cache.TryGetValue(key, out var hit) && DateTime.UtcNow - hit.At < CacheFor)
+            {
+                return hit.Names;
+            }
+            using var cts = new CancellationTokenSource(Budget);
+            var names = ListAsync(connection, ns, scope, cts.Token).WaitAsync(Budget).GetAwaiter().GetResult();
+            Cache[key] = (DateTime.UtcNow, names);
+            return names;
+        }
+        catch (Exception)
+        {
+            // Completion must never throw or print; no candidates is the right answer when the cluster can't be asked.
+            return Array.Empty<string>();
+        }
+    }
+}
