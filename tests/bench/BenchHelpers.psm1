@@ -31,6 +31,10 @@ function Get-Median([double[]] $Values) {
     return ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2
 }
 
+function Get-Min([double[]] $Values) { ($Values | Measure-Object -Minimum).Minimum }
+
+function Get-Max([double[]] $Values) { ($Values | Measure-Object -Maximum).Maximum }
+
 function Get-Percentile([double[]] $Values, [double] $Percent) {
     $sorted = $Values | Sort-Object
     if ($sorted.Count -eq 0) { return [double]::NaN }

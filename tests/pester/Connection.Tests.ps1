@@ -59,7 +59,8 @@ try { Get-RayCluster } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message 
             $port = $listener.LocalEndpoint.Port
             $kc = New-TestKubeConfig -Path (Join-Path $TestDrive 'kc4') -Server "https://127.0.0.1:$port"
             $ps = [PowerShell]::Create()
-            $null = $ps.AddCommand('Import-Module').AddArgument((Get-RayPSModulePath)).AddStatement().AddCommand('Get-RayCluster').AddParameter('KubeConfig', $kc)
+            # One script, not a batch of statements (see Start-RayDashboard.Tests: a stopped batch outlives Stop).
+            $null = $ps.AddScript('param($Module, $KubeConfig) Import-Module $Module; Get-RayCluster -KubeConfig $KubeConfig').AddArgument((Get-RayPSModulePath)).AddArgument($kc)
             $async = $ps.BeginInvoke()
             Start-Sleep -Milliseconds 700
             $async.IsCompleted | Should -BeFalse -Because 'the server accepts but never answers'
@@ -68,6 +69,7 @@ try { Get-RayCluster } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message 
             $watch.Stop()
             $watch.Elapsed.TotalSeconds | Should -BeLessThan 1
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $null = $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(10))
             $ps.Dispose()
         }
         finally {

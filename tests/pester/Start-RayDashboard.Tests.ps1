@@ -199,8 +199,10 @@ Describe 'Start-RayDashboard' {
         $port = Get-FreePort
         $ps = [PowerShell]::Create()
         try {
-            $null = $ps.AddCommand('Import-Module').AddArgument((Get-RayPSModulePath)).AddStatement().
-                AddCommand('Start-RayDashboard').AddParameter('ClusterName', 'dash').AddParameter('LocalPort', $port).AddParameter('KubeConfig', $kc).AddParameter('Wait')
+            # One script, not a batch of statements: a stopped batch goes on to its next statement on a pool thread,
+            # and disposing the runspace under it crashes the process.
+            $null = $ps.AddScript('param($Module, $Port, $KubeConfig) Import-Module $Module; Start-RayDashboard -ClusterName dash -LocalPort $Port -KubeConfig $KubeConfig -Wait').
+                AddArgument((Get-RayPSModulePath)).AddArgument($port).AddArgument($kc)
             $async = $ps.BeginInvoke()
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
             while ((Test-PortFree $port) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
@@ -214,7 +216,10 @@ Describe 'Start-RayDashboard' {
             while (-not (Test-PortFree $port) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
             Test-PortFree $port | Should -BeTrue
         }
-        finally { $ps.Dispose() }
+        finally {
+            $null = $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(10))
+            $ps.Dispose()
+        }
     }
 }
 

@@ -41,7 +41,7 @@ internal sealed class PortForwardConnector
         try
         {
             await AuthorizeAsync(socket, timeoutCts.Token).ConfigureAwait(false);
-            await socket.ConnectAsync(WebSocketUri(path), _connection.Client.HttpClient, timeoutCts.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(WebSocketUri(path), _connection.StreamingInvoker, timeoutCts.Token).ConfigureAwait(false);
             KubeApi.Trace?.Invoke($"GET {path} (websocket) -> 101 in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
             return new PortForwardChannel(socket);
         }

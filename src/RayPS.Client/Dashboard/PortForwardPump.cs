@@ -132,46 +132,60 @@ internal sealed class PortForwardPump : IDisposable
     }
 
     /// <summary>
-    /// Pod to local client. The next stream read is started before the local send, and reads that complete at once
-    /// (data already buffered) are gathered into one send: fewer, larger writes to the local socket.
+    /// Pod to local client. Stream reads land straight in one of two send buffers; reads that complete at once (data
+    /// already buffered) are appended to the same batch, so the local socket gets fewer, larger writes and no byte is
+    /// copied on the way. The next read is started before the batch is sent: into the rest of the buffer, or into the
+    /// other one when this one is full.
     /// </summary>
     private async Task<(StreamEnd, string?)> FromPodAsync(PortForwardChannel channel, CancellationToken ct)
     {
-        var receive = ArrayPool<byte>.Shared.Rent(BufferSize);
-        var send = ArrayPool<byte>.Shared.Rent(SendBufferSize);
-        var pending = channel.ReadAsync(receive, ct);
+        var buffer = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+        var spare = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+        var (batchStart, batchEnd) = (0, 0);
+        var readsIntoSpare = false;
+        var pending = channel.ReadAsync(buffer.AsMemory(0, BufferSize), ct);
         var outstanding = true;
         try
         {
-            while (true)
+            var ended = false;
+            while (!ended)
             {
                 outstanding = false;
                 var data = await pending.ConfigureAwait(false);
-                var length = 0;
-                while (!data.IsEmpty)
+                if (readsIntoSpare)
                 {
-                    data.CopyTo(send.AsMemory(length));
-                    length += data.Length;
-                    pending = channel.ReadAsync(receive, ct);
+                    (buffer, spare) = (spare, buffer);
+                    (batchStart, batchEnd, readsIntoSpare) = (0, 0, false);
+                }
+                while (true)
+                {
+                    if (data.IsEmpty)
+                    {
+                        ended = true; // the stream ended
+                        break;
+                    }
+                    batchEnd += Place(data, buffer, batchEnd);
+                    readsIntoSpare = batchEnd + BufferSize > buffer.Length;
+                    pending = readsIntoSpare
+                        ? channel.ReadAsync(spare.AsMemory(0, BufferSize), ct)
+                        : channel.ReadAsync(buffer.AsMemory(batchEnd, BufferSize), ct);
                     outstanding = true;
-                    if (length + receive.Length > send.Length || !pending.IsCompletedSuccessfully)
+                    if (readsIntoSpare || !pending.IsCompletedSuccessfully)
                     {
                         break;
                     }
                     outstanding = false;
                     data = pending.Result;
                 }
+                var length = batchEnd - batchStart;
                 if (length > 0)
                 {
                     // Counted on receipt, so a client that has read the bytes always sees them counted.
                     _replayable = false;
                     Interlocked.Add(ref _bytesFromPod, length);
                     _counters.AddIn(length);
-                    await SendAllAsync(send.AsMemory(0, length), ct).ConfigureAwait(false);
-                }
-                if (!outstanding)
-                {
-                    break; // the stream ended
+                    await SendAllAsync(buffer.AsMemory(batchStart, length), ct).ConfigureAwait(false);
+                    batchStart = batchEnd;
                 }
             }
             if (channel.ErrorText is { } error)
@@ -195,13 +209,27 @@ internal sealed class PortForwardPump : IDisposable
         {
             if (outstanding)
             {
-                // A read may still be writing into the buffer: end it before the buffer goes back to the pool.
+                // A read may still be writing into a buffer: end it before the buffers go back to the pool.
                 channel.Abort();
                 await ((Task)pending.AsTask()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
-            ArrayPool<byte>.Shared.Return(receive);
-            ArrayPool<byte>.Shared.Return(send);
+            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(spare);
         }
+    }
+
+    /// <summary>
+    /// Makes the bytes of one read continue the batch at <paramref name="offset"/>. They are usually there already; the
+    /// channel byte and port header a message starts with shift them by a few bytes, which an in-place move undoes.
+    /// </summary>
+    private static int Place(Memory<byte> data, byte[] buffer, int offset)
+    {
+        var target = buffer.AsMemory(offset, data.Length);
+        if (!data.Equals(target))
+        {
+            data.Span.CopyTo(target.Span);
+        }
+        return data.Length;
     }
 
     /// <summary>Local client to pod; keeps the request bytes for a replay until the answer starts.</summary>

@@ -12,6 +12,26 @@ namespace RayPS.Sandbox.Http;
 /// </summary>
 public sealed class HttpServer : IAsyncDisposable
 {
+    /// <summary>
+    /// Go's crypto/tls order on AES hardware, as kube-apiserver negotiates: AES-128-GCM first (OpenSSL's own order puts
+    /// AES-256 first, which costs bulk streams such as port-forwards more CPU for nothing the API server would do).
+    /// Null where .NET cannot set a policy (Windows, macOS): the platform's order then applies.
+    /// </summary>
+    private static readonly CipherSuitesPolicy? GoCipherSuites = OperatingSystem.IsLinux()
+        ? new CipherSuitesPolicy(
+        [
+            TlsCipherSuite.TLS_AES_128_GCM_SHA256,
+            TlsCipherSuite.TLS_AES_256_GCM_SHA384,
+            TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+            TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ])
+        : null;
+
     private readonly TcpListener _listener;
     private readonly X509Certificate2? _certificate;
     private readonly HttpHandler _handler;
@@ -79,6 +99,7 @@ public sealed class HttpServer : IAsyncDisposable
                         ServerCertificate = _certificate,
                         ApplicationProtocols = [SslApplicationProtocol.Http11],
                         ClientCertificateRequired = false,
+                        CipherSuitesPolicy = GoCipherSuites,
                     }, handshakeTimeout.Token).ConfigureAwait(false);
                 }
                 catch (Exception)

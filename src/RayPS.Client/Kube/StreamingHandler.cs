@@ -1,0 +1,78 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using k8s;
+
+namespace RayPS.Kube;
+
+/// <summary>
+/// The HTTP handler for long-lived byte streams to the API server (port-forward WebSockets): the same server, TLS
+/// trust and client certificate as the connection's API client, but its own sockets, read through a
+/// <see cref="ReadAheadStream"/> so a bulk transfer costs one receive per batch of TLS records, not one per record.
+/// Bearer tokens are added per request by the caller, as the API client's credentials handler would.
+/// </summary>
+internal static class StreamingHandler
+{
+    public static SocketsHttpHandler Create(KubernetesClientConfiguration config)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = ConnectAsync,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+        };
+        if (config.SkipTlsVerify)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        }
+        else if (config.SslCaCerts is { Count: > 0 } authorities)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
+                Kubernetes.CertificateValidationCallBack(sender, authorities, certificate, chain, errors);
+        }
+        if (!string.IsNullOrWhiteSpace(config.TlsServerName))
+        {
+            handler.SslOptions.TargetHost = config.TlsServerName;
+        }
+        if (HasClientCertificate(config))
+        {
+            handler.SslOptions.ClientCertificates = new X509CertificateCollection { LoadClientCertificate(config) };
+        }
+        return handler;
+    }
+
+    private static bool HasClientCertificate(KubernetesClientConfiguration config) =>
+        (!string.IsNullOrWhiteSpace(config.ClientCertificateData) || !string.IsNullOrWhiteSpace(config.ClientCertificateFilePath))
+        && (!string.IsNullOrWhiteSpace(config.ClientCertificateKeyData) || !string.IsNullOrWhiteSpace(config.ClientKeyFilePath));
+
+    /// <summary>The kubeconfig's client-certificate(-data) and client-key(-data), as PEM, made usable by SslStream on every OS.</summary>
+    private static X509Certificate2 LoadClientCertificate(KubernetesClientConfiguration config)
+    {
+        var certificatePem = !string.IsNullOrWhiteSpace(config.ClientCertificateData)
+            ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(config.ClientCertificateData))
+            : File.ReadAllText(config.ClientCertificateFilePath);
+        var keyPem = !string.IsNullOrWhiteSpace(config.ClientCertificateKeyData)
+            ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(config.ClientCertificateKeyData))
+            : File.ReadAllText(config.ClientKeyFilePath);
+        using var ephemeral = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+        // Windows' TLS stack cannot use an ephemeral key; a PKCS#12 round trip gives a stored one everywhere.
+#pragma warning disable SYSLIB0057 // X509CertificateLoader is .NET 9+; the module targets net8.0.
+        return new X509Certificate2(ephemeral.Export(X509ContentType.Pkcs12));
+#pragma warning restore SYSLIB0057
+    }
+
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
+            return new ReadAheadStream(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}
