@@ -7,8 +7,8 @@ namespace RayPS.Dashboard;
 
 /// <summary>
 /// Opens port-forward streams to a pod through the API server (pods/NAME/portforward, WebSocket, v4.channel.k8s.io):
-/// one stream per local connection, over the connection's own HttpClient, so the kubeconfig's TLS settings, client
-/// certificates and token apply and no kubectl is needed. Handshake failures become RayPSExceptions; a probe proves
+/// one stream per local connection, over the connection's streaming sockets (<see cref="KubeConnection.StreamingInvoker"/>),
+/// so the kubeconfig's TLS settings, client certificates and token apply and no kubectl is needed. Handshake failures become RayPSExceptions; a probe proves
 /// that a pod's dashboard port answers before a session relies on it.
 /// </summary>
 internal sealed class PortForwardConnector
