@@ -105,8 +105,9 @@ try {
     if ($kubectl) {
         $kubectlVersion = (& $kubectl.Source version --client -o json 2>$null | ConvertFrom-Json).clientVersion.gitVersion
         $kubectlPort = Get-FreeTcpPort
+        $kubectlLogs = @('out', 'err' | ForEach-Object { Join-Path ([IO.Path]::GetTempPath()) "rayps-bench-kpf-$PID.$_" })
         $forward = Start-Process $kubectl.Source -ArgumentList "--kubeconfig=$kc", 'port-forward', 'svc/bench-head-svc', "${kubectlPort}:8265" -PassThru `
-            -RedirectStandardOutput (Join-Path ([IO.Path]::GetTempPath()) "rayps-bench-kpf-$PID.out") -RedirectStandardError (Join-Path ([IO.Path]::GetTempPath()) "rayps-bench-kpf-$PID.err")
+            -RedirectStandardOutput $kubectlLogs[0] -RedirectStandardError $kubectlLogs[1]
         try {
             $viaKubectl = "http://127.0.0.1:$kubectlPort/"
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
@@ -117,7 +118,11 @@ try {
             $null = Measure-Download $http $viaKubectl $ignoredCpu
             foreach ($i in 1..$kubectlRuns) { $rateKubectl.Add((Measure-Download $http $viaKubectl $ignoredCpu)) }
         }
-        finally { Stop-Process -Id $forward.Id -ErrorAction SilentlyContinue }
+        finally {
+            Stop-Process -Id $forward.Id -ErrorAction SilentlyContinue
+            $null = $forward.WaitForExit(5000)
+            Remove-Item $kubectlLogs -ErrorAction SilentlyContinue
+        }
     }
 
     $floorTls = Measure-TlsFloor
