@@ -44,8 +44,8 @@ function Get-FreeTcpPort {
 # The floor of any port-forward through an HTTPS API server here: a TLS hop, and a TLS hop plus a plain relay hop (TlsFloor.cs).
 Add-Type -Path (Join-Path $PSScriptRoot 'TlsFloor.cs')
 function Measure-TlsFloor([switch] $WithRelayHop) {
-    $null = foreach ($i in 1..3) { [RayPSBenchTlsFloor]::Measure($downloadBytes, [bool] $WithRelayHop) }
-    $runs = @(foreach ($i in 1..5) { , [RayPSBenchTlsFloor]::Measure($downloadBytes, [bool] $WithRelayHop) })
+    $null = foreach ($i in 1..5) { [RayPSBenchTlsFloor]::Measure($downloadBytes, [bool] $WithRelayHop) }
+    $runs = @(foreach ($i in 1..7) { , [RayPSBenchTlsFloor]::Measure($downloadBytes, [bool] $WithRelayHop) })
     [pscustomobject]@{ Rate = Get-Median @($runs | ForEach-Object { $_[0] }); Cpu = Get-Median @($runs | ForEach-Object { $_[1] }) }
 }
 
@@ -170,7 +170,7 @@ $kubectlText
 What bounds the ratio here: everything shares this machine's $([Environment]::ProcessorCount) cores (the sandbox's API server and dashboard,
 the session and the downloading client run in one process), so the rate is set by CPU per byte. Through the session a byte crosses two
 TCP hops and two TLS ends (plus WebSocket framing and the API server's in-memory hop to the pod); direct, one plain hop. The floor of
-that path, measured in the same run with nothing but .NET's SslStream and sockets (TlsFloor.cs; medians of 5 after 3 warm-ups):
+that path, measured in the same run with nothing but .NET's SslStream and sockets (TlsFloor.cs; medians of 7 after 5 warm-ups):
 
 | floor (no HTTP, WebSocket, API server or dashboard) | MB/s | CPU ms per 100 MB | / direct |
 |---|---:|---:|---:|
@@ -178,7 +178,8 @@ that path, measured in the same run with nothing but .NET's SslStream and socket
 | one TLS hop + one plain relay hop (a port-forward's minimum) | $([Math]::Round($floorRelay.Rate)) | $([Math]::Round($floorRelay.Cpu)) | $([Math]::Round($floorRatio, 2)) |
 | the session (all of the above) | $([Math]::Round($mbSession)) | $([Math]::Round((Get-Median $cpuSession))) | $([Math]::Round($ratio, 2)) |
 
-The session runs at $([Math]::Round($mbSession / $floorRelay.Rate * 100))% of that floor; $(if ($floorRatio -lt 0.5) { "the floor itself is below 0.5 of direct on this machine, so no port-forward built on .NET's TLS through this HTTPS API server can meet the target on this machine" } else { "the floor allows the target here" }).
+Session / floor: $([Math]::Round($mbSession / $floorRelay.Rate, 2)) (both vary by about 20% from run to run on this machine).
+$(if ($floorRatio -lt 0.5) { "The floor itself is below 0.5 of direct here: no port-forward that decrypts the API server's TLS with .NET and relays to a local socket, on these $([Environment]::ProcessorCount) cores beside the server, can meet the target." } else { "The floor is at or above 0.5 of direct in this run: the target is within reach of the path itself." })
 
 Start-RayDashboard (resolve the head pod, bind, one probe stream): $(Format-Ms (Get-Median $startMs)) ms median of $startRuns;
 the first request right after it (fresh connection, new stream): $(Format-Ms (Get-Median $firstMs)) ms median.
