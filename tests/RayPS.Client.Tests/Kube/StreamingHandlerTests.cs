@@ -55,6 +55,24 @@ public sealed class StreamingHandlerTests
     }
 
     [Fact]
+    public void Loads_an_rsa_client_key_in_pkcs1_form_as_kind_and_kubeadm_write_it()
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=kubernetes-admin, O=system:masters", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var handler = StreamingHandler.Create(new KubernetesClientConfiguration
+        {
+            Host = "https://127.0.0.1:1",
+            ClientCertificateData = Base64Pem(certificate.ExportCertificatePem()),
+            ClientCertificateKeyData = Base64Pem(rsa.ExportRSAPrivateKeyPem()),
+        });
+
+        var loaded = new X509Certificate2(Assert.Single(handler.SslOptions.ClientCertificates!.Cast<X509Certificate>()));
+        Assert.Equal(certificate.Thumbprint, loaded.Thumbprint);
+        Assert.True(loaded.HasPrivateKey);
+    }
+
+    [Fact]
     public void Loads_the_client_certificate_from_files_too()
     {
         using var certificate = SelfSigned("CN=bob");
