@@ -4,7 +4,7 @@ BeforeAll {
     Import-RayPSUnderTest
     $script:sandbox = Start-RaySandbox
     $script:kc = $sandbox.KubeConfigPath
-    $script:token = (Select-String -Path $kc -Pattern '^\s*token:\s*(\S+)' | Select-Object -First 1).Matches[0].Groups[1].Value
+    $script:token = Get-KubeConfigToken -Path $kc
 
     # A RayCluster from a manifest: a head and one worker group per entry of $Groups (name -> @{ Replicas; Image; Annotations }).
     function New-TestCluster {
