@@ -14,6 +14,7 @@ internal sealed class ConnectionReader
     private byte[] _buffer = new byte[16 * 1024];
     private int _start;
     private int _end;
+    private readonly object _gate = new();
     private Task<int>? _pending;
 
     public ConnectionReader(Stream stream) => _stream = stream;
@@ -28,9 +29,15 @@ internal sealed class ConnectionReader
         return leftover;
     }
 
+    /// <summary>
+    /// Reads more bytes into the buffer; false at the end of the stream. A read may already be outstanding (started by
+    /// <see cref="WaitForDataOrCloseAsync"/> during a streaming response, then awaited by the request parser too):
+    /// every caller awaits that same read, and exactly one of them adds its bytes to the buffer.
+    /// </summary>
     private async ValueTask<bool> FillAsync()
     {
-        if (_pending is null)
+        var pending = _pending;
+        if (pending is null)
         {
             if (_start > 0 && _start == _end)
             {
@@ -49,18 +56,25 @@ internal sealed class ConnectionReader
                     Array.Resize(ref _buffer, _buffer.Length * 2);
                 }
             }
-            _pending = _stream.ReadAsync(_buffer, _end, _buffer.Length - _end);
+            pending = _pending = _stream.ReadAsync(_buffer, _end, _buffer.Length - _end);
         }
-        int n;
+        var n = 0;
         try
         {
-            n = await _pending.ConfigureAwait(false);
+            n = await pending.ConfigureAwait(false);
         }
         finally
         {
-            _pending = null;
+            // Whoever comes first applies the read; the lock makes sure the others see it applied when they return.
+            lock (_gate)
+            {
+                if (_pending == pending)
+                {
+                    _pending = null;
+                    _end += n;
+                }
+            }
         }
-        _end += n;
         return n > 0;
     }
 

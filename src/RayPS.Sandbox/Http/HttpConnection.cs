@@ -51,9 +51,9 @@ public static class HttpConnection
             }
         }
         catch (Exception ex) when (ex is IOException or EndOfStreamException or InvalidDataException or ObjectDisposedException or OperationCanceledException
-                                       or System.Security.Authentication.AuthenticationException)
+                                       or System.Security.Authentication.AuthenticationException or System.Net.WebSockets.WebSocketException)
         {
-            // The peer went away or sent garbage: nothing to answer.
+            // The peer went away (also from an upgraded WebSocket) or sent garbage: nothing to answer.
         }
         finally
         {

@@ -62,8 +62,8 @@ public sealed class ReadAheadStreamTests : IDisposable
         Assert.True(third.IsCompletedSuccessfully);
 
         Assert.Equal(16 * 1024, first);
-        Assert.Equal(16 * 1024, second.Result);
-        Assert.Equal(16 * 1024, third.Result);
+        Assert.Equal(16 * 1024, await second);
+        Assert.Equal(16 * 1024, await third);
         Assert.Equal(sent, received);
     }
 

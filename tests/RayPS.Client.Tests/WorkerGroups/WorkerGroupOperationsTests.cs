@@ -182,7 +182,7 @@ public sealed class WorkerGroupOperationsTests
         server.Requests.Clear();
         var byKind = await WorkerGroupOperations.ScaleAsync(server.Connect(),
             new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu-deploy", Replicas = 1, Kind = WorkerGroupKind.Deployment }, null, None);
-        Assert.Equal(1, server.Requests.Count);
+        Assert.Single(server.Requests);
         Assert.Equal(1, byKind.Group.Replicas);
         Assert.Equal(1, server.Deployments[0]["spec"]!["replicas"]!.GetValue<int>());
     }

@@ -112,4 +112,58 @@ public sealed class HttpCoreTests
         Assert.Equal("no-cache, private", response.Headers.CacheControl?.ToString());
         Assert.Equal(new MediaTypeHeaderValue("application/json"), response.Content.Headers.ContentType);
     }
+
+    [Fact]
+    public async Task A_request_after_a_response_that_watched_for_the_client_closing_is_read_once()
+    {
+        // A streaming response (a watch) starts a read to notice the client hanging up; when it ends, the parser waits on
+        // that same read for the next request. The read's bytes must count once: counted twice, stale bytes of the longer
+        // first request became a "request" and the server dropped the kept-alive connection under the client.
+        HttpHandler handler = async (request, response) =>
+        {
+            if (request.Path == "/watch")
+            {
+                _ = response.ClientClosedAsync();
+            }
+            await response.WriteAsync(request.Path, "text/plain");
+        };
+        var (client, server) = DuplexPipe.Create();
+        var serving = HttpConnection.ServeAsync(server, handler);
+        var padding = string.Concat(Enumerable.Range(0, 40).Select(i => $"X-Padding-{i}: {new string('p', 60)}\r\n"));
+
+        await client.WriteAsync(Encoding.ASCII.GetBytes($"GET /watch HTTP/1.1\r\nHost: sandbox\r\n{padding}\r\n"));
+        Assert.EndsWith("/watch", await ReadResponseAsync(client));
+        await Task.Delay(200); // the server is now waiting for the next request on the watch's read
+        await client.WriteAsync(Encoding.ASCII.GetBytes("GET /two HTTP/1.1\r\nHost: sandbox\r\n\r\n"));
+        Assert.EndsWith("/two", await ReadResponseAsync(client));
+        await client.WriteAsync(Encoding.ASCII.GetBytes("GET /three HTTP/1.1\r\nHost: sandbox\r\nConnection: close\r\n\r\n"));
+        Assert.EndsWith("/three", await ReadResponseAsync(client));
+
+        client.Dispose();
+        await serving.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    // One response with a Content-Length body, read from a kept-alive connection.
+    private static async Task<string> ReadResponseAsync(Stream client)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        while (true)
+        {
+            var text = Encoding.ASCII.GetString(received.ToArray());
+            var headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (headEnd >= 0)
+            {
+                var length = int.Parse(System.Text.RegularExpressions.Regex.Match(text, "Content-Length: (\\d+)").Groups[1].Value);
+                if (received.Count >= headEnd + 4 + length)
+                {
+                    return text[..(headEnd + 4 + length)];
+                }
+            }
+            var n = await client.ReadAsync(buffer, timeout.Token);
+            Assert.True(n > 0, "the server closed the connection instead of answering: " + text);
+            received.AddRange(buffer.AsSpan(0, n).ToArray());
+        }
+    }
 }
