@@ -43,27 +43,17 @@ internal sealed class ReadAheadStream : Stream
             {
                 return await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
-            _buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
-            _offset = 0;
             _receiving = true;
             try
             {
-                _length = await _socket.ReceiveAsync(_buffer.AsMemory(0, BufferSize), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                _length = await _socket.ReceiveAsync(StartFill(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
                 _receiving = false;
             }
-            if (_length == 0)
-            {
-                return 0;
-            }
         }
-        var count = Math.Min(_length, buffer.Length);
-        _buffer.AsSpan(_offset, count).CopyTo(buffer.Span);
-        _offset += count;
-        _length -= count;
-        return count;
+        return TakeBuffered(buffer.Span);
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -79,18 +69,37 @@ internal sealed class ReadAheadStream : Stream
         }
         if (_length == 0)
         {
-            _buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
-            _offset = 0;
-            _length = _socket.Receive(_buffer.AsSpan(0, BufferSize), SocketFlags.None);
-            if (_length == 0)
+            _receiving = true;
+            try
             {
-                return 0;
+                _length = _socket.Receive(StartFill().Span, SocketFlags.None);
+            }
+            finally
+            {
+                _receiving = false;
             }
         }
-        var count = Math.Min(_length, buffer.Length);
-        _buffer.AsSpan(_offset, count).CopyTo(buffer);
-        _offset += count;
-        _length -= count;
+        return TakeBuffered(buffer);
+    }
+
+    /// <summary>The empty read-ahead buffer, ready for one receive.</summary>
+    private Memory<byte> StartFill()
+    {
+        _buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
+        _offset = 0;
+        return _buffer.AsMemory(0, BufferSize);
+    }
+
+    /// <summary>Moves what is buffered (up to the target's size) to the target; 0 when the last receive hit the end.</summary>
+    private int TakeBuffered(Span<byte> target)
+    {
+        var count = Math.Min(_length, target.Length);
+        if (count > 0)
+        {
+            _buffer.AsSpan(_offset, count).CopyTo(target);
+            _offset += count;
+            _length -= count;
+        }
         return count;
     }
 

@@ -15,12 +15,7 @@ internal static class StreamingHandler
 {
     public static SocketsHttpHandler Create(KubernetesClientConfiguration config)
     {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = ConnectAsync,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-            AutomaticDecompression = System.Net.DecompressionMethods.None,
-        };
+        var handler = new SocketsHttpHandler { ConnectCallback = ConnectAsync };
         if (config.SkipTlsVerify)
         {
             handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
