@@ -110,3 +110,74 @@ Describe 'Add-RayWorkerGroup: adding a WorkerGroup to a RayCluster' {
         @((Get-RayCluster wg-add).WorkerGroups | Where-Object GroupName -EQ 'racer').Count | Should -Be 1
     }
 }
+
+# A JSON patch `test` is compared by the API server as Go-encoded text (golden 83-86): a cluster whose spec holds every
+# character that .NET's default encoder and Go's escape differently must still take groups and scales, each exactly once.
+Describe 'Add-RayWorkerGroup and Set-RayWorkerReplicas on a cluster whose spec holds characters .NET and Go escape differently' {
+    BeforeAll {
+        $script:tricky = "it's ""quoted"" a&b<c> é中文 `u{2028}`u{2029} tab`t +`` \ `u{1F600}"
+        $manifest = [ordered]@{
+            apiVersion = 'ray.io/v1'; kind = 'RayCluster'
+            metadata   = [ordered]@{ name = 'wg-esc'; annotations = @{ note = $tricky } }
+            spec       = [ordered]@{
+                rayVersion       = '2.46.0'
+                headGroupSpec    = @{ rayStartParams = @{}; template = @{ spec = @{ containers = @(@{ name = 'ray-head'; image = 'rayproject/ray:2.46.0'
+                                    resources = @{ limits = @{ cpu = '1'; memory = '1Gi' }; requests = @{ cpu = '1'; memory = '1Gi' } } }) } } }
+                workerGroupSpecs = @(
+                    [ordered]@{ groupName = 'npu'; replicas = 1; minReplicas = 0; maxReplicas = 8
+                        rayStartParams = @{ resources = '''{"ascend":20}''' }
+                        template = @{ spec = @{ containers = @(@{ name = 'ray-worker'; image = 'rayproject/ray:2.46.0'
+                            env = @(@{ name = 'NOTE'; value = $tricky })
+                            resources = @{ limits = @{ cpu = '1'; memory = '1Gi' }; requests = @{ cpu = '1'; memory = '1Gi' } } }) } } })
+            }
+        }
+        $path = Join-Path $TestDrive 'wg-esc.json'
+        $manifest | ConvertTo-Json -Depth 20 | Set-Content -LiteralPath $path -Encoding utf8
+        $null = New-RayCluster -Path $path
+        function Get-NoteEnv { ((Get-RayCluster wg-esc).ToJson() | ConvertFrom-Json).spec.workerGroupSpecs[0].template.spec.containers[0].env[0].value }
+    }
+
+    It 'stores the tricky strings as given' {
+        Get-NoteEnv | Should -BeExactly $tricky
+        (Get-RayCluster wg-esc).WorkerGroups[0].RayStartParams['resources'] | Should -BeExactly '''{"ascend":20}'''
+    }
+
+    It 'adds two groups one after the other, each with one patch' {
+        $null = Get-NewRequests
+        $null = Add-RayWorkerGroup wg-esc first -Replicas 0 -Cpu 1 -Memory 1Gi
+        $null = Add-RayWorkerGroup wg-esc second -Replicas 0 -Cpu 1 -Memory 1Gi -RayResources @{ ascend = 1 }
+        (Get-NewRequests | Where-Object { $_.Verb -eq 'patch' -and $_.Resource -eq 'rayclusters' } | Measure-Object Count -Sum).Sum | Should -Be 2
+        (Get-RayCluster wg-esc).WorkerGroups.GroupName | Should -Be @('npu', 'first', 'second')
+        Get-NoteEnv | Should -BeExactly $tricky
+    }
+
+    It 'lands two concurrent adds of different names once each, and one of two concurrent adds of the same name' {
+        $modulePath = Get-RayPSModulePath
+        $kubeConfig = $sandbox.KubeConfigPath
+        $startAt = (Get-Date).AddSeconds(3)
+        $results = 'left', 'right', 'same', 'same' | ForEach-Object -ThrottleLimit 4 -Parallel {
+            Import-Module $using:modulePath
+            while ((Get-Date) -lt $using:startAt) { Start-Sleep -Milliseconds 5 }
+            try { $null = Add-RayWorkerGroup wg-esc $_ -Replicas 0 -KubeConfig $using:kubeConfig -ErrorAction Stop; "added $_" }
+            catch { $_.FullyQualifiedErrorId.Split(',')[0] }
+        }
+        $results | Should -Contain 'added left'
+        $results | Should -Contain 'added right'
+        @($results | Where-Object { $_ -eq 'added same' }).Count | Should -Be 1
+        @($results | Where-Object { $_ -eq 'WorkerGroupExists' }).Count | Should -Be 1
+        $names = (Get-RayCluster wg-esc).WorkerGroups.GroupName
+        $names.Count | Should -Be 6
+        @($names | Sort-Object -Unique).Count | Should -Be 6
+        Get-NoteEnv | Should -BeExactly $tricky
+    }
+
+    It 'scales the group whose strings need escaping with one patch' {
+        $null = Get-NewRequests
+        $g = Set-RayWorkerReplicas wg-esc npu -Replicas 3 -PassThru
+        $g.Replicas | Should -Be 3
+        (Get-NewRequests | Where-Object { $_.Verb -eq 'patch' } | Measure-Object Count -Sum).Sum | Should -Be 1
+        (Get-RayWorkerGroup wg-esc -Name npu).Replicas | Should -Be 3
+        Get-NoteEnv | Should -BeExactly $tricky
+        (Get-RayCluster wg-esc).WorkerGroups[0].RayStartParams['resources'] | Should -BeExactly '''{"ascend":20}'''
+    }
+}

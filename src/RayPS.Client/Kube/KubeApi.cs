@@ -133,7 +133,7 @@ public sealed class KubeApi
         request.Headers.UserAgent.ParseAdd("RayPS/" + typeof(KubeApi).Assembly.GetName().Version?.ToString(3));
         if (body is not null)
         {
-            var content = new StringContent(body.ToJsonString(JsonOptions.Compact), Encoding.UTF8);
+            var content = new StringContent(GoJson.Serialize(body), Encoding.UTF8);
             content.Headers.ContentType = new MediaTypeHeaderValue(contentType ?? "application/json");
             request.Content = content;
         }
@@ -150,9 +150,4 @@ public sealed class KubeApi
     }
 
     public string ContextName => _contextName;
-}
-
-internal static class JsonOptions
-{
-    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
 }

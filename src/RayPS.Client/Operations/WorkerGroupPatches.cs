@@ -83,26 +83,20 @@ public static class WorkerGroupPatches
     private static string PointerToken(string key) => key.Replace("~", "~0").Replace("/", "~1");
 
     /// <summary>
-    /// Appends a worker group as one patch that cannot clobber or duplicate: it tests that spec.workerGroupSpecs is
-    /// still exactly the array that was read (same length, same groups; JSON patch has no "absent" test, so only the
-    /// whole array rules out a group appended meanwhile, perhaps with the same name), then adds at `/-`. When the
-    /// array does not exist yet, the cluster's resourceVersion pins the object instead.
+    /// Appends a worker group as one patch that cannot clobber or duplicate: it tests the RayCluster's
+    /// metadata.generation (an integer the API server bumps on every spec change and only then), so a group appended
+    /// meanwhile, perhaps with the same name, fails the test and the caller re-reads. Testing the whole array instead
+    /// would compare every string in it by its JSON text as Go writes it (golden 83), which is brittle; an integer's
+    /// text is unambiguous. The resourceVersion pins the object only if a server ever returns no generation.
     /// </summary>
     public static JsonArray AddGroup(JsonNode cluster, JsonObject group)
     {
-        if (cluster["spec"]?["workerGroupSpecs"] is not JsonArray existing)
-        {
-            return new JsonArray
-            {
-                Op("test", "/metadata/resourceVersion", cluster["metadata"]?["resourceVersion"]?.DeepClone()),
-                Op("add", "/spec/workerGroupSpecs", new JsonArray(group.DeepClone())),
-            };
-        }
-        return new JsonArray
-        {
-            Op("test", "/spec/workerGroupSpecs", existing.DeepClone()),
-            Op("add", "/spec/workerGroupSpecs/-", group.DeepClone()),
-        };
+        var guard = cluster["metadata"]?["generation"] is JsonValue generation
+            ? Op("test", "/metadata/generation", generation.DeepClone())
+            : Op("test", "/metadata/resourceVersion", cluster["metadata"]?["resourceVersion"]?.DeepClone());
+        return cluster["spec"]?["workerGroupSpecs"] is JsonArray
+            ? new JsonArray { guard, Op("add", "/spec/workerGroupSpecs/-", group.DeepClone()) }
+            : new JsonArray { guard, Op("add", "/spec/workerGroupSpecs", new JsonArray(group.DeepClone())) };
     }
 
     /// <summary>

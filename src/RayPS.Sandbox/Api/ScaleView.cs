@@ -66,7 +66,7 @@ internal static class ScaleView
         }
         try
         {
-            var result = patchType == PatchType.JsonPatch ? JsonPatch.Apply(scale, patch) : JsonMergePatch.Apply(scale, patch);
+            var result = patchType == PatchType.JsonPatch ? JsonPatch.Apply(scale, patch, body) : JsonMergePatch.Apply(scale, patch);
             return result as JsonObject ?? throw ApiErrors.BadRequest("the patched Scale is not an object");
         }
         catch (PatchApplyException)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using RayPS.Sandbox.Json;
 
@@ -16,7 +17,12 @@ public static class JsonPatch
     /// <summary>The apiserver refuses patches with more operations than this.</summary>
     public const int MaxOperations = 10000;
 
-    public static JsonNode? Apply(JsonNode? document, JsonNode? patch)
+    /// <summary>
+    /// Applies <paramref name="patch"/>. <paramref name="rawPatch"/> is the patch as sent: a `test` op compares its
+    /// value's scalars by their JSON text, as the API server does (see <see cref="TestMatches"/>); without it (a patch
+    /// built in memory) the values are written as Go would write them, which is what a Go client sends.
+    /// </summary>
+    public static JsonNode? Apply(JsonNode? document, JsonNode? patch, ReadOnlyMemory<byte> rawPatch = default)
     {
         if (patch is not JsonArray ops)
         {
@@ -27,8 +33,11 @@ public static class JsonPatch
             throw new PatchFormatException($"The allowed maximum operations in a JSON patch is {MaxOperations}, got {ops.Count}");
         }
         var doc = document?.DeepClone();
+        using var raw = rawPatch.IsEmpty ? null : ParseRaw(rawPatch);
+        var opIndex = -1;
         foreach (var opNode in ops)
         {
+            opIndex++;
             if (opNode is not JsonObject op)
             {
                 throw new PatchFormatException("json: cannot unmarshal value into Go value of type jsonpatch.Operation");
@@ -56,8 +65,11 @@ public static class JsonPatch
                     doc = Add(doc, path, Get(doc, source)?.DeepClone());
                     break;
                 case "test":
-                    var actual = TryGet(doc, path, out var found);
-                    if (!found || !JsonNodes.DeepEquals(actual, op["value"]))
+                    var expected = RawValue(raw, opIndex) ?? Detached(JsonText.SerializeToUtf8(op["value"], trailingNewline: false));
+                    var actual = TryGet(doc, path, out var found, out var parentFound);
+                    // A missing key tests equal to null (the patch library reads both as a nil node); a missing parent fails.
+                    var missingIsNull = !found && parentFound && expected.ValueKind == JsonValueKind.Null;
+                    if (!missingIsNull && (!found || !TestMatches(actual, expected)))
                     {
                         throw new PatchApplyException("testing value " + path + " failed: test failed");
                     }
@@ -67,6 +79,97 @@ public static class JsonPatch
             }
         }
         return doc;
+    }
+
+    /// <summary>
+    /// The API server's `test` comparison (the JSON patch library over Go's encoding/json): objects key by key in any
+    /// order, arrays element by element, and every scalar by its JSON TEXT: the stored value as Go marshals it (strings
+    /// with only `"` `\` control characters `&amp;` `&lt;` `&gt;` U+2028 U+2029 escaped, numbers as stored, so 2 is not 2.0)
+    /// against the patch's literal after removing insignificant whitespace. Golden 83, 84, 86.
+    /// </summary>
+    internal static bool TestMatches(JsonNode? stored, JsonElement expected)
+    {
+        switch (stored)
+        {
+            case JsonObject obj:
+                if (expected.ValueKind != JsonValueKind.Object)
+                {
+                    return false;
+                }
+                var properties = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+                foreach (var property in expected.EnumerateObject())
+                {
+                    properties[property.Name] = property.Value;
+                }
+                if (properties.Count != obj.Count)
+                {
+                    return false;
+                }
+                foreach (var (key, value) in obj)
+                {
+                    if (!properties.TryGetValue(key, out var other))
+                    {
+                        return false;
+                    }
+                    if ((value is null) != (other.ValueKind == JsonValueKind.Null))
+                    {
+                        return false;
+                    }
+                    if (value is not null && !TestMatches(value, other))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            case JsonArray arr:
+                if (expected.ValueKind != JsonValueKind.Array || expected.GetArrayLength() != arr.Count)
+                {
+                    return false;
+                }
+                var index = 0;
+                foreach (var item in expected.EnumerateArray())
+                {
+                    if (!TestMatches(arr[index++], item))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            default:
+                return expected.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array)
+                    && string.Equals(JsonText.Serialize(stored), expected.GetRawText(), StringComparison.Ordinal);
+        }
+    }
+
+    private static JsonDocument ParseRaw(ReadOnlyMemory<byte> utf8) =>
+        JsonDocument.Parse(utf8, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+
+    private static JsonElement Detached(byte[] utf8)
+    {
+        using var document = ParseRaw(utf8);
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>The `value` of op <paramref name="index"/> as sent (the last one when a key repeats, as Go decodes it).</summary>
+    private static JsonElement? RawValue(JsonDocument? raw, int index)
+    {
+        if (raw is null || raw.RootElement.ValueKind != JsonValueKind.Array || index >= raw.RootElement.GetArrayLength())
+        {
+            return null;
+        }
+        var op = raw.RootElement[index];
+        JsonElement? value = null;
+        if (op.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in op.EnumerateObject())
+            {
+                if (property.NameEquals("value"))
+                {
+                    value = property.Value;
+                }
+            }
+        }
+        return value ?? Detached("null"u8.ToArray());
     }
 
     private static JsonNode? RequireValue(JsonObject op, string kind)
@@ -119,12 +222,18 @@ public static class JsonPatch
         return node ?? throw new PatchApplyException("doc is missing path: " + string.Join("/", tokens));
     }
 
-    private static JsonNode? TryGet(JsonNode? doc, string path, out bool found)
+    private static JsonNode? TryGet(JsonNode? doc, string path, out bool found) => TryGet(doc, path, out found, out _);
+
+    private static JsonNode? TryGet(JsonNode? doc, string path, out bool found, out bool parentFound)
     {
         found = false;
+        parentFound = false;
         var node = doc;
-        foreach (var token in Tokens(path))
+        var tokens = Tokens(path);
+        for (var t = 0; t < tokens.Count; t++)
         {
+            var token = tokens[t];
+            parentFound = t == tokens.Count - 1 && node is JsonObject;
             switch (node)
             {
                 case JsonObject obj when obj.TryGetPropertyValue(token, out var child):

@@ -65,7 +65,7 @@ public sealed partial class ObjectStore
         {
             result = patchType switch
             {
-                PatchType.JsonPatch => JsonPatch.Apply(current, patch),
+                PatchType.JsonPatch => JsonPatch.Apply(current, patch, body),
                 PatchType.MergePatch => JsonMergePatch.Apply(current, patch),
                 _ => patch is JsonObject smp
                     ? StrategicMergePatch.Apply(current, smp, type.TypeInfo(version))

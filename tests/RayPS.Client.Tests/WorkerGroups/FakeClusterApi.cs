@@ -51,7 +51,9 @@ internal sealed class FakeClusterApi : DelegatingHandler
     {
         lock (_gate)
         {
+            var before = Cluster!["spec"]!.DeepClone();
             change(Cluster!);
+            BumpGenerationIfSpecChanged(before, Cluster!);
             Bump(Cluster!);
         }
     }
@@ -88,6 +90,7 @@ internal sealed class FakeClusterApi : DelegatingHandler
                 try
                 {
                     var patched = MiniJsonPatch.Apply(Cluster, patch);
+                    BumpGenerationIfSpecChanged(Cluster["spec"], patched);
                     Cluster = patched;
                     Bump(Cluster);
                     return Json(200, Cluster);
@@ -164,6 +167,16 @@ internal sealed class FakeClusterApi : DelegatingHandler
             }
         }
         return Json(404, new JsonObject { ["kind"] = "Status", ["code"] = 404, ["message"] = "unexpected " + path });
+    }
+
+    // As the API server does for a custom resource with a status subresource: generation counts spec changes.
+    private static void BumpGenerationIfSpecChanged(JsonNode? specBefore, JsonObject obj)
+    {
+        if (!JsonNode.DeepEquals(specBefore, obj["spec"]))
+        {
+            var generation = long.Parse(obj["metadata"]!["generation"]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+            obj["metadata"]!["generation"] = generation + 1;
+        }
     }
 
     private void Bump(JsonObject obj)

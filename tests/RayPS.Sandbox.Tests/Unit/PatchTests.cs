@@ -54,6 +54,41 @@ public sealed class PatchTests
     public void FailingJsonPatchesDoNotApply(string patch) =>
         Assert.Throws<PatchApplyException>(() => JsonPatch.Apply(J("""{"a":1}"""), J(patch)));
 
+    // The API server compares a test value's scalars by their JSON text as Go writes them (golden 83, 84, 86).
+    [Theory]
+    [InlineData("""{"s":"'x'"}""", """[{"op":"test","path":"/s","value":"'x'"}]""", true)]
+    [InlineData("""{"s":"'x'"}""", """[{"op":"test","path":"/s","value":"\u0027x\u0027"}]""", false)]
+    [InlineData("""{"s":"say \"hi\""}""", """[{"op":"test","path":"/s","value":"say \"hi\""}]""", true)]
+    [InlineData("""{"s":"say \"hi\""}""", """[{"op":"test","path":"/s","value":"say \u0022hi\u0022"}]""", false)]
+    [InlineData("""{"s":"a&b<c>"}""", """[{"op":"test","path":"/s","value":"a\u0026b\u003cc\u003e"}]""", true)]
+    [InlineData("""{"s":"a&b<c>"}""", """[{"op":"test","path":"/s","value":"a&b<c>"}]""", false)]
+    [InlineData("""{"s":"é\u2028"}""", """[{"op":"test","path":"/s","value":"é\u2028"}]""", true)]
+    [InlineData("""{"s":"é"}""", """[{"op":"test","path":"/s","value":"\u00e9"}]""", false)]
+    [InlineData("""{"s":"a\nb\u0001"}""", """[{"op":"test","path":"/s","value":"a\nb\u0001"}]""", true)]
+    [InlineData("""{"s":"a\nb"}""", """[{"op":"test","path":"/s","value":"a\u000ab"}]""", false)]
+    [InlineData("""{"n":2}""", """[{"op":"test","path":"/n","value":2}]""", true)]
+    [InlineData("""{"n":2}""", """[{"op":"test","path":"/n","value":2.0}]""", false)]
+    [InlineData("""{"n":2.5}""", """[{"op":"test","path":"/n","value":2.50}]""", false)]
+    [InlineData("""{"o":{"a":"'","b":[1,"&"]}}""", """[{"op":"test","path":"/o","value":{ "b" : [ 1 , "\u0026" ], "a" : "'" }}]""", true)]
+    [InlineData("""{"o":{"a":"'","b":[1,"&"]}}""", """[{"op":"test","path":"/o","value":{"b":[1,"\u0026"],"a":"\u0027"}}]""", false)]
+    [InlineData("""{"o":{"a":1}}""", """[{"op":"test","path":"/o","value":{"a":1,"b":2}}]""", false)]
+    [InlineData("""{"o":{"a":null}}""", """[{"op":"test","path":"/o","value":{"a":null}}]""", true)]
+    [InlineData("""{"o":{}}""", """[{"op":"test","path":"/o/missing","value":null}]""", true)]
+    [InlineData("""{"o":{}}""", """[{"op":"test","path":"/o/missing/deeper","value":null}]""", false)]
+    [InlineData("""{"b":true}""", """[{"op":"test","path":"/b","value":true}]""", true)]
+    public void JsonPatchTestComparesScalarsByGoText(string doc, string patch, bool passes)
+    {
+        var raw = System.Text.Encoding.UTF8.GetBytes(patch);
+        if (passes)
+        {
+            JsonPatch.Apply(J(doc), J(patch), raw);
+        }
+        else
+        {
+            Assert.Throws<PatchApplyException>(() => JsonPatch.Apply(J(doc), J(patch), raw));
+        }
+    }
+
     [Fact]
     public void StrategicMergeMergesListsByKeyAndReplacesOthers()
     {
