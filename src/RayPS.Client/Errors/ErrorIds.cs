@@ -62,4 +62,11 @@ public static class ErrorIds
     public const string SandboxNotFound = "SandboxNotFound";
     public const string PodNotFound = "PodNotFound";
     public const string PodFaultMissing = "PodFaultMissing";
+
+    // Scale-down, group removal and autoscaling (issue 21).
+    public const string WorkerNotInGroup = "WorkerNotInGroup";
+    public const string NotSupportedForDeploymentGroup = "NotSupportedForDeploymentGroup";
+    public const string ScaleTargetMissing = "ScaleTargetMissing";
+    public const string WorkerGroupRemovalTimeout = "WorkerGroupRemovalTimeout";
+    public const string AutoscalingSwitchMissing = "AutoscalingSwitchMissing";
 }

@@ -54,6 +54,8 @@ public sealed class ClusterSimulation : IAsyncDisposable
         {
             Kubelet = new KubeletController(_store, Ray, Options, _time);
             host.Add(Kubelet);
+            // The Ray autoscaler runs inside head pods (KubeRay's sidecar), so it comes with the simulated Ray processes.
+            host.Add(new AutoscalerController(_store, Ray, Options, _time));
         }
         if (kubeRay)
         {

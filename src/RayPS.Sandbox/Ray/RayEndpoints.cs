@@ -176,6 +176,11 @@ internal sealed class RayDashboard(RayClusterState cluster, RayRegistry registry
         {
             var used = cluster.Jobs.UsedByNode();
             var nodes = cluster.Nodes;
+            foreach (var busy in nodes.Where(n => n.Busy && n.State == RayNodeState.Alive && !used.ContainsKey(n.NodeId)))
+            {
+                // A node made busy by the ray-busy fault runs one task: 1 CPU (or what it has) in use.
+                used[busy.NodeId] = new Dictionary<string, double>(StringComparer.Ordinal) { ["CPU"] = Math.Min(1, busy.Resources.GetValueOrDefault("CPU")) };
+            }
             var summary = new JsonArray(nodes.Select(n => (JsonNode?)SummaryEntry(n, used.GetValueOrDefault(n.NodeId))).ToArray());
             var logical = new JsonObject();
             foreach (var n in nodes.Where(n => n.State == RayNodeState.Alive))
@@ -297,7 +302,7 @@ internal sealed class RayDashboard(RayClusterState cluster, RayRegistry registry
         };
         if (n.State == RayNodeState.Alive)
         {
-            var active = used is { Count: > 0 };
+            var active = used is { Count: > 0 } || n.Busy;
             var idleMs = active ? 0 : Math.Max(0, cluster.NowMs - n.StartTimeMs);
             raylet["state_snapshot"] = new JsonObject
             {
