@@ -71,6 +71,19 @@ try {
         Set-RayWorkerReplicas -ClusterName ray-cluster -Namespace $namespace -GroupName workergroup -Replicas 3 -Wait -PassThru | Format-Table | Out-Host
         Get-RayCluster -Namespace $namespace | Format-Table | Out-Host
     }
+
+    Step '4d. Scale down without killing work: one worker is busy, the idle ones go' 'kubectl edit raycluster ray-cluster (KubeRay picks the pods to delete, busy or not)'
+    if (Has Remove-RayWorkerGroup) {
+        $busy = (Get-RayWorkerGroup ray-cluster -Namespace $namespace -Name workergroup).Pods | Select-Object -First 1
+        Set-RaySandboxPodFault -Sandbox $sandbox -Namespace $namespace -PodName $busy -RayBusy $true
+        "Busy worker (runs tasks): $busy" | Out-Host
+        $g = Set-RayWorkerReplicas -ClusterName ray-cluster -Namespace $namespace -GroupName workergroup -Replicas 1 -Wait -PassThru -Verbose 4>&1 |
+            ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { "VERBOSE: $($_.Message)" | Out-Host } else { $_ } }
+        "Left: $($g.Pods -join ', ') (the busy worker survived: $($g.Pods -contains $busy))" | Out-Host
+        Step '4e. Remove the NPU Deployment group' 'kubectl delete deployment ray-cluster-npu-workergroup'
+        Remove-RayWorkerGroup -ClusterName ray-cluster -Namespace $namespace -GroupName npu-workergroup -Confirm:$false
+        Get-RayWorkerGroup ray-cluster -Namespace $namespace | Format-Table | Out-Host
+    }
 }
 finally {
     Step '5. Clean up'
