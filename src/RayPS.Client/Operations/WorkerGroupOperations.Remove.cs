@@ -64,34 +64,18 @@ public static partial class WorkerGroupOperations
 
         // 1. Drain: replicas and bounds to 0, every pod named.
         var before = RayWorkerGroup.FromRayCluster(cluster!, index, Array.Empty<WorkerPod>());
-        IReadOnlyList<WorkerPod> pods;
-        for (var attempt = 1; ; attempt++)
+        IReadOnlyList<WorkerPod> pods = Array.Empty<WorkerPod>();
+        var drained = await PatchGroupUntilAppliedAsync(connection, request, cluster!, async (current, at) =>
         {
-            var group = RayWorkerGroup.FromRayCluster(cluster!, index, Array.Empty<WorkerPod>());
+            var group = RayWorkerGroup.FromRayCluster(current, at, Array.Empty<WorkerPod>());
             pods = await ListGroupPodsAsync(connection, request.Namespace, request.ClusterName, request.GroupName, ct).ConfigureAwait(false);
             var names = pods.Where(p => !p.Terminating).Select(p => p.Name).ToList();
-            var patch = WorkerGroupPatches.Scale(index, group.Raw, 0, 0, 0, names, group.ClusterGeneration > 0 ? group.ClusterGeneration : null,
+            return WorkerGroupPatches.Scale(at, group.Raw, 0, 0, 0, names, group.ClusterGeneration > 0 ? group.ClusterGeneration : null,
                 livePods: pods.Select(p => p.Name).ToHashSet(StringComparer.Ordinal));
-            try
-            {
-                await connection.Api.PatchAsync(RayClusterOperations.ItemPath(request.Namespace, request.ClusterName), patch, KubeApi.JsonPatch, ct,
-                    $"worker group '{request.GroupName}' of RayCluster '{request.ClusterName}'").ConfigureAwait(false);
-                break;
-            }
-            catch (RayPSException ex) when (IsFailedTest(ex))
-            {
-                if (attempt >= 8)
-                {
-                    throw Conflict(connection, request, attempt, ex);
-                }
-            }
-            await Task.Delay(RetryDelay(attempt), ct).ConfigureAwait(false);
-            cluster = await RayClusterOperations.GetAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
-            index = IndexOf(cluster, request.GroupName);
-            if (index < 0)
-            {
-                return before;
-            }
+        }, ct).ConfigureAwait(false);
+        if (!drained)
+        {
+            return before;
         }
 
         // 2. The pods go: KubeRay deletes those named in workersToDelete; -Force deletes them now.
@@ -114,15 +98,33 @@ public static partial class WorkerGroupOperations
             await WaitGroupPodsGoneAsync(connection, request, before, Left, ct).ConfigureAwait(false);
         }
 
-        // 3. Remove the entry, testing it is still ours at that index.
+        // 3. Remove the entry, testing it is still ours at that index (read again: other groups may have moved it).
+        var latest = await RayClusterOperations.GetAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
+        await PatchGroupUntilAppliedAsync(connection, request, latest,
+            (_, at) => Task.FromResult(WorkerGroupPatches.RemoveGroup(at, request.GroupName)), ct).ConfigureAwait(false);
+        return before;
+    }
+
+    /// <summary>
+    /// Sends the patch <paramref name="build"/> makes for the group's current index; when a concurrent change fails its
+    /// test, reads the cluster again and retries (ScaleConflict after 8 attempts). False when the group is gone meanwhile.
+    /// </summary>
+    private static async Task<bool> PatchGroupUntilAppliedAsync(KubeConnection connection, WorkerGroupRemovalRequest request, RayCluster cluster,
+        Func<RayCluster, int, Task<JsonArray>> build, CancellationToken ct)
+    {
         for (var attempt = 1; ; attempt++)
         {
+            var index = IndexOf(cluster, request.GroupName);
+            if (index < 0)
+            {
+                return false;
+            }
+            var patch = await build(cluster, index).ConfigureAwait(false);
             try
             {
-                await connection.Api.PatchAsync(RayClusterOperations.ItemPath(request.Namespace, request.ClusterName),
-                    WorkerGroupPatches.RemoveGroup(index, request.GroupName), KubeApi.JsonPatch, ct,
+                await connection.Api.PatchAsync(RayClusterOperations.ItemPath(request.Namespace, request.ClusterName), patch, KubeApi.JsonPatch, ct,
                     $"worker group '{request.GroupName}' of RayCluster '{request.ClusterName}'").ConfigureAwait(false);
-                return before;
+                return true;
             }
             catch (RayPSException ex) when (IsFailedTest(ex))
             {
@@ -133,11 +135,6 @@ public static partial class WorkerGroupOperations
             }
             await Task.Delay(RetryDelay(attempt), ct).ConfigureAwait(false);
             cluster = await RayClusterOperations.GetAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
-            index = IndexOf(cluster, request.GroupName);
-            if (index < 0)
-            {
-                return before;
-            }
         }
     }
 

@@ -62,24 +62,7 @@ public static partial class WorkerGroupOperations
     {
         var path = NodeHealthOperations.ServiceProxyPath(ns, NodeHealthOperations.HeadServiceName(clusterName),
             NodeHealthOperations.DashboardPortName, NodeHealthOperations.NodeSummaryPath);
-        ProxyAnswer answer;
-        try
-        {
-            var (status, body) = await connection.Api.GetTextAsync(path, ct, RayStateTimeout).ConfigureAwait(false);
-            answer = ProxyAnswer.Answered(status, body);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
-        {
-            answer = ProxyAnswer.Expired(RayStateTimeout);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
-        {
-            answer = ProxyAnswer.Failed(ex.Message);
-        }
+        var answer = await new NodeHealthProber(connection.Api, 1, () => { }).GetAsync(path, RayStateTimeout, ct).ConfigureAwait(false);
         var nodes = RayNodesResult.Read(answer, summaryView: true);
         return nodes.Known ? RayClusterActivity.Known(nodes.Nodes) : RayClusterActivity.Unknown(nodes.Problem ?? "no answer");
     }
