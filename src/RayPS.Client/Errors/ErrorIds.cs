@@ -62,4 +62,12 @@ public static class ErrorIds
     public const string SandboxNotFound = "SandboxNotFound";
     public const string PodNotFound = "PodNotFound";
     public const string PodFaultMissing = "PodFaultMissing";
+
+    // Logs
+    public const string ContainerNotStarted = "ContainerNotStarted";
+    public const string PreviousLogNotFound = "PreviousLogNotFound";
+    public const string ContainerNotFound = "ContainerNotFound";
+    public const string RayLogApiUnreachable = "RayLogApiUnreachable";
+    public const string RayLogReadFailed = "RayLogReadFailed";
+    public const string LogPathIsFile = "LogPathIsFile";
 }
