@@ -29,7 +29,9 @@
         'Stop-RaySandbox',
         'Get-RaySandbox',
         'Set-RaySandboxFault',
-        'Set-RaySandboxPodFault'
+        'Set-RaySandboxPodFault',
+        'Get-RayNodeLog',
+        'Save-RayClusterLog'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()
