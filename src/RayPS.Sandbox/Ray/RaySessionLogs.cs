@@ -105,24 +105,14 @@ internal static class RaySessionLogs
         {
             return text;
         }
-        var end = text.Length;
-        var n = text.EndsWith('\n') ? lines : lines - 1;
-        var at = end - (text.EndsWith('\n') ? 1 : 0);
-        while (at > 0)
+        var endsWithNewline = text.EndsWith('\n');
+        var parts = text.Split('\n');
+        var count = endsWithNewline ? parts.Length - 1 : parts.Length;
+        if (lines >= count)
         {
-            var nl = text.LastIndexOf('\n', at - 1);
-            if (nl < 0)
-            {
-                return text;
-            }
-            n--;
-            if (n < 0)
-            {
-                return text[(nl + 1)..];
-            }
-            at = nl;
+            return text;
         }
-        return text;
+        return string.Join('\n', parts.Skip(count - lines).Take(lines)) + (endsWithNewline ? "\n" : "");
     }
 
     private static RayNode? Find(RayClusterState cluster, string? nodeId, string? nodeIp) =>
