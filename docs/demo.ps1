@@ -71,6 +71,16 @@ try {
         Set-RayWorkerReplicas -ClusterName ray-cluster -Namespace $namespace -GroupName workergroup -Replicas 3 -Wait -PassThru | Format-Table | Out-Host
         Get-RayCluster -Namespace $namespace | Format-Table | Out-Host
     }
+
+    Step '4d. Read the logs of the nodes that are not healthy, then save the cluster''s logs to a folder' 'kubectl logs <pod> --tail 50 for each pod; kubectl ray log ray-cluster (needs pods/exec)'
+    if (Has Save-RayClusterLog) {
+        Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace | Where-Object Status -NE 'Healthy' | Get-RayNodeLog -Tail 5 | Format-Table PodName, Text -Wrap | Out-Host
+        $logFolder = Join-Path ([IO.Path]::GetTempPath()) "rayps-demo-logs-$PID"
+        $saved = Save-RayClusterLog -ClusterName ray-cluster -Namespace $namespace -Path $logFolder -IncludeRayLogs
+        "Saved $(@($saved).Count) log files ($([Math]::Round(($saved | Measure-Object Length -Sum).Sum / 1KB, 1)) KB) of $(@(Get-ChildItem $logFolder -Directory).Count) pods to $logFolder" | Out-Host
+        $saved | Select-Object -First 6 | Format-Table Length, FullName | Out-Host
+        Remove-Item $logFolder -Recurse -ErrorAction SilentlyContinue
+    }
 }
 finally {
     Step '5. Clean up'

@@ -54,8 +54,8 @@ Describe 'Get-RayNodeLog reads container output' {
         @($match).Count | Should -Be 1
         @(Get-RayNodeLog logs -KubeConfig $kc | Where-Object Text -Match 'SUCC').Count | Should -Be 9
         $text = Get-RayNodeLog logs -NodeType Head -Tail 2 -KubeConfig $kc | Out-String -Width 250
-        $text | Should -Match 'PodName\s+From\s+Timestamp\s+Text'
-        $text | Should -Match "$([regex]::Escape($head.PodName))\s+ray-head\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}"
+        $text | Should -Match 'PodName\s+From\s+Time \(UTC\)\s+Text'
+        $text | Should -Match "$([regex]::Escape($head.PodName))\s+ray-head\s+\d\d:\d\d:\d\d\.\d{3}\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\s"
     }
 
     It '-Tail, -NodeType, -PodName wildcards and -GroupName pick what is read' {
