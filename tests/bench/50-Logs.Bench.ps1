@@ -68,8 +68,9 @@ $(& $row '`Get-RayNodeLog logs -Tail 50`' $tail "$($tail.Last.Outputs) lines")
 
 - Requests of ``-IncludeRayLogs``: $($withRay.Last.ByKind) (1 pod LIST, 1 ``pods/log`` per container, 1 node list, 1 file listing per node and
   1 GET per file). Container logs alone: $($containers.Last.ByKind).
-- The Ray files dominate: about 8 files per worker node and 13 on the head, each one proxied GET; a real head's dashboard serves them one by one
-  (the state API's handler runs them concurrently up to its own limit), so ``-ThrottleLimit`` above the dashboard's concurrency buys little there.
+- The Ray files dominate: 6 files per worker node and 13 on the head (directories such as ``events/`` are not saved), each one proxied GET.
+  A real head's dashboard also bounds them: its state API refuses requests beyond ``RAY_STATE_SERVER_MAX_HTTP_REQUEST`` (default 100) in
+  progress, far above the default ``-ThrottleLimit 8``. ``-Zip`` adds the compression of the files, on the same busy cores.
 "@
 }
 finally {
