@@ -216,6 +216,13 @@ Describe 'Get-RayNodeLog on a node killed by the OOM fault' {
         $lines[-1].Text | Should -Match 'Remaining processes will be killed\.'
     }
 
+    It '-RayLog -Follow streams new lines of a Ray file: GCS registers the restarted node' {
+        $lines = @(Get-RayNodeLog logs -NodeType Head -RayLog gcs_server.out -Tail 1 -Follow -KubeConfig $kc | Select-Object -First 3)
+        $lines.Count | Should -Be 3
+        $lines | ForEach-Object { $_.File | Should -Be 'gcs_server.out'; $_.Source | Should -Be 'RayLog' }
+        ($lines[1..2].Text -join "`n") | Should -Match 'Registering new node|Removing node'
+    }
+
     It '-Follow on the killed node ends when its container stops, with what ray start printed last' {
         $lines = @(Get-RayNodeLog logs -PodName $victim -Follow -KubeConfig $kc)
         $lines[-1].Text | Should -Match 'Remaining processes will be killed\.'

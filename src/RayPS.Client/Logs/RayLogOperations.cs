@@ -153,7 +153,9 @@ public static class RayLogOperations
         }
         using var throttle = new SemaphoreSlim(Math.Max(1, request.ThrottleLimit));
         var since = request.Since is { } s ? request.Clock() - s : (DateTimeOffset?)null;
-        var tasks = pods.Select(pod => ReadPodRayLogsAsync(reader, nodes, pod, request.RayLogs!, request.Tail ?? -1, since, throttle, ct)).ToList();
+        // A follower starts from the last lines (Ray's default 1000 when -Tail is not given), not the whole file.
+        var lines = request.Tail ?? (request.Follow ? 1000 : -1);
+        var tasks = pods.Select(pod => ReadPodRayLogsAsync(reader, nodes, pod, request.RayLogs!, lines, since, throttle, request.Follow ? sink : null, ct)).ToList();
         foreach (var task in tasks)
         {
             foreach (var item in await task.ConfigureAwait(false))
@@ -173,7 +175,7 @@ public static class RayLogOperations
     private sealed record FileResult(List<RayLogLine> Lines, RayPSException? Error);
 
     private static async Task<List<FileResult>> ReadPodRayLogsAsync(RayLogReader reader, IReadOnlyDictionary<string, string> nodes, LogPod pod,
-        IReadOnlyList<string> patterns, int lines, DateTimeOffset? since, SemaphoreSlim throttle, CancellationToken ct)
+        IReadOnlyList<string> patterns, int lines, DateTimeOffset? since, SemaphoreSlim throttle, ILogSink? live, CancellationToken ct)
     {
         var results = new List<FileResult>();
         if (pod.Facts.PodIP is not { Length: > 0 } ip || !nodes.TryGetValue(ip, out var nodeId))
@@ -203,6 +205,20 @@ public static class RayLogOperations
             {
                 throttle.Release();
             }
+        }
+        if (live is not null)
+        {
+            // Follow: every file's stream stays open at once; lines go out as they come.
+            var follows = files.Select(async file =>
+            {
+                var error = await reader.FollowAsync(nodeId, pod.Name, file, lines, text => live.Line(RayFileLine(pod, file, text)), ct).ConfigureAwait(false);
+                return new FileResult([], error);
+            }).ToList();
+            foreach (var follow in follows)
+            {
+                results.Add(await follow.ConfigureAwait(false));
+            }
+            return results;
         }
         var reads = files.Select(async file =>
         {
@@ -244,19 +260,23 @@ public static class RayLogOperations
             {
                 continue;
             }
-            lines.Add(new RayLogLine
-            {
-                ClusterName = pod.Facts.ClusterName ?? "",
-                Namespace = pod.Namespace,
-                PodName = pod.Name,
-                NodeType = pod.Facts.NodeType,
-                Group = pod.Facts.Group,
-                Source = "RayLog",
-                File = file,
-                Timestamp = time,
-                Text = textLine,
-            });
+            lines.Add(RayFileLine(pod, file, textLine, time));
         }
         return lines;
     }
+
+    private static RayLogLine RayFileLine(LogPod pod, string file, string text) => RayFileLine(pod, file, text, LogText.RayLineTime(text));
+
+    private static RayLogLine RayFileLine(LogPod pod, string file, string text, DateTimeOffset? time) => new()
+    {
+        ClusterName = pod.Facts.ClusterName ?? "",
+        Namespace = pod.Namespace,
+        PodName = pod.Name,
+        NodeType = pod.Facts.NodeType,
+        Group = pod.Facts.Group,
+        Source = "RayLog",
+        File = file,
+        Timestamp = time,
+        Text = text,
+    };
 }

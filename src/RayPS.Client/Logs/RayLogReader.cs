@@ -97,6 +97,51 @@ internal sealed class RayLogReader
         return (body, null);
     }
 
+    /// <summary>
+    /// Follows one file through <c>/api/v0/logs/stream</c> (the last <paramref name="lines"/> lines, then new ones as the node
+    /// writes them) until the caller cancels or Ray ends the stream; each line goes to <paramref name="onLine"/>.
+    /// </summary>
+    public async Task<RayPSException?> FollowAsync(string nodeId, string pod, string file, int lines, Action<string> onLine, CancellationToken ct)
+    {
+        var path = _proxy.PathFor($"/api/v0/logs/stream?node_id={nodeId}&filename={Uri.EscapeDataString(file)}&lines={lines.ToString(CultureInfo.InvariantCulture)}&format=text");
+        HttpResponseMessage response;
+        try
+        {
+            response = await _connection.Api.SendAsync(HttpMethod.Get, path, null, null, ct, $"Ray log file '{file}' of pod '{pod}'",
+                HttpCompletionOption.ResponseHeadersRead, streaming: true).ConfigureAwait(false);
+        }
+        catch (RayPSException ex) when (ex.InnerException is KubeApiException api)
+        {
+            var answer = ProxyAnswer.Answered(api.StatusCode, api.Body);
+            return Transport(answer) ?? ReadFailed(pod, file, answer.StatusText());
+        }
+        catch (RayPSException ex) when (ex.ErrorId is ErrorIds.KubeApiUnreachable or ErrorIds.KubeApiTimeout)
+        {
+            return Unreachable(ex.Message);
+        }
+        using (response)
+        {
+            try
+            {
+                await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+                while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+                {
+                    if (line.StartsWith(ReadErrorPrefix, StringComparison.Ordinal))
+                    {
+                        return ReadFailed(pod, file, line[ReadErrorPrefix.Length..].Trim() + (await reader.ReadToEndAsync(ct).ConfigureAwait(false)).TrimEnd());
+                    }
+                    onLine(line);
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException && !ct.IsCancellationRequested)
+            {
+                return Unreachable($"the stream broke: {ex.Message}");
+            }
+        }
+        return null;
+    }
+
     private RayPSException ReadFailed(string pod, string file, string message) =>
         new(ErrorIds.RayLogReadFailed, RayErrorCategory.ReadError,
             $"Ray could not read log file '{file}' of pod '{pod}' of cluster '{_proxy.ClusterName}': {message}. List the node's files with Get-RayNodeLog -RayLog '*'.",

@@ -56,6 +56,61 @@ internal static class RaySessionLogs
         return RayResponse.Json(200, new JsonObject { ["result"] = true, ["msg"] = "", ["data"] = new JsonObject { ["result"] = result } });
     }
 
+    /// <summary>
+    /// <c>/api/v0/logs/stream</c>: the file's tail, then its new lines as they are written (the agent re-reads the file every
+    /// <c>interval</c> seconds, default 1) until the client leaves; a node that goes away ends the stream with the error.
+    /// </summary>
+    public static RayResponse Stream(RayClusterState cluster, RayRequest request)
+    {
+        var first = Read(cluster, request);
+        var text = request.QueryValue("format") == "text";
+        if (first.Status != 200 || first.BodyText.StartsWith(ReadErrorText, StringComparison.Ordinal) || first.BodyText.StartsWith('0'))
+        {
+            return first;
+        }
+        var node = Find(cluster, request.QueryValue("node_id"), request.QueryValue("node_ip"))!;
+        var filename = request.QueryValue("filename")!;
+        var interval = double.TryParse(request.QueryValue("interval"), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 1.0;
+        return new RayResponse
+        {
+            Status = 200,
+            ContentType = "text/plain",
+            StreamBody = async (stream, ct) =>
+            {
+                if (first.Body.Length > 0)
+                {
+                    await stream.WriteAsync(first.Body, ct).ConfigureAwait(false);
+                    await stream.FlushAsync(ct).ConfigureAwait(false);
+                }
+                var sent = LineCount(FileText(cluster, node, filename) ?? "");
+                while (!ct.IsCancellationRequested)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.05, interval)), ct).ConfigureAwait(false);
+                    var now = node.State == RayNodeState.Alive ? FileText(cluster, node, filename) : null;
+                    if (now is null)
+                    {
+                        var error = $"Agent for node id: {node.NodeId} doesn't exist.";
+                        await stream.WriteAsync(Encoding.UTF8.GetBytes(text ? ReadErrorText + error : "0Closing HTTP stream due to internal server error.\n" + error), ct).ConfigureAwait(false);
+                        return;
+                    }
+                    var lines = now.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                    if (lines.Length <= sent)
+                    {
+                        continue;
+                    }
+                    var fresh = string.Join('\n', lines.Skip(sent)) + "\n";
+                    sent = lines.Length;
+                    await stream.WriteAsync(Encoding.UTF8.GetBytes(text ? fresh : "1" + fresh), ct).ConfigureAwait(false);
+                    await stream.FlushAsync(ct).ConfigureAwait(false);
+                }
+            },
+        };
+    }
+
+    private const string ReadErrorText = "[get_logs] Fetch log error: ";
+
+    private static int LineCount(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+
     public static RayResponse Read(RayClusterState cluster, RayRequest request)
     {
         var format = request.QueryValue("format") ?? "leading_1";
@@ -91,7 +146,7 @@ internal static class RaySessionLogs
         }
         if (error is not null)
         {
-            var body = format == "text" ? "[get_logs] Fetch log error: " + error : "0Closing HTTP stream due to internal server error.\n" + error;
+            var body = format == "text" ? ReadErrorText + error : "0Closing HTTP stream due to internal server error.\n" + error;
             return RayResponse.Text(200, body, "text/plain");
         }
         var tail = Tail(text!, lines == 0 ? DefaultLines : lines);
@@ -177,15 +232,22 @@ internal static class RaySessionLogs
                 Native(sb, start, "gcs_server", "gcs_server_main.cc:66", $"Ray cluster metadata ray_version={node.RayVersion} ray_commit={cluster.RayCommit}");
                 Native(sb, start.AddMilliseconds(3), "gcs_server", "gcs_server.cc:79", "GCS storage type is StorageType::IN_MEMORY");
                 Native(sb, start.AddMilliseconds(40), "gcs_server", "grpc_server.cc:141", "GcsServer server started, listening on port 6379.");
-                foreach (var n in cluster.Nodes.OrderBy(n => n.StartTimeMs))
+                // In time order, so that a follower sees new registrations and removals appended.
+                var events = new List<(long Ms, int Order, Action<StringBuilder> Write)>();
+                foreach (var n in cluster.Nodes)
                 {
                     var at = DateTimeOffset.FromUnixTimeMilliseconds(n.StartTimeMs);
-                    Native(sb, at, "gcs_server", "gcs_node_manager.cc:83", $"Registering new node. node_id={n.NodeId} node_name={n.Ip} node_address={n.Ip}");
+                    events.Add((n.StartTimeMs, 0, b => Native(b, at, "gcs_server", "gcs_node_manager.cc:83", $"Registering new node. node_id={n.NodeId} node_name={n.Ip} node_address={n.Ip}")));
                     if (n.State == RayNodeState.Dead)
                     {
-                        Native(sb, DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(n.EndTimeMs, n.StartTimeMs)), "gcs_server", "gcs_node_manager.cc:336",
-                            $"Removing node, node name = {n.Ip}, death reason = {n.DeathReason}, death message = {n.DeathMessage} node_id={n.NodeId}", 'W');
+                        var end = Math.Max(n.EndTimeMs, n.StartTimeMs);
+                        events.Add((end, 1, b => Native(b, DateTimeOffset.FromUnixTimeMilliseconds(end), "gcs_server", "gcs_node_manager.cc:336",
+                            $"Removing node, node name = {n.Ip}, death reason = {n.DeathReason}, death message = {n.DeathMessage} node_id={n.NodeId}", 'W')));
                     }
+                }
+                foreach (var e in events.OrderBy(e => e.Ms).ThenBy(e => e.Order))
+                {
+                    e.Write(sb);
                 }
                 break;
             case "dashboard.log":

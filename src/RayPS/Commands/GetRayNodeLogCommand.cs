@@ -66,8 +66,8 @@ public sealed class GetRayNodeLogCommand : RayNamespacedCmdletBase
     [Parameter(ParameterSetName = ContainerSet)]
     public SwitchParameter Previous { get; set; }
 
-    /// <summary>Keeps streaming new lines until every container stops or you press Ctrl+C.</summary>
-    [Parameter(ParameterSetName = ContainerSet)]
+    /// <summary>Keeps streaming new lines until every container stops (Ray files: until Ctrl+C) or you press Ctrl+C.</summary>
+    [Parameter]
     public SwitchParameter Follow { get; set; }
 
     /// <summary>How many logs are read at once.</summary>
