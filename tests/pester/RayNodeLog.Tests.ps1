@@ -171,6 +171,25 @@ Describe 'Get-RayNodeLog errors' {
         $err[0].Exception.Message | Should -Match "^container `"ray-head`" in pod `"$([regex]::Escape($pod[0].PodName))`" is waiting to start: (image can't be pulled|trying and failing to pull image)"
     }
 
+    It 'a pod not scheduled yet (the API server answers 204) is ContainerNotStarted, and Save writes nothing for it' {
+        # Without a kubelet the operator's pods stay Pending on no node, as on the server of golden transcript 65.
+        $pending = Start-RaySandbox -Controllers Deployment, KubeRay
+        try {
+            $pkc = $pending.KubeConfigPath
+            $null = New-RayCluster -Name waiting -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0 -KubeConfig $pkc
+            $pod = Wait-Until { Get-RayNodeHealth waiting -KubeConfig $pkc -WarningAction SilentlyContinue } { param($o) $o.Count -eq 1 -and $o[0].PodPhase -eq 'Pending' }
+            $err = $null
+            $null = Get-RayNodeLog waiting -KubeConfig $pkc -ErrorVariable err -ErrorAction SilentlyContinue
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'ContainerNotStarted,*'
+            $err[0].Exception.Message | Should -Match "Pod '$([regex]::Escape($pod[0].PodName))' .+is not scheduled to a node yet \(Pending\).+204 No Content"
+            $saveErr = $null
+            @(Save-RayClusterLog waiting -Path (Join-Path $TestDrive 'pending') -KubeConfig $pkc -ErrorVariable saveErr -ErrorAction SilentlyContinue).Count | Should -Be 0
+            $saveErr[0].FullyQualifiedErrorId | Should -BeLike 'ContainerNotStarted,*'
+        }
+        finally { $pending | Stop-RaySandbox }
+    }
+
     It 'without get on pods/log it is KubeApiForbidden naming the permission' {
         Set-RaySandboxFault -Sandbox $sandbox -StatusCode 403 -Resource pods/log
         try {
@@ -192,7 +211,8 @@ Describe 'Get-RayNodeLog errors' {
 
     It 'a -Since that is not positive is refused before any request' {
         $null = Get-NewRequests
-        { Get-RayNodeLog logs -Since '-00:01:00' -KubeConfig $kc -ErrorAction Stop } | Should -Throw -ErrorId 'KubeApiBadRequest,*'
+        { Get-RayNodeLog logs -Since '-00:01:00' -KubeConfig $kc -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSince,*'
+        { Save-RayClusterLog logs -Path (Join-Path $TestDrive 'never') -Since 0 -KubeConfig $kc -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSince,*'
         Get-NewRequestTotal | Should -Be 0
     }
 }

@@ -70,4 +70,5 @@ public static class ErrorIds
     public const string RayLogApiUnreachable = "RayLogApiUnreachable";
     public const string RayLogReadFailed = "RayLogReadFailed";
     public const string LogPathIsFile = "LogPathIsFile";
+    public const string InvalidSince = "InvalidSince";
 }

@@ -154,7 +154,16 @@ public static class RayLogOperations
         using var throttle = new SemaphoreSlim(Math.Max(1, request.ThrottleLimit));
         var since = request.Since is { } s ? request.Clock() - s : (DateTimeOffset?)null;
         // A follower starts from the last lines (Ray's default 1000 when -Tail is not given), not the whole file.
+        // Ray reads lines=0 as its default (1000): -Tail 0 reads nothing, or when following starts from the last line.
         var lines = request.Tail ?? (request.Follow ? 1000 : -1);
+        if (lines == 0 && !request.Follow)
+        {
+            return;
+        }
+        if (lines == 0)
+        {
+            lines = 1;
+        }
         var tasks = pods.Select(pod => ReadPodRayLogsAsync(reader, nodes, pod, request.RayLogs!, lines, since, throttle, request.Follow ? sink : null, ct)).ToList();
         foreach (var task in tasks)
         {

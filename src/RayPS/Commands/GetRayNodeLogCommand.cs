@@ -81,7 +81,7 @@ public sealed class GetRayNodeLogCommand : RayNamespacedCmdletBase
     {
         if (Since is { } since && since <= TimeSpan.Zero)
         {
-            throw new RayPSException(ErrorIds.KubeApiBadRequest, RayErrorCategory.InvalidArgument,
+            throw new RayPSException(ErrorIds.InvalidSince, RayErrorCategory.InvalidArgument,
                 $"-Since must be a positive span of time such as 00:10:00 (ten minutes); got {since}.", "Since");
         }
         var podNames = PodName;

@@ -57,7 +57,7 @@ public sealed class SaveRayClusterLogCommand : RayNamespacedCmdletBase
     {
         if (Since is { } since && since <= TimeSpan.Zero)
         {
-            throw new RayPSException(ErrorIds.KubeApiBadRequest, RayErrorCategory.InvalidArgument,
+            throw new RayPSException(ErrorIds.InvalidSince, RayErrorCategory.InvalidArgument,
                 $"-Since must be a positive span of time such as 01:00:00 (one hour); got {since}.", "Since");
         }
         var path = await OnPipelineThread(() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path)).ConfigureAwait(false);
