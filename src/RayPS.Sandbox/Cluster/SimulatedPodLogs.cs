@@ -48,7 +48,6 @@ internal sealed class SimulatedPodLogs(ObjectStore store, RayRegistry? ray = nul
         }
         // Follow: the kubelet keeps the stream open while this container instance runs and closes it when it stops.
         var uid = ObjectMeta.Uid(obj);
-        var sent = lines.Count;
         while (!cancellationToken.IsCancellationRequested)
         {
             await Task.Delay(FollowPoll, cancellationToken).ConfigureAwait(false);
