@@ -94,6 +94,12 @@ Describe 'Get-RayNodeLog reads container output' {
         # Get-RayNodeHealth's own pod LIST, then Get-RayNodeLog's one.
         ($requests | Where-Object { $_.Verb -eq 'list' -and $_.Resource -eq 'pods' }).Count | Should -Be 2
         ($requests | Where-Object Resource -EQ 'pods/log').Count | Should -Be 2
+
+        # Rows of different node types and groups still list the cluster's pods once.
+        $null = Get-NewRequests
+        $mixed = @($head, $workers[0] | Get-RayNodeLog -Tail 1 -KubeConfig $kc)
+        @($mixed.PodName | Sort-Object) | Should -Be @(($head.PodName, $workers[0].PodName) | Sort-Object)
+        @(Get-NewRequests | Where-Object { $_.Verb -eq 'list' -and $_.Resource -eq 'pods' }).Count | Should -Be 1
     }
 
     It '-Follow streams until the pipeline stops it' {

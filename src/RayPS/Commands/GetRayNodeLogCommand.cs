@@ -103,12 +103,7 @@ public sealed class GetRayNodeLogCommand : RayNamespacedCmdletBase
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
         var sink = new CmdletSink(this);
-        var reads = _targets
-            .GroupBy(t => (t.Namespace, t.ClusterName, t.NodeType, Groups: string.Join("\n", t.GroupNames ?? [])))
-            .SelectMany(g => g.Any(t => t.PodNames is null)
-                ? [g.First() with { PodNames = null }]
-                : new[] { g.First() with { PodNames = g.SelectMany(t => t.PodNames!).Distinct(StringComparer.OrdinalIgnoreCase).ToArray() } })
-            .ToList();
+        var reads = _targets.GroupBy(t => (t.Namespace, t.ClusterName)).SelectMany(Merge).ToList();
         var tasks = reads.Select(t => ReadAsync(t, sink, cancellationToken)).ToList();
         if (!Follow)
         {
@@ -119,6 +114,32 @@ public sealed class GetRayNodeLogCommand : RayNamespacedCmdletBase
             return;
         }
         await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One read per cluster when every input names its pods exactly (Get-RayNodeHealth rows: the names already say which
+    /// pods, so their NodeType and Group add nothing); otherwise one read per distinct set of filters.
+    /// </summary>
+    private static IEnumerable<Target> Merge(IEnumerable<Target> cluster)
+    {
+        var targets = cluster.ToList();
+        if (targets.All(t => t.PodNames is { Length: > 0 } names && !names.Any(WildcardPattern.ContainsWildcardCharacters)))
+        {
+            var first = targets[0];
+            yield return first with
+            {
+                PodNames = targets.SelectMany(t => t.PodNames!).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
+                NodeType = targets.All(t => t.NodeType == first.NodeType) ? first.NodeType : null,
+                GroupNames = null,
+            };
+            yield break;
+        }
+        foreach (var g in targets.GroupBy(t => (t.NodeType, Groups: string.Join("\n", t.GroupNames ?? []))))
+        {
+            yield return g.Any(t => t.PodNames is null)
+                ? g.First() with { PodNames = null }
+                : g.First() with { PodNames = g.SelectMany(t => t.PodNames!).Distinct(StringComparer.OrdinalIgnoreCase).ToArray() };
+        }
     }
 
     private async Task ReadAsync(Target target, ILogSink sink, CancellationToken ct)
