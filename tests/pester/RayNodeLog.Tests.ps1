@@ -102,6 +102,34 @@ Describe 'Get-RayNodeLog reads container output' {
         @(Get-NewRequests | Where-Object { $_.Verb -eq 'list' -and $_.Resource -eq 'pods' }).Count | Should -Be 1
     }
 
+    It 'a container with RAY_LOG_TO_STDERR=1 shows the raylet''s own lines after the banner' {
+        $manifest = Join-Path $TestDrive 'stderr.yaml'
+        @"
+apiVersion: ray.io/v1
+kind: RayCluster
+metadata:
+  name: stderr
+spec:
+  rayVersion: '2.46.0'
+  headGroupSpec:
+    rayStartParams: {}
+    template:
+      spec:
+        containers:
+        - name: ray-head
+          image: rayproject/ray:2.46.0
+          env: [{name: RAY_LOG_TO_STDERR, value: "1"}]
+          resources: {limits: {cpu: "1", memory: 2Gi}}
+"@ | Set-Content $manifest
+        $null = New-RayCluster -Path $manifest -KubeConfig $kc
+        $null = Wait-RayCluster stderr -TimeoutSec 60 -KubeConfig $kc
+        $head = @(Get-RayNodeHealth stderr -KubeConfig $kc)[0]
+        $text = (Get-RayNodeLog stderr -KubeConfig $kc).Text -join "`n"
+        Remove-RayCluster stderr -Confirm:$false -KubeConfig $kc
+        $text | Should -Match 'Ray runtime started\.'
+        $text | Should -Match "\(raylet\) raylet\.cc:\d+: Raylet of id, $($head.RayNodeId) started"
+    }
+
     It '-Follow streams until the pipeline stops it' {
         $first = @(Get-RayNodeLog logs -NodeType Head -Follow -KubeConfig $kc | Select-Object -First 3)
         $first.Count | Should -Be 3
