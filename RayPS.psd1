@@ -31,7 +31,9 @@
         'Set-RaySandboxFault',
         'Set-RaySandboxPodFault',
         'Remove-RayWorkerGroup',
-        'Set-RayClusterAutoscaling'
+        'Set-RayClusterAutoscaling',
+        'Get-RayNodeLog',
+        'Save-RayClusterLog'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

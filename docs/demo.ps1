@@ -72,7 +72,17 @@ try {
         Get-RayCluster -Namespace $namespace | Format-Table | Out-Host
     }
 
-    Step '4d. Scale down without killing work: one worker is busy, the idle ones go' 'kubectl edit raycluster ray-cluster (KubeRay picks the pods to delete, busy or not)'
+    Step '4d. Read the logs of the nodes that are not healthy, then save the cluster''s logs to a folder' 'kubectl logs <pod> --tail 50 for each pod; kubectl ray log ray-cluster (needs pods/exec)'
+    if (Has Save-RayClusterLog) {
+        Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace | Where-Object Status -NE 'Healthy' | Get-RayNodeLog -Tail 5 | Format-Table PodName, Text -Wrap | Out-Host
+        $logFolder = Join-Path ([IO.Path]::GetTempPath()) "rayps-demo-logs-$PID"
+        $saved = Save-RayClusterLog -ClusterName ray-cluster -Namespace $namespace -Path $logFolder -IncludeRayLogs
+        "Saved $(@($saved).Count) log files ($([Math]::Round(($saved | Measure-Object Length -Sum).Sum / 1KB, 1)) KB) of $(@(Get-ChildItem $logFolder -Directory).Count) pods to $logFolder" | Out-Host
+        $saved | Select-Object -First 6 | Format-Table Length, FullName | Out-Host
+        Remove-Item $logFolder -Recurse -ErrorAction SilentlyContinue
+    }
+
+    Step '4e. Scale down without killing work: one worker is busy, the idle ones go' 'kubectl edit raycluster ray-cluster (KubeRay picks the pods to delete, busy or not)'
     if (Has Remove-RayWorkerGroup) {
         $busy = (Get-RayWorkerGroup ray-cluster -Namespace $namespace -Name workergroup).Pods | Select-Object -First 1
         Set-RaySandboxPodFault -Sandbox $sandbox -Namespace $namespace -PodName $busy -RayBusy $true
@@ -80,7 +90,7 @@ try {
         $g = Set-RayWorkerReplicas -ClusterName ray-cluster -Namespace $namespace -GroupName workergroup -Replicas 1 -Wait -PassThru -Verbose 4>&1 |
             ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { "VERBOSE: $($_.Message)" | Out-Host } else { $_ } }
         "Left: $($g.Pods -join ', ') (the busy worker survived: $($g.Pods -contains $busy))" | Out-Host
-        Step '4e. Remove the NPU Deployment group' 'kubectl delete deployment ray-cluster-npu-workergroup'
+        Step '4f. Remove the NPU Deployment group' 'kubectl delete deployment ray-cluster-npu-workergroup'
         Remove-RayWorkerGroup -ClusterName ray-cluster -Namespace $namespace -GroupName npu-workergroup -Confirm:$false
         Get-RayWorkerGroup ray-cluster -Namespace $namespace | Format-Table | Out-Host
     }

@@ -69,4 +69,12 @@ public static class ErrorIds
     public const string ScaleTargetMissing = "ScaleTargetMissing";
     public const string WorkerGroupRemovalTimeout = "WorkerGroupRemovalTimeout";
     public const string AutoscalingSwitchMissing = "AutoscalingSwitchMissing";
+    // Logs
+    public const string ContainerNotStarted = "ContainerNotStarted";
+    public const string PreviousLogNotFound = "PreviousLogNotFound";
+    public const string ContainerNotFound = "ContainerNotFound";
+    public const string RayLogApiUnreachable = "RayLogApiUnreachable";
+    public const string RayLogReadFailed = "RayLogReadFailed";
+    public const string LogPathIsFile = "LogPathIsFile";
+    public const string InvalidSince = "InvalidSince";
 }

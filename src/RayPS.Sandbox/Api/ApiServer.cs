@@ -50,7 +50,10 @@ internal sealed class ApiServer
                 response.Abort();
                 return;
             }
-            await ApiResponses.WriteStatusAsync(response, InjectedError(fault)).ConfigureAwait(false);
+            var injected = fault.StatusCode == 403
+                ? Authorization.Forbid(_auth.Authenticate(request) ?? Authorization.Anonymous, info)
+                : InjectedError(fault);
+            await ApiResponses.WriteStatusAsync(response, injected).ConfigureAwait(false);
             return;
         }
 

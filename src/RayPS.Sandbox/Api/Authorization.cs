@@ -68,6 +68,12 @@ public sealed class Authorization
         {
             return null;
         }
+        return Forbid(user, info);
+    }
+
+    /// <summary>The RBAC Forbidden Status for the request (also what an injected 403 fault answers, as if RBAC denied it).</summary>
+    public static ApiException Forbid(UserInfo user, RequestInfo info)
+    {
         if (!info.IsResourceRequest)
         {
             return ApiErrors.Forbidden("", "", "", $"User {JsonNodes.Quote(user.Name)} cannot {info.Verb} path {JsonNodes.Quote(info.Path)}");

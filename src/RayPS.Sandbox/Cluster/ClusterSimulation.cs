@@ -27,7 +27,7 @@ public sealed class ClusterSimulation : IAsyncDisposable
         Options = options ?? new ClusterSimulationOptions();
         Ray = new RayRegistry(_time, Options) { ServiceResolver = ClusterOfService };
         _network = new SimulatedPodNetwork(Ray, fallback, (ns, pod) => LookupPod(ns, pod));
-        Logs = new SimulatedPodLogs(store);
+        Logs = new SimulatedPodLogs(store, Ray);
     }
 
     public ClusterSimulationOptions Options { get; }

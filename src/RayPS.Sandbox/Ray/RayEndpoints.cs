@@ -113,6 +113,12 @@ internal sealed class RayDashboard(RayClusterState cluster, RayRegistry registry
                     "POST" => cluster.Jobs.Submit(request.Body),
                     _ => RayResponse.MethodNotAllowed("GET", "POST"),
                 };
+            case "/api/v0/logs":
+                return Only(m, "GET") ?? RaySessionLogs.List(cluster, request, message => StateError(message, badRequest: false));
+            case "/api/v0/logs/file":
+                return Only(m, "GET") ?? RaySessionLogs.Read(cluster, request);
+            case "/api/v0/logs/stream":
+                return Only(m, "GET") ?? RaySessionLogs.Stream(cluster, request);
             case "/api/sandbox/blob":
                 return Only(m, "GET") ?? Blob(request);
         }

@@ -54,6 +54,48 @@ public class RayEndpointTests
     private static JsonNode Json(RayResponse r) => JsonNode.Parse(r.Body)!;
 
     [Fact]
+    public async Task LogApiListsAndReadsEachNodesSessionFiles()
+    {
+        var w = new World();
+        var head = w.StartHead();
+        var worker = w.StartWorker("ray-cluster-npu-worker-x1");
+        var workerIp = JsonNodes.StringAt(worker, "status", "podIP")!;
+        var nodeId = Json(await w.Get(Head, 8265, "/api/v0/nodes?filter_keys=node_ip&filter_predicates=%3D&filter_values=" + workerIp))["data"]!["result"]!["result"]![0]!["node_id"]!.GetValue<string>();
+
+        var list = Json(await w.Get(Head, 8265, "/api/v0/logs?node_id=" + nodeId));
+        Assert.True(list["result"]!.GetValue<bool>());
+        var result = list["data"]!["result"]!.AsObject();
+        Assert.Equal(["raylet.err", "raylet.out"], result["raylet"]!.AsArray().Select(f => f!.GetValue<string>()));
+        Assert.Contains("events/", result["internal"]!.AsArray().Select(f => f!.GetValue<string>()));
+        Assert.False(result.ContainsKey("gcs_server"));
+        var headFiles = Json(await w.Get(Head, 8265, "/api/v0/logs?node_ip=" + JsonNodes.StringAt(head, "status", "podIP") + "&glob=gcs*"))["data"]!["result"]!.AsObject();
+        Assert.Equal(["gcs_server"], headFiles.Select(p => p.Key));
+
+        var raylet = await w.Get(Head, 8265, $"/api/v0/logs/file?node_id={nodeId}&filename=raylet.out&lines=2&format=text");
+        Assert.Equal(200, raylet.Status);
+        var lines = raylet.BodyText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Matches(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} I \d+ \d+\] \(raylet\) ", lines[0]);
+        Assert.StartsWith("1[", (await w.Get(Head, 8265, $"/api/v0/logs/file?node_id={nodeId}&filename=raylet.out")).BodyText);
+
+        // Errors come with 200 and the error in the body, in either format.
+        var missing = await w.Get(Head, 8265, $"/api/v0/logs/file?node_id={nodeId}&filename=gcs_server.out&format=text");
+        Assert.Equal(200, missing.Status);
+        Assert.StartsWith("[get_logs] Fetch log error: A file is not found at: /tmp/ray/session_", missing.BodyText);
+        Assert.StartsWith("0Closing HTTP stream due to internal server error.\n", (await w.Get(Head, 8265, $"/api/v0/logs/file?node_id={nodeId}&filename=nope.log")).BodyText);
+        var noNode = Json(await w.Get(Head, 8265, "/api/v0/logs"));
+        Assert.False(noNode["result"]!.GetValue<bool>());
+        Assert.Equal("Both node id and node ip are not provided. Please provide at least one of them.", noNode["msg"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("a\nb\nc\n", 2, "b\nc\n")]
+    [InlineData("a\nb\nc", 2, "b\nc")]
+    [InlineData("a\nb\n", 5, "a\nb\n")]
+    [InlineData("a\nb\n", -1, "a\nb\n")]
+    public void LogTailCutsWholeLines(string text, int lines, string expected) => Assert.Equal(expected, RaySessionLogs.Tail(text, lines));
+
+    [Fact]
     public async Task HealthEndpointsAnswerLikeRay()
     {
         var w = new World();
