@@ -187,6 +187,8 @@ public class KubeRayE2ETests
         await using var h = await SimHarness.StartAsync();
         var raw = SampleCluster("auto", replicas: 3);
         raw["spec"]!["enableInTreeAutoscaling"] = true;
+        // The simulated autoscaler in the head would remove idle workers itself; this test plays the autoscaler's part.
+        raw["spec"]!["autoscalerOptions"] = new JsonObject { ["idleTimeoutSeconds"] = 100000 };
         await h.CreateAsync(Clusters, raw);
         await h.WaitForReadyAsync("default", "auto");
         var head = h.Pods("default", "ray.io/node-type", "head").Single();
