@@ -72,6 +72,9 @@ public sealed class KubeSandbox : IAsyncDisposable
     /// <summary>Where pods/NAME/log reads container logs from (null = the simulated containers' logs, empty without a kubelet).</summary>
     public IPodLogSource? PodLogs { get; set; }
 
+    /// <summary>The seed of the sandbox's unpredictable choices (<see cref="SandboxOptions.Seed"/>, or the random one picked).</summary>
+    public int Seed { get; private set; }
+
     /// <summary>The simulated cluster: kubelet, KubeRay operator and the Ray processes they run.</summary>
     public ClusterSimulation Cluster { get; private set; } = null!;
 
@@ -88,6 +91,7 @@ public sealed class KubeSandbox : IAsyncDisposable
         var sandbox = new KubeSandbox(options, ca, new Authorization(), store, controllers, kubeConfigPath, ownsKubeConfig);
         // Ports of simulated Ray processes answer first; anything else reaches listeners on PodNetwork.
         sandbox.Cluster = new ClusterSimulation(store, options.Cluster, sandbox.PodNetwork);
+        sandbox.Seed = options.Seed ?? Random.Shared.Next();
         var kubelet = options.Controllers.HasFlag(SandboxControllers.Kubelet);
         try
         {
@@ -106,7 +110,7 @@ public sealed class KubeSandbox : IAsyncDisposable
                 controllers.Add(new DeploymentController(store));
                 controllers.Add(new ReplicaSetController(store));
             }
-            sandbox.Cluster.Start(controllers, kubeRay: options.Controllers.HasFlag(SandboxControllers.KubeRay), kubelet);
+            sandbox.Cluster.Start(controllers, kubeRay: options.Controllers.HasFlag(SandboxControllers.KubeRay), kubelet, sandbox.Seed);
             if (options.InstallKubeRayCrd)
             {
                 store.Create(Gvr.CustomResourceDefinitions, KubeRayCrd.Create(), new WriteOptions { FieldManager = "kubectl-create" });

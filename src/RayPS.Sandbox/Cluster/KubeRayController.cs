@@ -21,6 +21,8 @@ internal sealed class KubeRayController : Controller
     private const string CrdName = "rayclusters.ray.io";
 
     private readonly TimeProvider _time;
+    private readonly ClusterSimulationOptions _options;
+    private readonly Random _victims;
     private readonly Dictionary<string, string> _reportedInvalid = new(StringComparer.Ordinal);
     private readonly ObjectCache _pods = new();
     private readonly ObjectCache _services = new();
@@ -32,10 +34,19 @@ internal sealed class KubeRayController : Controller
     /// <summary>Pod and service changes of a cluster arriving within this window are handled by one reconcile.</summary>
     internal static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(15);
 
-    public KubeRayController(ObjectStore store, TimeProvider? time = null)
+    /// <summary>DefaultRequeueDuration: the delay of the reconcile that follows a status change.</summary>
+    private const double StatusRequeueSeconds = 2;
+
+    /// <param name="store">The store.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="options">Timings (the 2 s requeue after a status change is two simulated seconds).</param>
+    /// <param name="seed">Seeds the order in which a plain scale-down picks its victims.</param>
+    public KubeRayController(ObjectStore store, TimeProvider? time = null, ClusterSimulationOptions? options = null, int seed = 0)
         : base(store)
     {
         _time = time ?? TimeProvider.System;
+        _options = options ?? new ClusterSimulationOptions();
+        _victims = new Random(seed);
     }
 
     public override string Name => ControllerComponent;
@@ -196,7 +207,11 @@ internal sealed class KubeRayController : Controller
         }
         var cluster = new RayClusterSpec(raw);
         var (pods, services) = Observed(cluster);
-        var plan = RayClusterPlanner.Plan(cluster, pods, services);
+        RayClusterPlan plan;
+        lock (_victims)
+        {
+            plan = RayClusterPlanner.Plan(cluster, pods, services, _victims);
+        }
         if (plan.InvalidReason is not null)
         {
             var marker = cluster.Uid + "/" + cluster.Generation + "/" + plan.InvalidMessage;
@@ -255,19 +270,26 @@ internal sealed class KubeRayController : Controller
                 // Exists already (created concurrently).
             }
         }
+        var deletedForSuspension = false;
         foreach (var delete in plan.PodsToDelete)
         {
             try
             {
                 var deleted = Store.Delete(Gvr.Pods, cluster.Namespace, delete.Name);
                 var cacheKey = KeyOf(cluster.Namespace, cluster.Name);
-                if (ObjectMeta.DeletionTimestamp(deleted) is not null)
+                // A pod on no node is removed at once (its answer carries a deletionTimestamp all the same).
+                if (Store.TryGet(Gvr.Pods, cluster.Namespace, delete.Name) is { } terminating && ObjectMeta.Uid(terminating) == ObjectMeta.Uid(deleted))
                 {
-                    _pods.Put(cacheKey, deleted);
+                    _pods.Put(cacheKey, terminating);
                 }
                 else
                 {
                     _pods.Remove(cacheKey, deleted, force: true);
+                }
+                if (plan.DeleteAllForSuspension)
+                {
+                    deletedForSuspension = true;
+                    continue;
                 }
                 ClusterEvents.Record(Store, raw, "Normal", delete.Type == RayNodeType.Head ? DeletedHeadPod : DeletedWorkerPod, delete.EventMessage,
                     ControllerComponent);
@@ -275,12 +297,23 @@ internal sealed class KubeRayController : Controller
             catch (ApiException ex) when (ex.Code == 404)
             {
             }
+            catch (ApiException ex) when (plan.DeleteAllForSuspension)
+            {
+                ClusterEvents.Record(Store, raw, "Warning", FailedToDeletePodCollection,
+                    $"Failed deleting Pods due to suspension for RayCluster {cluster.Namespace}/{cluster.Name}, {ex.Message}", ControllerComponent);
+                return new ReconcileFailure(FailedDeleteAllPodsReason, ex.Message);
+            }
             catch (ApiException ex)
             {
                 ClusterEvents.Record(Store, raw, "Warning", FailedToDeleteWorkerPod, $"Failed deleting Pod {cluster.Namespace}/{delete.Name}, {ex.Message}",
                     ControllerComponent);
                 failure ??= new ReconcileFailure(FailedDeleteWorkerPodReason, ex.Message);
             }
+        }
+        if (deletedForSuspension)
+        {
+            ClusterEvents.Record(Store, raw, "Normal", DeletedPod, $"Deleted Pods for RayCluster {cluster.Namespace}/{cluster.Name} due to suspension",
+                ControllerComponent);
         }
         foreach (var create in plan.PodsToCreate)
         {
@@ -326,6 +359,9 @@ internal sealed class KubeRayController : Controller
             return true;
         }, FieldManager, "status");
         PutCluster(KeyOf(cluster.Namespace, cluster.Name), written);
+        // Like KubeRay: a changed status requeues the cluster after 2 s, which is what moves a suspension
+        // from Suspending to deleting the pods, and a resumption from Suspended to creating them.
+        EnqueueAfter(KeyOf(cluster.Namespace, cluster.Name), _options.Seconds(StatusRequeueSeconds));
     }
 
     /// <summary>
