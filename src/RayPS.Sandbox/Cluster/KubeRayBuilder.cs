@@ -279,7 +279,7 @@ internal static class KubeRayBuilder
 						fi
 						sleep 5
 					done
-
+				
 """;
         var env = ray["env"]?.DeepClone() as JsonArray ?? new JsonArray();
         if (!Exists(env, "FQ_RAY_IP"))

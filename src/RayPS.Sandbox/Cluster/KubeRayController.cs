@@ -232,7 +232,9 @@ internal sealed class KubeRayController : Controller
             _reportedInvalid.Remove(key);
         }
         var failure = Execute(cluster, raw, plan);
-        if (!plan.IsEmpty)
+        // A collection delete for a suspension is not in the informer cache yet when KubeRay computes the
+        // status, so Suspended is only set by a later reconcile (one the pods' deletion events trigger).
+        if (!plan.IsEmpty && !plan.DeleteAllForSuspension)
         {
             (pods, services) = Observed(cluster);
         }
@@ -270,12 +272,15 @@ internal sealed class KubeRayController : Controller
                 // Exists already (created concurrently).
             }
         }
-        var deletedForSuspension = false;
         foreach (var delete in plan.PodsToDelete)
         {
             try
             {
                 var deleted = Store.Delete(Gvr.Pods, cluster.Namespace, delete.Name);
+                if (plan.DeleteAllForSuspension)
+                {
+                    continue; // the cache learns of it from the watch
+                }
                 var cacheKey = KeyOf(cluster.Namespace, cluster.Name);
                 // A pod on no node is removed at once (its answer carries a deletionTimestamp all the same).
                 if (Store.TryGet(Gvr.Pods, cluster.Namespace, delete.Name) is { } terminating && ObjectMeta.Uid(terminating) == ObjectMeta.Uid(deleted))
@@ -285,11 +290,6 @@ internal sealed class KubeRayController : Controller
                 else
                 {
                     _pods.Remove(cacheKey, deleted, force: true);
-                }
-                if (plan.DeleteAllForSuspension)
-                {
-                    deletedForSuspension = true;
-                    continue;
                 }
                 ClusterEvents.Record(Store, raw, "Normal", delete.Type == RayNodeType.Head ? DeletedHeadPod : DeletedWorkerPod, delete.EventMessage,
                     ControllerComponent);
@@ -310,7 +310,7 @@ internal sealed class KubeRayController : Controller
                 failure ??= new ReconcileFailure(FailedDeleteWorkerPodReason, ex.Message);
             }
         }
-        if (deletedForSuspension)
+        if (plan.DeleteAllForSuspension && failure is null)
         {
             ClusterEvents.Record(Store, raw, "Normal", DeletedPod, $"Deleted Pods for RayCluster {cluster.Namespace}/{cluster.Name} due to suspension",
                 ControllerComponent);

@@ -26,8 +26,9 @@ internal sealed class RayClusterPlan
     public List<PodToDelete> PodsToDelete { get; } = [];
 
     /// <summary>
-    /// Set while the cluster is suspending: <see cref="PodsToDelete"/> holds all its pods and one
-    /// DeletedPod event is recorded for them instead of one per pod.
+    /// Set while the status says Suspending: <see cref="PodsToDelete"/> holds every pod not yet terminating,
+    /// deleted as one collection, and each such reconcile records one DeletedPod event (as KubeRay does,
+    /// even when nothing was left to delete).
     /// </summary>
     public bool DeleteAllForSuspension { get; set; }
 
