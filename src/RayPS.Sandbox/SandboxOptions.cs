@@ -40,8 +40,8 @@ public sealed class SandboxOptions
 
     /// <summary>
     /// Seeds the sandbox's deliberately unpredictable choices (which workers a plain scale-down removes,
-    /// arbitrary on a real KubeRay operator). Null picks a random seed; <see cref="KubeSandbox.Seed"/>
-    /// reports the one in use so a failure can be reproduced.
+    /// arbitrary on a real KubeRay operator) and its generated name suffixes. Null picks a random seed;
+    /// <see cref="KubeSandbox.Seed"/> reports the one in use so a failure can be reproduced.
     /// </summary>
     public int? Seed { get; set; }
 

@@ -68,6 +68,35 @@ Describe 'Start-RaySandbox' {
         }
     }
 
+    It '-Seed reproduces which workers a plain scale-down removes; without it a random seed is reported' {
+        $first = Start-RaySandbox -Seed 7 -Controllers KubeRay, Deployment
+        $second = Start-RaySandbox -Seed 7 -Controllers KubeRay, Deployment
+        $unseeded = Start-RaySandbox -Controllers KubeRay, Deployment
+        try {
+            $first.Seed | Should -Be 7
+            $unseeded.Seed | Should -BeOfType [int]
+            $survivors = foreach ($s in $first, $second) {
+                $null = New-RayCluster -Name seeded -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 4 -WorkerMaxReplicas 4 -KubeConfig $s.KubeConfigPath
+                $headers = @{ Authorization = 'Bearer ' + (Get-KubeConfigToken $s.KubeConfigPath) }
+                $base = $s.Uri.ToString().TrimEnd('/')
+                $workers = { @((Invoke-RestMethod "$base/api/v1/namespaces/default/pods?labelSelector=ray.io/node-type%3Dworker" -Headers $headers -SkipCertificateCheck).items) }
+                $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                while ((& $workers).Count -ne 4 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+                # A plain scale-down (no workersToDelete), which RayPS itself never sends.
+                $null = Invoke-RestMethod -Method Patch "$base/apis/ray.io/v1/namespaces/default/rayclusters/seeded" -Headers $headers -SkipCertificateCheck `
+                    -ContentType 'application/json-patch+json' -Body '[{"op":"replace","path":"/spec/workerGroupSpecs/0/replicas","value":1}]'
+                while ((& $workers).Count -ne 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+                $left = & $workers
+                $left.Count | Should -Be 1
+                $left[0].metadata.name
+            }
+            $survivors[0] | Should -Be $survivors[1]
+        }
+        finally {
+            $first, $second, $unseeded | Stop-RaySandbox
+        }
+    }
+
     It 'starts nothing under -WhatIf' {
         $before = @(Get-RaySandbox).Count
         Start-RaySandbox -WhatIf | Should -BeNullOrEmpty

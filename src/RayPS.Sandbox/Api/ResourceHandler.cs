@@ -32,7 +32,7 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
             }
             else
             {
-                await Reviews.HandleAsync(request, response, info, user, type).ConfigureAwait(false);
+                await Reviews.HandleAsync(store, request, response, info, user, type).ConfigureAwait(false);
             }
             return;
         }

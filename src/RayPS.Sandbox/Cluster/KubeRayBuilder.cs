@@ -467,6 +467,57 @@ internal static class KubeRayBuilder
         return new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Service", ["metadata"] = meta, ["spec"] = spec };
     }
 
+    /// <summary>The head pod's ServiceAccount: the template's, else one named after the cluster (created for the autoscaler).</summary>
+    public static string AutoscalerServiceAccountName(RayClusterSpec cluster) =>
+        JsonNodes.StringAt(cluster.HeadTemplate, "spec", "serviceAccountName") is { Length: > 0 } named ? named : KubeNames.CheckName(cluster.Name);
+
+    private static JsonObject AutoscalerMeta(RayClusterSpec cluster, string name) => new()
+    {
+        ["name"] = name,
+        ["namespace"] = cluster.Namespace,
+        ["labels"] = new JsonObject
+        {
+            [RayClusterLabel] = cluster.Name,
+            [AppNameLabel] = AppName,
+            [CreatedByLabel] = ComponentName,
+        },
+        ["ownerReferences"] = new JsonArray(cluster.OwnerReference()),
+    };
+
+    /// <summary>BuildServiceAccount: the autoscaler's identity.</summary>
+    public static JsonObject BuildAutoscalerServiceAccount(RayClusterSpec cluster) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "ServiceAccount",
+        ["metadata"] = AutoscalerMeta(cluster, AutoscalerServiceAccountName(cluster)),
+    };
+
+    /// <summary>BuildRole: what the autoscaler may do (watch the pods, read and patch its RayCluster).</summary>
+    public static JsonObject BuildAutoscalerRole(RayClusterSpec cluster) => new()
+    {
+        ["apiVersion"] = "rbac.authorization.k8s.io/v1",
+        ["kind"] = "Role",
+        ["metadata"] = AutoscalerMeta(cluster, KubeNames.CheckName(cluster.Name)),
+        ["rules"] = new JsonArray(
+            new JsonObject { ["apiGroups"] = new JsonArray(""), ["resources"] = new JsonArray("pods"), ["verbs"] = new JsonArray("get", "list", "watch") },
+            new JsonObject { ["apiGroups"] = new JsonArray("ray.io"), ["resources"] = new JsonArray("rayclusters"), ["verbs"] = new JsonArray("get", "patch") }),
+    };
+
+    /// <summary>BuildRoleBinding: the Role granted to the autoscaler's ServiceAccount.</summary>
+    public static JsonObject BuildAutoscalerRoleBinding(RayClusterSpec cluster) => new()
+    {
+        ["apiVersion"] = "rbac.authorization.k8s.io/v1",
+        ["kind"] = "RoleBinding",
+        ["metadata"] = AutoscalerMeta(cluster, KubeNames.CheckName(cluster.Name)),
+        ["subjects"] = new JsonArray(new JsonObject
+        {
+            ["kind"] = "ServiceAccount",
+            ["name"] = AutoscalerServiceAccountName(cluster),
+            ["namespace"] = cluster.Namespace,
+        }),
+        ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "Role", ["name"] = KubeNames.CheckName(cluster.Name) },
+    };
+
     /// <summary>Name of the headless service KubeRay creates for multi-host worker groups.</summary>
     public static string HeadlessWorkerServiceName(string cluster) => KubeNames.CheckName(cluster + "-headless");
 

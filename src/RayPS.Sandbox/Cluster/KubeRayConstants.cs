@@ -73,6 +73,12 @@ internal static class KubeRayConstants
     public const string CreatedService = "CreatedService";
     public const string FailedToCreateService = "FailedToCreateService";
     public const string DeletedPod = "DeletedPod";
+    public const string CreatedServiceAccount = "CreatedServiceAccount";
+    public const string FailedToCreateServiceAccount = "FailedToCreateServiceAccount";
+    public const string CreatedRole = "CreatedRole";
+    public const string FailedToCreateRole = "FailedToCreateRole";
+    public const string CreatedRoleBinding = "CreatedRoleBinding";
+    public const string FailedToCreateRoleBinding = "FailedToCreateRoleBinding";
     public const string FailedToDeletePodCollection = "FailedToDeletePodCollection";
 
     // Condition types and reasons (rayv1).

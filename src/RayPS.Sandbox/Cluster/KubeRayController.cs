@@ -231,7 +231,10 @@ internal sealed class KubeRayController : Controller
         {
             _reportedInvalid.Remove(key);
         }
-        var failure = Execute(cluster, raw, plan);
+        // reconcileAutoscalerServiceAccount/Role/RoleBinding run before the services and pods; a failure stops the reconcile there.
+        var failure = cluster.Autoscaling && !cluster.Deleting && !ReconcileAutoscalerRbac(cluster, raw)
+            ? null
+            : Execute(cluster, raw, plan);
         // A collection delete for a suspension is not in the informer cache yet when KubeRay computes the
         // status, so Suspended is only set by a later reconcile (one the pods' deletion events trigger).
         if (!plan.IsEmpty && !plan.DeleteAllForSuspension)
@@ -247,6 +250,59 @@ internal sealed class KubeRayController : Controller
     {
         var key = KeyOf(cluster.Namespace, cluster.Name);
         return (_pods.Snapshot(key).Where(p => PodInfo.Label(p, RayClusterLabel) == cluster.Name).ToList(), _services.Snapshot(key));
+    }
+
+    /// <summary>Creates the autoscaler's ServiceAccount, Role and RoleBinding when missing; false when the reconcile must stop.</summary>
+    private bool ReconcileAutoscalerRbac(RayClusterSpec cluster, JsonObject raw)
+    {
+        var options = new WriteOptions { FieldManager = FieldManager };
+        var account = KubeRayBuilder.AutoscalerServiceAccountName(cluster);
+        if (Store.TryGet(Gvr.ServiceAccounts, cluster.Namespace, account) is null)
+        {
+            if (JsonNodes.StringAt(cluster.HeadTemplate, "spec", "serviceAccountName") == account)
+            {
+                return false; // a ServiceAccount the user named must be created by the user
+            }
+            if (!CreateOwned(Gvr.ServiceAccounts, KubeRayBuilder.BuildAutoscalerServiceAccount(cluster), options, raw,
+                    CreatedServiceAccount, FailedToCreateServiceAccount, "service account"))
+            {
+                return false;
+            }
+        }
+        var name = KubeNames.CheckName(cluster.Name);
+        if (Store.TryGet(Gvr.Roles, cluster.Namespace, name) is null
+            && !CreateOwned(Gvr.Roles, KubeRayBuilder.BuildAutoscalerRole(cluster), options, raw, CreatedRole, FailedToCreateRole, "role"))
+        {
+            return false;
+        }
+        if (Store.TryGet(Gvr.RoleBindings, cluster.Namespace, name) is null
+            && !CreateOwned(Gvr.RoleBindings, KubeRayBuilder.BuildAutoscalerRoleBinding(cluster), options, raw, CreatedRoleBinding, FailedToCreateRoleBinding,
+                "role binding"))
+        {
+            return false;
+        }
+        return true;
+    }
+
+    private bool CreateOwned(Gvr gvr, JsonObject obj, WriteOptions options, JsonObject cluster, string createdReason, string failedReason, string what)
+    {
+        var ns = ObjectMeta.Namespace(obj);
+        var name = ObjectMeta.Name(obj);
+        try
+        {
+            Store.Create(gvr, obj, options);
+            ClusterEvents.Record(Store, cluster, "Normal", createdReason, $"Created {what} {ns}/{name}", ControllerComponent);
+            return true;
+        }
+        catch (ApiException ex) when (ex.Code == 409)
+        {
+            return true;
+        }
+        catch (ApiException ex)
+        {
+            ClusterEvents.Record(Store, cluster, "Warning", failedReason, $"Failed to create {what} {ns}/{name}, {ex.Message}", ControllerComponent);
+            return false;
+        }
     }
 
     private ReconcileFailure? Execute(RayClusterSpec cluster, JsonObject raw, RayClusterPlan plan)

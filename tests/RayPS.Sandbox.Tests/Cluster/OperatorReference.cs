@@ -24,7 +24,9 @@ internal static partial class OperatorReference
         return (list?["items"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
     }
 
-    public static JsonObject Input(string name) => (JsonObject)YamlConverter.Parse(File.ReadAllText(Path("inputs", "ray-cluster." + name + ".yaml")))!;
+    /// <summary>The objects of an input file (the RayCluster, and for the autoscaler sample its ConfigMap).</summary>
+    public static List<JsonObject> Inputs(string name) =>
+        YamlConverter.ParseAll(File.ReadAllText(Path("inputs", "ray-cluster." + name + ".yaml"))).OfType<JsonObject>().ToList();
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")]
     private static partial Regex Timestamp();
@@ -116,8 +118,8 @@ internal static partial class OperatorReference
     /// <summary>Compares two lists of normalised objects as multisets (ordered by their JSON text).</summary>
     public static List<string> ListDifferences(string what, IEnumerable<JsonNode?> expected, IEnumerable<JsonNode?> actual)
     {
-        var e = expected.OrderBy(n => n?.ToJsonString(), StringComparer.Ordinal).ToList();
-        var a = actual.OrderBy(n => n?.ToJsonString(), StringComparer.Ordinal).ToList();
+        var e = expected.OrderBy(n => Canonical(n)?.ToJsonString(), StringComparer.Ordinal).ToList();
+        var a = actual.OrderBy(n => Canonical(n)?.ToJsonString(), StringComparer.Ordinal).ToList();
         var diffs = new List<string>();
         if (e.Count != a.Count)
         {
@@ -129,6 +131,14 @@ internal static partial class OperatorReference
         }
         return diffs;
     }
+
+    /// <summary>The same tree with object keys sorted, so equal objects serialise equally whatever their key order.</summary>
+    private static JsonNode? Canonical(JsonNode? node) => node switch
+    {
+        JsonObject obj => new JsonObject(obj.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, Canonical(kv.Value)))),
+        JsonArray arr => new JsonArray(arr.Select(Canonical).ToArray()),
+        _ => node?.DeepClone(),
+    };
 
     public static string Report(IEnumerable<string> diffs)
     {

@@ -64,6 +64,25 @@ public class OperatorReferenceTests
     }
 
     [Fact]
+    public async Task AutoscalerSampleGetsItsServiceAccountRoleAndBindingLikeTheRealOperator()
+    {
+        await using var h = await StartAsync();
+        const string ns = "autoscaler";
+        await CreateAsync(h, ns, "autoscaler");
+        AssertStage(h, ns, "autoscaler", "1-create");
+
+        // What the autoscaler would write; lowering replicas without workersToDelete then removes nothing.
+        await SetReplicasAsync(h, ns, "raycluster-autoscaler", 2);
+        AssertStage(h, ns, "autoscaler", "2-up2");
+        await SetReplicasAsync(h, ns, "raycluster-autoscaler", 1);
+        AssertStage(h, ns, "autoscaler", "3-down1");
+
+        await h.DeleteAsync(string.Format(ClusterPath, ns) + "/raycluster-autoscaler");
+        await IdleAsync(h);
+        AssertStage(h, ns, "autoscaler", "6-delete");
+    }
+
+    [Fact]
     public async Task SuspendAndResumeMatchTheRealOperator()
     {
         await using var h = await StartAsync();
@@ -130,7 +149,11 @@ public class OperatorReferenceTests
     {
         await h.CreateAsync("/api/v1/namespaces", new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = ns } });
         await IdleAsync(h);
-        await h.CreateAsync(string.Format(ClusterPath, ns), OperatorReference.Input(input));
+        foreach (var obj in OperatorReference.Inputs(input))
+        {
+            var path = JsonNodes.GetString(obj["kind"]) == "RayCluster" ? string.Format(ClusterPath, ns) : $"/api/v1/namespaces/{ns}/configmaps";
+            await h.CreateAsync(path, obj);
+        }
         await IdleAsync(h);
     }
 
@@ -154,6 +177,10 @@ public class OperatorReferenceTests
         diffs.AddRange(OperatorReference.ListDifferences("pods", Reference(input, stage, "pods.yaml"), Actual(h.Store.ListItems(Gvr.Pods, ns))));
         diffs.AddRange(OperatorReference.ListDifferences("services", Reference(input, stage, "services.yaml"), Actual(h.Store.ListItems(Gvr.Services, ns))));
         diffs.AddRange(OperatorReference.ListDifferences("endpoints", Reference(input, stage, "endpoints.yaml"), Actual(h.Store.ListItems(Gvr.Endpoints, ns))));
+        diffs.AddRange(OperatorReference.ListDifferences("serviceaccounts", Reference(input, stage, "serviceaccounts.yaml"), Actual(h.Store.ListItems(Gvr.ServiceAccounts, ns))));
+        diffs.AddRange(OperatorReference.ListDifferences("roles", Reference(input, stage, "roles.rbac.authorization.k8s.io.yaml"), Actual(h.Store.ListItems(Gvr.Roles, ns))));
+        diffs.AddRange(OperatorReference.ListDifferences("rolebindings", Reference(input, stage, "rolebindings.rbac.authorization.k8s.io.yaml"),
+            Actual(h.Store.ListItems(Gvr.RoleBindings, ns))));
         var expectedClusters = Reference(input, stage, "rayclusters.yaml");
         var actualClusters = Actual(h.Store.ListItems(Gvr.RayClusters, ns));
         diffs.AddRange(OperatorReference.ListDifferences("rayclusters",
