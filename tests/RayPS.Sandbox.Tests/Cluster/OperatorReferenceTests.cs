@@ -4,14 +4,19 @@ namespace RayPS.Sandbox.Tests.Cluster;
 
 /// <summary>
 /// Applies the inputs the real KubeRay v1.4.2 operator was run on (pods kept Pending: no kubelet) to the
-/// sandbox, step by step, and compares pods, services, endpoints, the RayCluster and its events after
-/// every step with the captures, field by field after normalising names and times.
+/// sandbox, step by step, and compares pods, services, endpoints, ServiceAccounts, Roles, RoleBindings, the
+/// RayCluster (spec and status) and its events after every step with the captures, field by field after
+/// normalising uids, resourceVersions, times and generated name suffixes; for suspend/resume also every
+/// status a watcher of the RayCluster saw, in order.
 /// Intentional differences, each with its reason:
 /// <list type="bullet">
-/// <item>Which workers a plain scale-down removes is arbitrary on both sides, so pods compare as a multiset
-/// with their generated name suffixes masked; the pod named in workersToDelete is checked by name.</item>
+/// <item>Which workers a plain scale-down removes is arbitrary on both sides, so objects compare as multisets
+/// with generated name suffixes masked; the pod named in workersToDelete is checked by name.</item>
 /// <item>The reference's projected token volume has an extra openshift-service-ca.crt source (the fork's
 /// admission plugin, not KubeRay) and is masked on the reference side.</item>
+/// <item>Events compare by type, reason, message, count, source, reporting fields and involved object, not by
+/// their generated names or times; the RayCluster's metadata (kubectl's last-applied annotation) is not compared.</item>
+/// <item>The early-*.json snapshots and the pod/service/event watch streams are timing captures and are not replayed.</item>
 /// </list>
 /// </summary>
 public class OperatorReferenceTests
