@@ -67,6 +67,105 @@ internal sealed class Rbac(ObjectStore store)
     }
 
     /// <summary>
+    /// The RBAC escalation check: a Role or ClusterRole may only hold permissions its writer holds (where the role
+    /// applies) unless the writer may "escalate" it; a binding may only grant a role whose permissions the writer
+    /// holds unless the writer may "bind" it. Null when the write may go ahead.
+    /// </summary>
+    public ApiException? ConfirmNoEscalation(UserInfo user, Resources.ResourceType type, JsonObject obj)
+    {
+        var ns = type.Namespaced ? ObjectMeta.Namespace(obj) ?? "" : "";
+        var name = ObjectMeta.Name(obj);
+        List<JsonObject> rules;
+        if (type.Resource is "roles" or "clusterroles")
+        {
+            if (Authorize(user, new AccessAttributes("escalate", ns, RbacGroup, type.Resource, "", name)).Allowed)
+            {
+                return null;
+            }
+            rules = (obj["rules"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
+        }
+        else
+        {
+            var roleKind = JsonNodes.StringAt(obj, "roleRef", "kind") ?? "";
+            var roleName = JsonNodes.StringAt(obj, "roleRef", "name") ?? "";
+            var roleResource = roleKind == "Role" ? "roles" : "clusterroles";
+            if (Authorize(user, new AccessAttributes("bind", roleKind == "Role" ? ns : "", RbacGroup, roleResource, "", roleName)).Allowed)
+            {
+                return null;
+            }
+            var role = roleKind == "Role" ? store.TryGet(Gvr.Roles, ns, roleName) : store.TryGet(Gvr.ClusterRoles, null, roleName);
+            if (role is null)
+            {
+                // The referenced role cannot be checked: only "bind" would allow this.
+                return ApiErrors.Forbidden(type.Resource, type.Group, name,
+                    $"user {JsonNodes.Quote(user.Name)} (groups={GoQuoted(user.Groups)}) is attempting to grant RBAC permissions not currently held:\n"
+                    + $"{roleResource}.{RbacGroup} {JsonNodes.Quote(roleName)} not found");
+            }
+            rules = (role["rules"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
+        }
+        var missing = new List<(string Key, string Verb)>();
+        foreach (var rule in rules)
+        {
+            foreach (var (key, attributes) in Breakdown(rule, ns))
+            {
+                if (!Authorize(user, attributes).Allowed)
+                {
+                    missing.Add((key, attributes.Verb));
+                }
+            }
+        }
+        if (missing.Count == 0)
+        {
+            return null;
+        }
+        // Like CompactRules: one line per group/resource/name (or URL) with the verbs missing for it, sorted.
+        var lines = missing.GroupBy(m => m.Key, StringComparer.Ordinal)
+            .Select(g => g.Key.Replace("\u0000", "Verbs:" + GoQuoted(g.Select(m => m.Verb).Distinct()), StringComparison.Ordinal) + "}")
+            .Order(StringComparer.Ordinal);
+        return ApiErrors.Forbidden(type.Resource, type.Group, name,
+            $"user {JsonNodes.Quote(user.Name)} (groups={GoQuoted(user.Groups)}) is attempting to grant RBAC permissions not currently held:\n" + string.Join("\n", lines));
+    }
+
+    /// <summary>A rule split into single permissions, each with the compact text of what it is about ("\0" marks where the verbs go).</summary>
+    private static IEnumerable<(string Key, AccessAttributes Attributes)> Breakdown(JsonObject rule, string ns)
+    {
+        var verbs = Strings(rule["verbs"]).ToList();
+        var urls = Strings(rule["nonResourceURLs"]).ToList();
+        if (urls.Count > 0)
+        {
+            foreach (var url in urls)
+            {
+                foreach (var verb in verbs)
+                {
+                    yield return ($"{{NonResourceURLs:{GoQuoted([url])}, \u0000", new AccessAttributes(verb, "", "", "", "", "", url));
+                }
+            }
+            yield break;
+        }
+        var names = Strings(rule["resourceNames"]).DefaultIfEmpty("").ToList();
+        foreach (var group in Strings(rule["apiGroups"]))
+        {
+            foreach (var resource in Strings(rule["resources"]))
+            {
+                var slash = resource.IndexOf('/', StringComparison.Ordinal);
+                var (res, sub) = slash < 0 ? (resource, "") : (resource[..slash], resource[(slash + 1)..]);
+                foreach (var name in names)
+                {
+                    var key = $"{{APIGroups:{GoQuoted([group])}, Resources:{GoQuoted([resource])}, "
+                        + (name.Length > 0 ? $"ResourceNames:{GoQuoted([name])}, " : "") + "\u0000";
+                    foreach (var verb in verbs)
+                    {
+                        yield return (key, new AccessAttributes(verb, ns, group, res, sub, name));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Go's %q of a []string: ["a" "b"].</summary>
+    private static string GoQuoted(IEnumerable<string> values) => "[" + string.Join(" ", values.Select(JsonNodes.Quote)) + "]";
+
+    /// <summary>
     /// Calls <paramref name="visit"/> with each rule of each binding that applies to the user (cluster-wide
     /// bindings first, then the namespace's), and a description of where the rule comes from; stops when it returns false.
     /// </summary>

@@ -219,6 +219,10 @@ public sealed partial class ObjectStore
         {
             throw InvalidError(type, ObjectMeta.Name(obj), errs);
         }
+        if (options.Admission?.Invoke(type, obj) is { } refused)
+        {
+            throw refused;
+        }
         var name = ObjectMeta.Name(obj);
         if (Find(type, ns, name) is not null)
         {
@@ -331,6 +335,10 @@ public sealed partial class ObjectStore
         if (errs.Count > 0)
         {
             throw InvalidError(type, name, errs);
+        }
+        if (options.Admission?.Invoke(type, updated) is { } refused)
+        {
+            throw refused;
         }
         if (type.Strategy.TracksGeneration && GenerationChanged(type, updated, existing))
         {

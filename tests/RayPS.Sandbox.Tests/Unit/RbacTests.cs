@@ -102,6 +102,46 @@ public sealed class RbacTests() : SandboxTest(crd: true)
     }
 
     [Fact]
+    public async Task NobodyButTheAdminGrantsMoreThanTheyHold()
+    {
+        // The viewer may manage Roles and RoleBindings in default, and read pods there, nothing more.
+        await CreateAsync(Rbac + "/namespaces/default/roles", """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"rbac-manager","namespace":"default"},
+             "rules":[{"apiGroups":["rbac.authorization.k8s.io"],"resources":["roles","rolebindings"],"verbs":["create","get","list"]},
+                      {"apiGroups":[""],"resources":["pods"],"verbs":["get","list"]}]}
+            """);
+        await CreateAsync(Rbac + "/namespaces/default/rolebindings", """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"viewer-manages-rbac","namespace":"default"},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"rbac-manager"},"subjects":[{"kind":"User","name":"viewer"}]}
+            """);
+        var viewer = Sandbox.ViewerToken;
+        var within = await Client.SendAsync(HttpMethod.Post, Rbac + "/namespaces/default/roles", """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"pod-reader"},"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["get"]}]}
+            """, token: viewer);
+        Assert.Equal(201, within.Status);
+
+        var beyond = await Client.SendAsync(HttpMethod.Post, Rbac + "/namespaces/default/roles", """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"pod-deleter"},"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["get","delete","deletecollection"]}]}
+            """, token: viewer);
+        Assert.Equal(403, beyond.Status);
+        Assert.Equal("roles.rbac.authorization.k8s.io \"pod-deleter\" is forbidden: user \"viewer\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC "
+            + "permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"delete\" \"deletecollection\"]}",
+            JsonNodes.GetString(beyond.Body!["message"]));
+        Assert.Null(Sandbox.Store.TryGet(Gvr.Roles, "default", "pod-deleter"));
+
+        var toAdmin = await Client.SendAsync(HttpMethod.Post, Rbac + "/namespaces/default/rolebindings", """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"viewer-is-admin"},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"User","name":"viewer"}]}
+            """, token: viewer);
+        Assert.Equal(403, toAdmin.Status);
+        var toReader = await Client.SendAsync(HttpMethod.Post, Rbac + "/namespaces/default/rolebindings", """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"group-reads"},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"pod-reader"},"subjects":[{"kind":"Group","name":"readers"}]}
+            """, token: viewer);
+        Assert.Equal(201, toReader.Status);
+    }
+
+    [Fact]
     public async Task RolesAndBindingsAreValidatedLikeTheApiserver()
     {
         var missingRef = await Client.SendAsync(HttpMethod.Post, Rbac + "/namespaces/default/rolebindings",
