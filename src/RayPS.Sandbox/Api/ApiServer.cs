@@ -60,7 +60,7 @@ internal sealed class ApiServer
         try
         {
             var user = _auth.Authenticate(request) ?? throw ApiErrors.Unauthorized();
-            if (Authorization.Authorize(user, info) is { } forbidden)
+            if (_auth.Authorize(user, info) is { } forbidden)
             {
                 throw forbidden;
             }

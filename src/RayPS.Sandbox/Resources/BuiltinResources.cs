@@ -15,7 +15,7 @@ internal static class BuiltinResources
     private static readonly Subresource Scale = new("scale", "get patch update", "Scale", "autoscaling", "v1");
 
     /// <summary>Groups in the order /apis lists them.</summary>
-    public static readonly string[] GroupOrder = ["apps", "authentication.k8s.io", "authorization.k8s.io", "apiextensions.k8s.io"];
+    public static readonly string[] GroupOrder = ["apps", "authentication.k8s.io", "authorization.k8s.io", "rbac.authorization.k8s.io", "apiextensions.k8s.io"];
 
     public static IEnumerable<ResourceType> Create()
     {
@@ -65,6 +65,11 @@ internal static class BuiltinResources
         yield return Virtual("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", false);
         yield return Virtual("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false);
         yield return Virtual("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", false);
+
+        yield return Rbac("clusterrolebindings", "ClusterRoleBinding", false, RbacStrategy.Binding);
+        yield return Rbac("clusterroles", "ClusterRole", false, RbacStrategy.Role);
+        yield return Rbac("rolebindings", "RoleBinding", true, RbacStrategy.Binding);
+        yield return Rbac("roles", "Role", true, RbacStrategy.Role);
 
         yield return new ResourceType
         {
@@ -117,6 +122,20 @@ internal static class BuiltinResources
             Categories = categories ?? [],
             Subresources = subresources,
             Strategy = strategy ?? ResourceStrategy.Generic,
+        };
+
+    private static ResourceType Rbac(string resource, string kind, bool namespaced, ResourceStrategy strategy) =>
+        new()
+        {
+            Group = "rbac.authorization.k8s.io",
+            Resource = resource,
+            Kind = kind,
+            Singular = kind.ToLowerInvariant(),
+            Namespaced = namespaced,
+            Versions = ["v1"],
+            StorageVersion = "v1",
+            Verbs = All,
+            Strategy = strategy,
         };
 
     // Create-only review resources: answered from the request, never stored.

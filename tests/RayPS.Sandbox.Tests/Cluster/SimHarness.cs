@@ -40,7 +40,8 @@ internal sealed class SimHarness : IAsyncDisposable
         JobRunTime = TimeSpan.FromMilliseconds(100),
     };
 
-    public static async Task<SimHarness> StartAsync(ClusterSimulationOptions? options = null, bool kubeRay = true, bool kubelet = true, bool installCrd = true)
+    public static async Task<SimHarness> StartAsync(ClusterSimulationOptions? options = null, bool kubeRay = true, bool kubelet = true, bool installCrd = true,
+        int? seed = null)
     {
         var controllers = SandboxControllers.Deployment;
         if (kubeRay)
@@ -56,6 +57,7 @@ internal sealed class SimHarness : IAsyncDisposable
             Controllers = controllers,
             InstallKubeRayCrd = installCrd,
             Cluster = options ?? FastOptions(),
+            Seed = seed,
         });
         return new SimHarness(sandbox, sandbox.Cluster);
     }

@@ -120,7 +120,7 @@ public class RayEndpointTests
         var w = new World();
         w.StartHead();
         var worker = w.StartWorker("w1");
-        worker["metadata"]!["annotations"]!["sandbox.rayps.io/raylet-healthy"] = "false";
+        JsonNodes.EnsureObject((JsonObject)worker["metadata"]!, "annotations")["sandbox.rayps.io/raylet-healthy"] = "false";
         w.Registry.PodUpdated(worker);
         var r = await w.Get("w1", 52365, "/api/local_raylet_healthz");
         Assert.Equal(503, r.Status);
@@ -151,7 +151,7 @@ public class RayEndpointTests
         var labels = Json(await w.Get(Head, 8265, "/nodes?view=summary"))["data"]!["summary"]![0]!["raylet"]!["labels"]!;
         Assert.Equal("headgroup", labels["ray.io/node-group"]!.GetValue<string>());
         Assert.Equal("raylet: success\ngcs: success (no local gcs)", (await w.Get("w1", 52365, "/api/healthz")).BodyText);
-        worker["metadata"]!["annotations"]!["sandbox.rayps.io/raylet-healthy"] = "false";
+        JsonNodes.EnsureObject((JsonObject)worker["metadata"]!, "annotations")["sandbox.rayps.io/raylet-healthy"] = "false";
         w.Registry.PodUpdated(worker);
         var r = await w.Get("w1", 52365, "/api/healthz");
         Assert.Equal(503, r.Status);
@@ -403,7 +403,7 @@ public class RayEndpointTests
         var w = new World();
         w.StartHead();
         var worker = w.StartWorker("w1");
-        worker["metadata"]!["annotations"]!["sandbox.rayps.io/probe-latency-ms"] = "120";
+        JsonNodes.EnsureObject((JsonObject)worker["metadata"]!, "annotations")["sandbox.rayps.io/probe-latency-ms"] = "120";
         w.Registry.PodUpdated(worker);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         await w.Get("w1", 52365, "/api/local_raylet_healthz");
