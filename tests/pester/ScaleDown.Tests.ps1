@@ -54,16 +54,35 @@ Describe 'Set-RayWorkerReplicas: scaling a RayCluster group down keeps busy work
         $left | Should -Be @($busy)
     }
 
-    It 'the same change as a plain replica edit (what kubectl edit does) lets KubeRay kill the busy worker, so the test above can fail' {
-        $pods = New-ReadyGroupCluster sd-plain
-        # The simulated operator, like the real one, removes whichever pods come first in its list: here the first by name.
-        $busy = $pods[0]
-        Set-RaySandboxPodFault -Sandbox $sandbox -PodName $busy -RayBusy $true
-        $patch = @(@{ op = 'replace'; path = '/spec/workerGroupSpecs/0/replicas'; value = 1 }) | ConvertTo-Json -Depth 5 -Compress -AsArray
-        $null = Invoke-RestMethod -Method Patch -Uri "$apiBase/apis/ray.io/v1/namespaces/default/rayclusters/sd-plain" -Headers @{ Authorization = "Bearer $token" } `
-            -SkipCertificateCheck -ContentType 'application/json-patch+json' -Body $patch
-        $left = Wait-PodCount sd-plain 1
-        $left | Should -Not -Contain $busy
+    It 'the same change as a plain replica edit (what kubectl edit does), seeded to pick the busy worker, kills it, so the test above can fail' {
+        # KubeRay removes arbitrary pods on a plain scale-down; the sandbox shuffles them with its seed. Run the same steps on two
+        # sandboxes with one seed: the first shows which pods a plain edit removes, the second makes one of those busy first.
+        $runs = foreach ($attempt in 1, 2) {
+            $s = Start-RaySandbox -Seed 4242
+            try {
+                $kc = @{ KubeConfig = $s.KubeConfigPath }
+                $null = New-RayCluster sd-plain -HeadCpu 1 -HeadMemory 1Gi -WorkerGroupName workers -WorkerReplicas 4 -WorkerMinReplicas 0 `
+                    -WorkerMaxReplicas 10 -WorkerCpu 1 -WorkerMemory 1Gi -Wait -TimeoutSec 60 @kc
+                $pods = @((Get-RayWorkerGroup sd-plain -Name workers @kc).Pods | Sort-Object)
+                $busy = if ($attempt -eq 2) { $script:plainVictims[0] } else { $null }
+                if ($busy) { Set-RaySandboxPodFault -Sandbox $s -PodName $busy -RayBusy $true }
+                $headers = @{ Authorization = 'Bearer ' + (Get-KubeConfigToken $s.KubeConfigPath) }
+                $null = Invoke-RestMethod -Method Patch "$($s.Uri.GetLeftPart('Authority'))/apis/ray.io/v1/namespaces/default/rayclusters/sd-plain" -Headers $headers `
+                    -SkipCertificateCheck -ContentType 'application/json-patch+json' -Body '[{"op":"replace","path":"/spec/workerGroupSpecs/0/replicas","value":1}]'
+                $deadline = (Get-Date).AddSeconds(30)
+                while ((Get-Date) -lt $deadline -and @((Get-RayWorkerGroup sd-plain -Name workers @kc).Pods).Count -ne 1) { Start-Sleep -Milliseconds 100 }
+                $left = @((Get-RayWorkerGroup sd-plain -Name workers @kc).Pods)
+                $script:plainVictims = @($pods | Where-Object { $_ -notin $left })
+                [pscustomobject]@{ Pods = $pods; Left = $left; Busy = $busy }
+            }
+            finally {
+                $s | Stop-RaySandbox
+            }
+        }
+        $runs[1].Pods | Should -Be $runs[0].Pods -Because 'the same seed and steps give the same pod names'
+        $runs[1].Left | Should -Be $runs[0].Left -Because 'and the same victims'
+        $runs[1].Left | Should -Not -Contain $runs[1].Busy
+        $runs[1].Left.Count | Should -Be 1
     }
 
     It '-Wait waits for the named pods to go, then clears them from workersToDelete' {
