@@ -62,4 +62,18 @@ public static class ErrorIds
     public const string SandboxNotFound = "SandboxNotFound";
     public const string PodNotFound = "PodNotFound";
     public const string PodFaultMissing = "PodFaultMissing";
+
+    // Ray jobs
+    public const string RayJobNotFound = "RayJobNotFound";
+    public const string RayJobExists = "RayJobExists";
+    public const string RayJobRejected = "RayJobRejected";
+    public const string RayJobRequestFailed = "RayJobRequestFailed";
+    public const string RayJobFailed = "RayJobFailed";
+    public const string RayJobStopped = "RayJobStopped";
+    public const string RayJobTimeout = "RayJobTimeout";
+    public const string RayJobNotTerminal = "RayJobNotTerminal";
+    public const string RayJobEntrypointEmpty = "RayJobEntrypointEmpty";
+    public const string RayDashboardUnreachable = "RayDashboardUnreachable";
+    public const string WorkingDirectoryNotFound = "WorkingDirectoryNotFound";
+    public const string WorkingDirectoryTooLarge = "WorkingDirectoryTooLarge";
 }

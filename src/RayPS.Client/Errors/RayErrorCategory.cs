@@ -23,4 +23,5 @@ public enum RayErrorCategory
     LimitsExceeded,
     ReadError,
     OperationStopped,
+    InvalidResult,
 }
