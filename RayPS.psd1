@@ -29,7 +29,13 @@
         'Stop-RaySandbox',
         'Get-RaySandbox',
         'Set-RaySandboxFault',
-        'Set-RaySandboxPodFault'
+        'Set-RaySandboxPodFault',
+        'Start-RayJob',
+        'Get-RayJob',
+        'Wait-RayJob',
+        'Receive-RayJob',
+        'Stop-RayJob',
+        'Remove-RayJob'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()
