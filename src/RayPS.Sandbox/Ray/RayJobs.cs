@@ -147,6 +147,15 @@ internal sealed partial class RayJobManager
         {
             error = $"TypeError: runtime_env must be a dict, got {PyType(re)}";
         }
+        else if (data["runtime_env"] is JsonObject { } reEnv && reEnv["env_vars"] is { } envVars && envVars is not JsonObject)
+        {
+            error = $"TypeError: runtime_env['env_vars'] must be of type Dict[str, str], got {PyType(envVars)}";
+        }
+        else if (data["runtime_env"] is JsonObject { } reEnv2 && reEnv2["env_vars"] is JsonObject envMap
+            && envMap.FirstOrDefault(kv => PyType(kv.Value) != "<class 'str'>") is { Key: not null } badVar)
+        {
+            error = $"TypeError: runtime_env['env_vars'] must be of type Dict[str, str], but the value corresponding to key {badVar.Key} is of type {PyType(badVar.Value)}";
+        }
         else if (data["metadata"] is { } md && md is not JsonObject)
         {
             error = $"TypeError: metadata must be a dict, got {PyType(md)}";
