@@ -248,12 +248,6 @@ internal sealed partial class RayJobManager
         return "raysubmit_" + new string(chars);
     }
 
-    /// <summary>Ray's package limit (GCS_STORAGE_MAX_SIZE): 500 MiB, or RAY_max_grpc_message_size as the head's environment sets it.</summary>
-    public static long MaxPackageBytes =>
-        long.TryParse(Environment.GetEnvironmentVariable("RAY_max_grpc_message_size"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var max) && max > 0
-            ? max
-            : 500L * 1024 * 1024;
-
     /// <summary>GET /api/packages/{protocol}/{name}: 200 with an empty body when stored, else 404.</summary>
     public RayResponse GetPackage(string protocol, string name)
     {
@@ -277,7 +271,7 @@ internal sealed partial class RayJobManager
                 "  File \"/home/ray/anaconda3/lib/python3.11/site-packages/ray/_private/runtime_env/packaging.py\", line 513, in upload_package_to_gcs\n    raise RuntimeError(")
                 + "RuntimeError: push_package should not be called with remote path.\n");
         }
-        var max = MaxPackageBytes;
+        var max = _options.PackageMaxBytes;
         if (body.LongLength >= max)
         {
             return RayResponse.Text(500, Traceback(
