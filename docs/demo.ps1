@@ -71,6 +71,25 @@ try {
         Set-RayWorkerReplicas -ClusterName ray-cluster -Namespace $namespace -GroupName workergroup -Replicas 3 -Wait -PassThru | Format-Table | Out-Host
         Get-RayCluster -Namespace $namespace | Format-Table | Out-Host
     }
+
+    Step '4d. Run a job from a local folder, follow its log, then list the jobs' 'kubectl port-forward svc/ray-cluster-head-svc 8265:8265 & ray job submit --address http://localhost:8265 --working-dir . -- python train.py'
+    if (Has Start-RayJob) {
+        $project = Join-Path ([IO.Path]::GetTempPath()) "rayps-demo-job-$PID"
+        $null = New-Item -ItemType Directory -Path $project -Force
+        Set-Content -Path (Join-Path $project 'train.py') -Value @(
+            'import time'
+            "print('epoch 1/3 loss 0.92')"
+            'time.sleep(30)'
+            "print('epoch 2/3 loss 0.41')"
+            'time.sleep(30)'
+            "print('epoch 3/3 loss 0.17')"
+        )
+        Set-Content -Path (Join-Path $project '.gitignore') -Value '*.ckpt'
+        Set-Content -Path (Join-Path $project 'old.ckpt') -Value 'not uploaded'
+        Start-RayJob -ClusterName ray-cluster -Namespace $namespace -Entrypoint 'python train.py' -WorkingDirectory $project -Follow | Out-Host
+        Get-RayJob -ClusterName ray-cluster -Namespace $namespace | Format-Table | Out-Host
+        Remove-Item $project -Recurse -Force
+    }
 }
 finally {
     Step '5. Clean up'
