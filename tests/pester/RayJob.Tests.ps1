@@ -268,14 +268,14 @@ Describe 'Receive-RayJob' {
         (Get-ProxyRequests)['get'] | Should -Be 1 -Because 'one WebSocket carries the whole log'
     }
 
-    It 'follows by polling where the WebSocket is not used' {
+    It 'follows by polling where the upgrade is refused' {
         $job = Start-RayJob -ClusterName jobs -Entrypoint 'echo p1; sleep 30; echo p2'
-        $env:RAYPS_JOB_LOGS_POLL = '1'
+        Set-RaySandboxFault -Sandbox $sandbox -StatusCode 503 -PathPattern '*/logs/tail' -Count 1
         try {
             $lines = @($job | Receive-RayJob -Follow -Verbose 4>&1)
         }
         finally {
-            Remove-Item Env:RAYPS_JOB_LOGS_POLL
+            Set-RaySandboxFault -Sandbox $sandbox -Clear
         }
         ($lines | Where-Object { $_ -is [string] }) | Should -Be @('p1', 'p2')
         ($lines | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Match 'by polling'

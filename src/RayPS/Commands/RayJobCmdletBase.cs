@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using RayPS.Completers;
 using RayPS.Jobs;
 using RayPS.Ray;
 
@@ -44,7 +43,7 @@ public abstract class RayJobCmdletBase : RayNamespacedCmdletBase
     {
         try
         {
-            var how = await RayJobOperations.FollowAsync(ray, id, Emit, ct, !PollOnly).ConfigureAwait(false);
+            var how = await RayJobOperations.FollowAsync(ray, id, Emit, ct).ConfigureAwait(false);
             EmitVerbose($"Followed the log of Ray job '{id}' by {how}.");
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -54,7 +53,4 @@ public abstract class RayJobCmdletBase : RayNamespacedCmdletBase
             throw;
         }
     }
-
-    /// <summary>Follow by polling only (tests and proxies that mangle upgrades); not a public parameter.</summary>
-    protected virtual bool PollOnly => Environment.GetEnvironmentVariable("RAYPS_JOB_LOGS_POLL") == "1";
 }
