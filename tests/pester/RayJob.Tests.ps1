@@ -339,3 +339,25 @@ Describe 'Remove-RayJob' {
         (Get-Command Remove-RayJob).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
     }
 }
+
+Describe 'Receive-RayJob -Follow stopped (Ctrl+C)' {
+    It 'stops following, not the job' {
+        $null = Start-RayJob -ClusterName jobs -Entrypoint 'echo begin; sleep 100000' -SubmissionId follow-stop
+        $ps = [powershell]::Create()
+        # One script, not a batch of statements (see Connection.Tests: a stopped batch outlives Stop).
+        $null = $ps.AddScript('param($Module) Import-Module $Module; Receive-RayJob follow-stop -ClusterName jobs -Follow').AddArgument((Get-RayPSModulePath))
+        $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        $noInput.Complete()
+        $handle = $ps.BeginInvoke($noInput, $output)
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while ($output.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        $ps.Stop()
+        $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        $output | Should -Contain 'begin'
+        $handle.IsCompleted | Should -BeTrue
+        (Get-RayJob jobs follow-stop).Status | Should -Be 'RUNNING'
+        $ps.Dispose()
+        Stop-RayJob follow-stop -ClusterName jobs -Confirm:$false
+    }
+}

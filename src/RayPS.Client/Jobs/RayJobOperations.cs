@@ -39,7 +39,7 @@ public static class RayJobOperations
     public static async Task<PackageUpload> UploadWorkingDirectoryAsync(RayHttpClient ray, string directory, IEnumerable<string> excludes, CancellationToken ct)
     {
         var max = WorkingDirectoryPackage.MaxBytes();
-        var package = WorkingDirectoryPackage.Scan(directory, excludes, max);
+        var package = WorkingDirectoryPackage.Scan(directory, WorkingDirectoryPackage.DefaultExcludes().Concat(excludes), max);
         var packagePath = "/api/packages/gcs/" + package.Name;
         var exists = await ray.GetAsync(packagePath, ct).ConfigureAwait(false);
         if (exists.IsSuccess)

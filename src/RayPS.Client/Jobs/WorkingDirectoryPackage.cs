@@ -47,6 +47,18 @@ public sealed class WorkingDirectoryPackage
 
     public sealed record Entry(string RelativePath, string FullPath, bool IsDirectory, long Length);
 
+    /// <summary>What newer Ray CLIs leave out of every working_dir unless told otherwise (ray_constants' default excludes).</summary>
+    public static readonly IReadOnlyList<string> BuiltInExcludes = [".git", ".venv", "venv", "__pycache__"];
+
+    /// <summary>The variable that replaces <see cref="BuiltInExcludes"/> (comma-separated; empty: none), as for Ray's CLI.</summary>
+    public const string DefaultExcludesVariable = "RAY_OVERRIDE_RUNTIME_ENV_DEFAULT_EXCLUDES";
+
+    /// <summary>The default excludes in force: <see cref="DefaultExcludesVariable"/> when set, else <see cref="BuiltInExcludes"/>.</summary>
+    public static IReadOnlyList<string> DefaultExcludes() =>
+        Environment.GetEnvironmentVariable(DefaultExcludesVariable) is { } overridden
+            ? overridden.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : BuiltInExcludes;
+
     /// <summary>The limit in force: <see cref="MaxSizeVariable"/> when set to a positive number, else 500 MiB.</summary>
     public static long MaxBytes()
     {

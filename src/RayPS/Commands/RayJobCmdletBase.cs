@@ -38,19 +38,37 @@ public abstract class RayJobCmdletBase : RayNamespacedCmdletBase
         }
     }
 
+    private volatile string? _following;
+
     /// <summary>Streams the log lines to the pipeline until the job ends; Ctrl+C stops following only, and says so.</summary>
     protected async Task FollowAsync(RayHttpClient ray, string id, CancellationToken ct)
     {
+        _following = $"Stopped following Ray job '{id}'; the job itself keeps running. Stop it with: Stop-RayJob {id} -ClusterName {ray.ClusterName} -Namespace {ray.Namespace}";
         try
         {
             var how = await RayJobOperations.FollowAsync(ray, id, Emit, ct).ConfigureAwait(false);
             EmitVerbose($"Followed the log of Ray job '{id}' by {how}.");
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        finally
         {
-            Post(() => Host.UI.WriteWarningLine(
-                $"Stopped following Ray job '{id}'; the job itself keeps running. Stop it with: Stop-RayJob {id} -ClusterName {ray.ClusterName} -Namespace {ray.Namespace}"));
-            throw;
+            _following = null;
         }
+    }
+
+    /// <summary>Ctrl+C while following: the pipeline stops at once, so the note on how to stop the job goes straight to the host.</summary>
+    protected override void StopProcessing()
+    {
+        if (_following is { } note)
+        {
+            try
+            {
+                Host?.UI?.WriteWarningLine(note);
+            }
+            catch (Exception ex) when (ex is PSInvalidOperationException or NotImplementedException or InvalidOperationException)
+            {
+                // A host without a UI (a bare runspace) has nowhere to show it.
+            }
+        }
+        base.StopProcessing();
     }
 }

@@ -64,6 +64,18 @@ public sealed class WorkingDirectoryPackageTests : IDisposable
         Assert.Equal(ErrorIds.WorkingDirectoryNotFound, missing.ErrorId);
     }
 
+    [Fact]
+    public void The_default_excludes_leave_out_git_and_virtual_environments()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, ".git", "objects"));
+        File.WriteAllText(Path.Combine(_root, ".git", "HEAD"), "ref");
+        Directory.CreateDirectory(Path.Combine(_root, "sub", "__pycache__"));
+        File.WriteAllText(Path.Combine(_root, "sub", "__pycache__", "util.pyc"), "pyc");
+        var package = WorkingDirectoryPackage.Scan(_root, WorkingDirectoryPackage.BuiltInExcludes.Append("data/"), long.MaxValue);
+        Assert.Equal("_ray_pkg_b8145c55f95f7616.zip", package.Name);
+        Assert.DoesNotContain(package.Entries, e => e.RelativePath.Contains(".git/", StringComparison.Ordinal) || e.RelativePath.Contains("__pycache__", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("*.log", "a.log", true)]
     [InlineData("*.log", "deep/dir/a.log", true)]
