@@ -361,3 +361,32 @@ Describe 'Receive-RayJob -Follow stopped (Ctrl+C)' {
         Stop-RayJob follow-stop -ClusterName jobs -Confirm:$false
     }
 }
+
+Describe 'Ray job whose driver node dies' {
+    It 'ends FAILED (RayJobFailed from Start-RayJob -Follow) and its log is RayJobRequestFailed with Ray''s 500' {
+        $null = New-RayCluster jobs-w -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 1 -WorkerCpu 4 -WorkerMemory 4Gi -Wait -TimeoutSec 120
+        $job = Start-RayJob -ClusterName jobs-w -Entrypoint 'echo on-worker; sleep 100000' -EntrypointNumCpus 3
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while ((Get-RayJob jobs-w $job.Id).Status -ne 'RUNNING' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        $worker = Get-RayNodeHealth jobs-w | Where-Object NodeType -NE 'head' | Select-Object -First 1
+        $null = Set-RaySandboxPodFault -Sandbox $sandbox -PodName $worker.PodName -RayNodeState DEAD
+
+        $errors = $null
+        $done = $job | Wait-RayJob -TimeoutSec 30 -ErrorVariable errors -ErrorAction SilentlyContinue
+        $done.Status | Should -Be 'FAILED'
+        $done.ErrorType | Should -Be 'JOB_SUPERVISOR_ACTOR_DIED'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'RayJobFailed,RayPS.Commands.WaitRayJobCommand'
+
+        $err = $null
+        try { $job | Receive-RayJob -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'RayJobRequestFailed,RayPS.Commands.ReceiveRayJobCommand'
+        $err.Exception.Message | Should -Match '500: .*Cannot connect to host'
+    }
+
+    It 'Start-RayJob -Follow writes the lines, then RayJobFailed for a failing job' {
+        $errors = $null
+        $lines = @(Start-RayJob -ClusterName jobs -Entrypoint 'echo trying; exit 4' -Follow -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $lines | Should -Contain 'trying'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'RayJobFailed,RayPS.Commands.StartRayJobCommand'
+    }
+}

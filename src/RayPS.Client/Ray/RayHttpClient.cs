@@ -66,6 +66,25 @@ public sealed class RayHttpClient
     /// <summary>One request through the proxy; the answer whatever its status. Transport failures and timeouts throw.</summary>
     public async Task<RayHttpAnswer> SendAsync(HttpMethod method, string rayPath, HttpContent? content, CancellationToken ct, TimeSpan? timeout = null)
     {
+        var answer = await SendOnceAsync(method, rayPath, content, ct, timeout).ConfigureAwait(false);
+        if (answer.FromApiServer && answer.Status == 404 && !_serviceChecked)
+        {
+            // KubeRay names the head service CLUSTER-head-svc unless the name would be too long; its status says which it used.
+            _serviceChecked = true;
+            var cluster = await RayClusterOperations.GetAsync(_connection, Namespace, ClusterName, ct).ConfigureAwait(false);
+            if (!string.IsNullOrEmpty(cluster.HeadServiceName) && cluster.HeadServiceName != ServiceName)
+            {
+                ServiceName = cluster.HeadServiceName;
+                answer = await SendOnceAsync(method, rayPath, content, ct, timeout).ConfigureAwait(false);
+            }
+        }
+        return answer;
+    }
+
+    private bool _serviceChecked;
+
+    private async Task<RayHttpAnswer> SendOnceAsync(HttpMethod method, string rayPath, HttpContent? content, CancellationToken ct, TimeSpan? timeout)
+    {
         Interlocked.Increment(ref _requests);
         using var response = await _connection.Api.SendUncheckedAsync(method, ProxyPath(rayPath), content, ct, timeout).ConfigureAwait(false);
         var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
@@ -137,6 +156,7 @@ public sealed class RayHttpClient
             {
                 // The head service is missing: the cluster is missing (RayClusterNotFound) or its head is not created yet.
                 var cluster = await RayClusterOperations.GetAsync(_connection, Namespace, ClusterName, ct).ConfigureAwait(false);
+                _serviceChecked = false;
                 return DashboardUnreachable($"its head service '{ServiceName}' does not exist yet (cluster state: {cluster.State ?? "not reported"})");
             }
             if (answer.Status is 503 or 502)
