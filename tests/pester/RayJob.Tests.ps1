@@ -185,8 +185,10 @@ Describe 'Start-RayJob -WorkingDirectory' {
         }
     }
 
-    It 'is WorkingDirectoryNotFound for a missing folder' {
+    It 'is WorkingDirectoryNotFound for a missing folder, also under -WhatIf' {
         { Start-RayJob -ClusterName jobs -Entrypoint 'python x.py' -WorkingDirectory (Join-Path $TestDrive 'nope') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'WorkingDirectoryNotFound,*'
+        { Start-RayJob -ClusterName jobs -Entrypoint 'python x.py' -WorkingDirectory (Join-Path $TestDrive 'nope') -WhatIf -ErrorAction Stop } |
             Should -Throw -ErrorId 'WorkingDirectoryNotFound,*'
     }
 }

@@ -66,8 +66,8 @@ public sealed class WorkingDirectoryPackage
         return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : DefaultMaxBytes;
     }
 
-    /// <summary>Scans and names the folder. WorkingDirectoryNotFound when it is missing; WorkingDirectoryTooLarge when its files alone exceed the limit.</summary>
-    public static WorkingDirectoryPackage Scan(string directory, IEnumerable<string>? excludes, long maxBytes)
+    /// <summary>The folder's full path; WorkingDirectoryNotFound when it is missing or a file.</summary>
+    public static string EnsureExists(string directory)
     {
         var root = Path.GetFullPath(directory);
         if (!System.IO.Directory.Exists(root))
@@ -78,6 +78,13 @@ public sealed class WorkingDirectoryPackage
                     : $"The working directory '{root}' does not exist. Pass an existing folder to -WorkingDirectory.",
                 directory);
         }
+        return root;
+    }
+
+    /// <summary>Scans and names the folder. WorkingDirectoryNotFound when it is missing; WorkingDirectoryTooLarge when its files alone exceed the limit.</summary>
+    public static WorkingDirectoryPackage Scan(string directory, IEnumerable<string>? excludes, long maxBytes)
+    {
+        var root = EnsureExists(directory);
         var hash = Encoding.ASCII.GetBytes("00000000");
         var entries = new List<Entry>();
         var rules = new List<(string Base, GitWildMatch Match)>();

@@ -91,6 +91,11 @@ public sealed class StartRayJobCommand : RayJobCmdletBase
             WorkingDirectory = WorkingDirectory is null ? null : await OnPipelineThread(() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(WorkingDirectory)).ConfigureAwait(false),
             Excludes = Exclude,
         };
+        if (submission.WorkingDirectory is { } folder)
+        {
+            // Checked before -WhatIf answers, so a dry run reports a wrong path too; nothing is sent.
+            WorkingDirectoryPackage.EnsureExists(folder);
+        }
         var ns = TargetNamespace;
         var target = $"Ray job '{Entrypoint}' on cluster '{ns}/{ClusterName}' (context '{Connection.ContextName}')";
         if (!await ShouldProcessAsync(target, WorkingDirectory is null ? "Submit" : $"Upload '{submission.WorkingDirectory}' and submit").ConfigureAwait(false))
