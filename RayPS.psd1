@@ -33,7 +33,13 @@
         'Remove-RayWorkerGroup',
         'Set-RayClusterAutoscaling',
         'Get-RayNodeLog',
-        'Save-RayClusterLog'
+        'Save-RayClusterLog',
+        'Start-RayJob',
+        'Get-RayJob',
+        'Wait-RayJob',
+        'Receive-RayJob',
+        'Stop-RayJob',
+        'Remove-RayJob'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

@@ -77,4 +77,17 @@ public static class ErrorIds
     public const string RayLogReadFailed = "RayLogReadFailed";
     public const string LogPathIsFile = "LogPathIsFile";
     public const string InvalidSince = "InvalidSince";
+    // Ray jobs
+    public const string RayJobNotFound = "RayJobNotFound";
+    public const string RayJobExists = "RayJobExists";
+    public const string RayJobRejected = "RayJobRejected";
+    public const string RayJobRequestFailed = "RayJobRequestFailed";
+    public const string RayJobFailed = "RayJobFailed";
+    public const string RayJobStopped = "RayJobStopped";
+    public const string RayJobTimeout = "RayJobTimeout";
+    public const string RayJobNotTerminal = "RayJobNotTerminal";
+    public const string RayJobEntrypointEmpty = "RayJobEntrypointEmpty";
+    public const string RayDashboardUnreachable = "RayDashboardUnreachable";
+    public const string WorkingDirectoryNotFound = "WorkingDirectoryNotFound";
+    public const string WorkingDirectoryTooLarge = "WorkingDirectoryTooLarge";
 }

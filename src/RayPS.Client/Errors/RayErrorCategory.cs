@@ -24,4 +24,5 @@ public enum RayErrorCategory
     ReadError,
     OperationStopped,
     WriteError,
+    InvalidResult,
 }

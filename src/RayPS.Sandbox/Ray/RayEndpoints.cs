@@ -126,6 +126,15 @@ internal sealed class RayDashboard(RayClusterState cluster, RayRegistry registry
         {
             return Only(m, "GET") ?? NodeDetail(path["/nodes/".Length..]);
         }
+        if (path.StartsWith("/api/packages/", StringComparison.Ordinal) && path["/api/packages/".Length..].Split('/') is [{ Length: > 0 } protocol, { Length: > 0 } package])
+        {
+            return m switch
+            {
+                "GET" or "HEAD" => cluster.Jobs.GetPackage(protocol, package),
+                "PUT" => cluster.Jobs.PutPackage(protocol, package, request.Body),
+                _ => RayResponse.MethodNotAllowed("GET", "PUT"),
+            };
+        }
         if (path.StartsWith("/api/jobs/", StringComparison.Ordinal))
         {
             var rest = path["/api/jobs/".Length..].Split('/');

@@ -429,4 +429,103 @@ public class RayEndpointTests
         w.Registry.ServiceResolver = (ns, svc) => svc == "custom" ? "other" : null;
         Assert.Equal(("ns2", "other"), w.Registry.ResolveAddress("default", "custom.ns2:6379"));
     }
+
+    private static byte[] Zip(params (string Name, string Text)[] files)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(buffer, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, text) in files)
+            {
+                using var writer = new StreamWriter(zip.CreateEntry(name).Open());
+                writer.Write(text);
+            }
+        }
+        return buffer.ToArray();
+    }
+
+    private static async Task<RayResponse> Put(World w, string target, byte[] body) =>
+        await w.Registry.Endpoint(w.Cluster.Namespace, Head, 8265)!.HandleAsync(new RayRequest("PUT", target, null, body), CancellationToken.None);
+
+    [Fact]
+    public async Task PackagesAreStoredOnceAndJobsRunTheScriptTheyHold()
+    {
+        var w = new World();
+        w.StartHead();
+        const string Package = "/api/packages/gcs/_ray_pkg_00112233aabbccdd.zip";
+        var missing = await w.Send(Head, "GET", Package);
+        Assert.Equal(404, missing.Status);
+        Assert.Equal("Package gcs://_ray_pkg_00112233aabbccdd.zip does not exist", missing.BodyText);
+
+        var zip = Zip(("train.py", "import time\nprint('epoch 1')\ntime.sleep(10)\nprint('epoch 2')\n"));
+        Assert.Equal(200, (await Put(w, Package, zip)).Status);
+        Assert.Equal(200, (await w.Send(Head, "GET", Package)).Status);
+        Assert.Equal(405, (await w.Send(Head, "POST", Package)).Status);
+
+        var submit = await w.Send(Head, "POST", "/api/jobs/",
+            "{\"entrypoint\": \"python train.py\", \"submission_id\": \"wd\", \"runtime_env\": {\"working_dir\": \"gcs://_ray_pkg_00112233aabbccdd.zip\"}}");
+        Assert.Equal(200, submit.Status);
+        w.Time.Advance(TimeSpan.FromMilliseconds(150));
+        Assert.Equal("RUNNING", Json(await w.Send(Head, "GET", "/api/jobs/wd"))["status"]!.GetValue<string>());
+        var early = Json(await w.Send(Head, "GET", "/api/jobs/wd/logs"))["logs"]!.GetValue<string>();
+        Assert.Contains("epoch 1\n", early);
+        Assert.DoesNotContain("epoch 2", early);
+
+        // time.sleep(10) is 10 simulated seconds (100 ms): the second line comes, then the job ends.
+        w.Time.Advance(TimeSpan.FromMilliseconds(120));
+        var done = Json(await w.Send(Head, "GET", "/api/jobs/wd"));
+        Assert.Equal("SUCCEEDED", done["status"]!.GetValue<string>());
+        Assert.EndsWith("epoch 1\nepoch 2\n", Json(await w.Send(Head, "GET", "/api/jobs/wd/logs"))["logs"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AWorkingDirNeverUploadedFailsTheJobAtStart()
+    {
+        var w = new World();
+        w.StartHead();
+        await w.Send(Head, "POST", "/api/jobs/", "{\"entrypoint\": \"python x.py\", \"submission_id\": \"nopkg\", \"runtime_env\": {\"working_dir\": \"gcs://_ray_pkg_ffffffffffffffff.zip\"}}");
+        w.Time.Advance(TimeSpan.FromMilliseconds(150));
+        var job = Json(await w.Send(Head, "GET", "/api/jobs/nopkg"));
+        Assert.Equal("FAILED", job["status"]!.GetValue<string>());
+        Assert.Equal("RUNTIME_ENV_SETUP_FAILURE", job["error_type"]!.GetValue<string>());
+        Assert.Contains("gcs://_ray_pkg_ffffffffffffffff.zip", job["message"]!.GetValue<string>());
+        Assert.Null(job["driver_agent_http_address"]);
+    }
+
+    [Fact]
+    public async Task APackageOverTheLimitIsRefusedWithRaysValueError()
+    {
+        var w = new World();
+        w.Options.PackageMaxBytes = 100;
+        w.StartHead();
+        var put = await Put(w, "/api/packages/gcs/_ray_pkg_0000000000000000.zip", new byte[100]);
+        Assert.Equal(500, put.Status);
+        Assert.Contains("ValueError: Package size (0.00MiB) exceeds the maximum size of 0.00MiB.", put.BodyText);
+        Assert.Equal(404, (await w.Send(Head, "GET", "/api/packages/gcs/_ray_pkg_0000000000000000.zip")).Status);
+    }
+
+    [Fact]
+    public async Task EnvVarsThatAreNotTextAreRaysBadRequest()
+    {
+        var w = new World();
+        w.StartHead();
+        var bad = await w.Send(Head, "POST", "/api/jobs/", "{\"entrypoint\": \"echo x\", \"runtime_env\": {\"env_vars\": {\"A\": 1}}}");
+        Assert.Equal(400, bad.Status);
+        Assert.EndsWith("TypeError: runtime_env['env_vars'] must be of type Dict[str, str], but the value corresponding to key A is of type <class 'int'>", bad.BodyText);
+    }
+
+    [Fact]
+    public async Task LogLinesAfterASleepComeWhenTheirTimeComes()
+    {
+        var w = new World();
+        w.StartHead();
+        await w.Send(Head, "POST", "/api/jobs/", "{\"entrypoint\": \"echo a; sleep 10; echo b; exit 2\", \"submission_id\": \"grow\"}");
+        w.Time.Advance(TimeSpan.FromMilliseconds(150));
+        Assert.Equal("a\n", Json(await w.Send(Head, "GET", "/api/jobs/grow/logs"))["logs"]!.GetValue<string>());
+        w.Time.Advance(TimeSpan.FromMilliseconds(100));
+        var job = Json(await w.Send(Head, "GET", "/api/jobs/grow"));
+        Assert.Equal("FAILED", job["status"]!.GetValue<string>());
+        Assert.Equal(2, job["driver_exit_code"]!.GetValue<int>());
+        Assert.Equal("a\nb\n", Json(await w.Send(Head, "GET", "/api/jobs/grow/logs"))["logs"]!.GetValue<string>());
+    }
 }
