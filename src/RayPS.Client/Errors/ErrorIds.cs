@@ -62,4 +62,8 @@ public static class ErrorIds
     public const string SandboxNotFound = "SandboxNotFound";
     public const string PodNotFound = "PodNotFound";
     public const string PodFaultMissing = "PodFaultMissing";
+
+    // Exec credential plugins (issue #17)
+    public const string KubeExecPluginNotFound = "KubeExecPluginNotFound";
+    public const string KubeExecPluginFailed = "KubeExecPluginFailed";
 }
