@@ -94,7 +94,7 @@ public sealed class KubeConnection
                 UseExecClientCertificate(handler, credentials);
             }
         };
-        var chain = credentials is null ? handlers : handlers.Append(new ExecCredentialHandler(credentials)).ToArray();
+        var chain = credentials is null ? handlers : handlers.Prepend(new ExecCredentialHandler(credentials)).ToArray();
         var client = new Kubernetes(config, chain);
         var ns = string.IsNullOrWhiteSpace(config.Namespace) ? "default" : config.Namespace;
         return new KubeConnection(client, ownStreamingSockets ? target : null, credentials, target.ContextName, ns);
