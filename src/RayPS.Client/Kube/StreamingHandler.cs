@@ -55,16 +55,7 @@ internal static class StreamingHandler
 
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
-            return new ReadAheadStream(socket);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        var socket = await HappyEyeballs.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct).ConfigureAwait(false);
+        return new ReadAheadStream(socket);
     }
 }

@@ -97,7 +97,8 @@ public sealed class ExecCredentialTests : IDisposable
         using var cts = new CancellationTokenSource();
         var run = ExecPluginRunner.RunAsync(Spec(plugin), NotATerminal, cts.Token);
         var childFile = Path.Combine(_dir, "p3.child");
-        while (!File.Exists(childFile) || File.ReadAllText(childFile).Trim().Length == 0)
+        var pidFile = Path.Combine(_dir, "p3.pid");
+        while (!File.Exists(childFile) || File.ReadAllText(childFile).Trim().Length == 0 || !File.Exists(pidFile) || File.ReadAllText(pidFile).Trim().Length == 0)
         {
             await Task.Delay(20);
         }
@@ -105,8 +106,18 @@ public sealed class ExecCredentialTests : IDisposable
         var parent = int.Parse(File.ReadAllText(Path.Combine(_dir, "p3.pid")).Trim());
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-        Assert.False(IsAlive(child), "the plugin's child process survived the cancellation");
-        Assert.False(IsAlive(parent), "the plugin survived the cancellation");
+        Assert.False(await StaysAlive(child), "the plugin's child process survived the cancellation");
+        Assert.False(await StaysAlive(parent), "the plugin survived the cancellation");
+    }
+
+    /// <summary>SIGKILL is delivered asynchronously: allow a killed process a moment to die before calling it a survivor.</summary>
+    private static async Task<bool> StaysAlive(int pid)
+    {
+        for (var i = 0; i < 200 && IsAlive(pid); i++)
+        {
+            await Task.Delay(25);
+        }
+        return IsAlive(pid);
     }
 
     private static bool IsAlive(int pid)
