@@ -8,9 +8,11 @@ internal static class ClientCertificates
     public static X509Certificate2 FromPem(string certificatePem, string keyPem)
     {
         using var ephemeral = X509Certificate2.CreateFromPem(certificatePem, keyPem);
-        // Windows' TLS stack cannot use an ephemeral key; a PKCS#12 round trip gives a stored one everywhere.
+        // Windows' TLS stack cannot use an ephemeral key; a PKCS#12 round trip gives a stored one (not persisted: its
+        // key file goes when the certificate is disposed). Linux keeps it in memory; macOS has no EphemeralKeySet.
+        var flags = OperatingSystem.IsLinux() ? X509KeyStorageFlags.EphemeralKeySet : X509KeyStorageFlags.DefaultKeySet;
 #pragma warning disable SYSLIB0057 // X509CertificateLoader is .NET 9+; the module targets net8.0.
-        return new X509Certificate2(ephemeral.Export(X509ContentType.Pkcs12));
+        return new X509Certificate2(ephemeral.Export(X509ContentType.Pkcs12), (string?)null, flags);
 #pragma warning restore SYSLIB0057
     }
 }
