@@ -70,6 +70,22 @@ Describe 'Exec credential plugins' {
         Get-PluginRuns $plugin | Should -Be 1
     }
 
+    It 'the dashboard port-forward (WebSocket) authenticates with the same cached credential' {
+        $plugin = Join-Path $TestDrive 'dash/plugin.sh'
+        New-ExecPlugin -Path $plugin -Expiry ([DateTime]::UtcNow.AddHours(1).ToString('yyyy-MM-ddTHH:mm:ssZ'))
+        $kc = New-ExecKubeConfig -Path (Join-Path $TestDrive 'dash/config') -Command $plugin
+        $null = New-RayCluster exec-dash -KubeConfig $kc -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0 -Wait -TimeoutSec 60
+        try {
+            $session = Start-RayDashboard exec-dash -LocalPort 0 -KubeConfig $kc
+            (Invoke-RestMethod "$($session.Url)api/version").version | Should -Be '4'
+            Stop-RayDashboard -All
+        }
+        finally {
+            Remove-RayCluster exec-dash -KubeConfig $kc -Confirm:$false
+        }
+        Get-PluginRuns $plugin | Should -Be 1
+    }
+
     It 'an expired credential runs the plugin again for every request' {
         $plugin = Join-Path $TestDrive 'expired/plugin.sh'
         New-ExecPlugin -Path $plugin -Expiry '2020-01-01T00:00:00Z'
