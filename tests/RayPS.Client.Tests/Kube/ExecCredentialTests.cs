@@ -158,6 +158,24 @@ public sealed class ExecCredentialTests : IDisposable
     }
 
     [Fact]
+    public async Task A_client_certificate_credential_is_offered_with_its_key()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=exec-user", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var source = new ExecCredentialSource(_ => Task.FromResult(new ExecCredential(null, cert.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(), null)));
+
+        Assert.Null(source.CurrentCertificate);
+        var credential = await source.GetAsync(CancellationToken.None);
+        using var request2 = new HttpRequestMessage(HttpMethod.Get, "https://k.example/");
+        ExecCredentialSource.Apply(request2, credential);
+
+        Assert.Null(request2.Headers.Authorization);
+        Assert.Equal("CN=exec-user", source.CurrentCertificate!.Subject);
+        Assert.True(source.CurrentCertificate.HasPrivateKey);
+    }
+
+    [Fact]
     public async Task Concurrent_callers_share_one_run()
     {
         var release = new TaskCompletionSource();
