@@ -235,3 +235,17 @@ try { `$null = Get-RayCluster; 'loopback direct' } catch { `$_.FullyQualifiedErr
         { Get-RayCluster -KubeConfig $kc } | Should -Throw -ErrorId 'KubeApiUnreachable,*'
     }
 }
+
+Describe 'Local ports like every OS agrees' {
+    It 'Start-RaySandbox -Port refuses a port another program holds on 0.0.0.0' {
+        $other = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Any, 0)
+        $other.Start()
+        try {
+            $port = $other.LocalEndpoint.Port
+            { Start-RaySandbox -Port $port -KubeConfigPath (Join-Path $TestDrive 'port-taken.kubeconfig') } | Should -Throw -ErrorId 'SandboxStartFailed,*'
+        }
+        finally {
+            $other.Stop()
+        }
+    }
+}
