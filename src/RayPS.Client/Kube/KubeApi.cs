@@ -20,10 +20,13 @@ public sealed class KubeApi
     private readonly Kubernetes _client;
     private readonly string _contextName;
 
-    public KubeApi(Kubernetes client, string contextName)
+    private readonly ExecCredentialSource? _execCredentials;
+
+    public KubeApi(Kubernetes client, string contextName, ExecCredentialSource? execCredentials = null)
     {
         _client = client;
         _contextName = contextName;
+        _execCredentials = execCredentials;
     }
 
     private static readonly AsyncLocal<Action<string>?> TraceSink = new();
@@ -66,6 +69,7 @@ public sealed class KubeApi
     /// <summary>GET a non-JSON body (pod/service proxy endpoints, logs).</summary>
     public async Task<(int Status, string Body)> GetTextAsync(string path, CancellationToken ct, TimeSpan? timeout = null)
     {
+        await EnsureCredentialAsync(ct).ConfigureAwait(false);
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeoutCts.CancelAfter(timeout ?? RequestTimeout);
         using var request = NewRequest(HttpMethod.Get, path, null, null);
@@ -89,6 +93,7 @@ public sealed class KubeApi
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, JsonNode? body, string? contentType, CancellationToken ct,
         string? what = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool streaming = false)
     {
+        await EnsureCredentialAsync(ct).ConfigureAwait(false);
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (!streaming)
         {
@@ -123,6 +128,19 @@ public sealed class KubeApi
             var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
             var apiEx = new KubeApiException(method.Method, path, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text);
             throw KubeErrorMapper.Map(apiEx, _contextName, what);
+        }
+    }
+
+    /// <summary>
+    /// Runs the exec credential plugin, when one is due, before the request's timeout starts: a plugin may wait for the
+    /// user (a browser login, a device code) far longer than a request may take. Only Ctrl+C (and the plugin's own
+    /// time limit) stops it.
+    /// </summary>
+    private async Task EnsureCredentialAsync(CancellationToken ct)
+    {
+        if (_execCredentials is not null)
+        {
+            await _execCredentials.GetAsync(ct).ConfigureAwait(false);
         }
     }
 

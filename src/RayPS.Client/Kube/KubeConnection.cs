@@ -18,7 +18,7 @@ public sealed class KubeConnection
         ContextName = contextName;
         DefaultNamespace = defaultNamespace;
         ExecCredentials = credentials;
-        Api = new KubeApi(client, contextName);
+        Api = new KubeApi(client, contextName, credentials);
         _streamingInvoker = new Lazy<HttpMessageInvoker>(() =>
             streamingTarget is null ? client.HttpClient : new HttpMessageInvoker(CreateStreamingHandler(streamingTarget, credentials)));
     }

@@ -215,6 +215,23 @@ public sealed class ExecCredentialTests : IDisposable
     }
 
     [Fact]
+    public async Task A_plugin_slower_than_the_request_timeout_is_waited_for()
+    {
+        // A browser or device-code login takes longer than any request may: the timeout starts after the credential.
+        var source = new ExecCredentialSource(async _ =>
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(600));
+            return new ExecCredential("slow-login", null, null, null);
+        });
+        var server = new FakeApiServer { Respond = (_, _) => FakeApiServer.Json(200, """{"kind":"RayClusterList","apiVersion":"ray.io/v1","metadata":{},"items":[]}""") };
+        var connection = ExecConnection(source, server);
+        connection.Api.RequestTimeout = TimeSpan.FromMilliseconds(200);
+
+        Assert.Empty(await RayClusterOperations.ListAsync(connection, "default", CancellationToken.None));
+        Assert.Equal("slow-login", Assert.Single(server.Requests).Headers.Authorization?.Parameter);
+    }
+
+    [Fact]
     public async Task A_401_the_plugin_cannot_fix_is_KubeApiUnauthorized()
     {
         var source = new ExecCredentialSource(_ => Task.FromResult(new ExecCredential("same", null, null, null)));
