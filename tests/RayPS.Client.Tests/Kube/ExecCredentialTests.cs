@@ -320,6 +320,33 @@ public sealed class ExecCredentialTests : IDisposable
         Assert.True(File.Exists(caA) && File.Exists(caB));
     }
 
+    [Fact]
+    public void Merged_kubeconfigs_resolve_relative_client_certificate_and_key_against_their_own_folder()
+    {
+        var first = Write(Path.Combine("one", "config"), TwoFileConfig("alpha", Path.Combine("..", "one-ca.crt"), current: true));
+        WriteCa("one-ca.crt", "CN=one");
+        var second = Write(Path.Combine("two", "config"), """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: c2
+              cluster: {server: "https://two.example:6443", insecure-skip-tls-verify: true}
+            users:
+            - name: u2
+              user: {client-certificate: pki/client.crt, client-key: pki/client.key}
+            contexts:
+            - name: two
+              context: {cluster: c2, user: u2}
+            """);
+        Write(Path.Combine("two", "pki", "client.crt"), "unused");
+        Write(Path.Combine("two", "pki", "client.key"), "unused");
+
+        var target = KubeConfigLoader.Prepare(new KubeConnectionOptions(first + Path.PathSeparator + second, "two"), OsFacts.Current);
+
+        Assert.Equal(Path.Combine(_dir, "two", "pki", "client.crt"), target.Config.ClientCertificateFilePath);
+        Assert.Equal(Path.Combine(_dir, "two", "pki", "client.key"), target.Config.ClientKeyFilePath);
+    }
+
     private static string TwoFileConfig(string name, string ca, bool current) => $"""
         apiVersion: v1
         kind: Config
