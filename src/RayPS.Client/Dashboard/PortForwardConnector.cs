@@ -35,7 +35,7 @@ internal sealed class PortForwardConnector
         socket.Options.AddSubProtocol(PortForwardChannel.SubProtocol);
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.SetRequestHeader("User-Agent", "RayPS/" + typeof(PortForwardConnector).Assembly.GetName().Version?.ToString(3));
-        if (_connection.ExecCredentials is { } credentials)
+        if (_connection.ExecCredentials is { HasUsableCredential: false } credentials)
         {
             // The plugin may wait for the user: run it before the handshake's timeout starts (see KubeApi).
             await credentials.GetAsync(ct).ConfigureAwait(false);

@@ -29,6 +29,21 @@ public sealed class ExecCredentialSource
         _now = now ?? (() => DateTimeOffset.UtcNow);
     }
 
+    /// <summary>The credential a caller already fetched for this request (before its timeout started); the handler uses it as is.</summary>
+    public static readonly HttpRequestOptionsKey<ExecCredential> Fetched = new("RayPS.ExecCredential");
+
+    /// <summary>Whether a credential is cached and not expired (the next <see cref="GetAsync"/> returns at once).</summary>
+    public bool HasUsableCredential
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _current is { } current && !current.IsExpired(_now());
+            }
+        }
+    }
+
     /// <summary>How many times the plugin was started (diagnostics and tests).</summary>
     public int Runs { get; private set; }
 
@@ -178,7 +193,10 @@ public sealed class ExecCredentialHandler : DelegatingHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var credential = await _source.GetAsync(cancellationToken).ConfigureAwait(false);
+        // Like client-go, a request uses the credential fetched for it even if that one is already past its expiry.
+        var credential = request.Options.TryGetValue(ExecCredentialSource.Fetched, out var fetched)
+            ? fetched
+            : await _source.GetAsync(cancellationToken).ConfigureAwait(false);
         ExecCredentialSource.Apply(request, credential);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized)

@@ -215,6 +215,21 @@ public sealed class ExecCredentialTests : IDisposable
     }
 
     [Fact]
+    public async Task A_credential_already_expired_serves_the_request_it_was_fetched_for_and_runs_once_per_request()
+    {
+        var source = new ExecCredentialSource(_ => Task.FromResult(new ExecCredential("t", null, null, DateTimeOffset.UtcNow.AddHours(-1))));
+        var server = new FakeApiServer { Respond = (_, _) => FakeApiServer.Json(200, """{"kind":"RayClusterList","apiVersion":"ray.io/v1","metadata":{},"items":[]}""") };
+        var connection = ExecConnection(source, server);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await RayClusterOperations.ListAsync(connection, "default", CancellationToken.None);
+        }
+        Assert.Equal(3, server.Requests.Count);
+        Assert.Equal(3, source.Runs);
+    }
+
+    [Fact]
     public async Task A_plugin_slower_than_the_request_timeout_is_waited_for()
     {
         // A browser or device-code login takes longer than any request may: the timeout starts after the credential.
