@@ -149,7 +149,7 @@ public static class ExecPluginRunner
     }
 
     /// <summary>How to start the plugin found at <paramref name="program"/>: directly, through cmd.exe, or through pwsh.</summary>
-    public static ExecLaunch PlanLaunch(string program, IReadOnlyList<string> arguments, OsFacts facts)
+    public static ExecLaunch PlanLaunch(string program, IReadOnlyList<string> arguments, OsFacts facts, bool interactive = false)
     {
         if (!facts.IsWindows)
         {
@@ -165,7 +165,13 @@ public static class ExecPluginRunner
         if (ext == ".ps1")
         {
             var pwsh = LookPath("pwsh", facts) ?? LookPath("powershell", facts) ?? "powershell.exe";
-            var list = new List<string> { "-NoLogo", "-NoProfile", "-File", program };
+            var list = new List<string> { "-NoLogo", "-NoProfile" };
+            if (!interactive)
+            {
+                // No stdin to answer with: a prompt must fail at once rather than wait.
+                list.Add("-NonInteractive");
+            }
+            list.AddRange(new[] { "-File", program });
             list.AddRange(arguments);
             return new ExecLaunch(pwsh, list, null);
         }
@@ -194,7 +200,7 @@ public static class ExecPluginRunner
     {
         var interactive = DecideInteractive(spec, facts);
         var program = LookPath(spec.Command, facts) ?? throw NotFound(spec);
-        var launch = PlanLaunch(program, spec.Arguments, facts);
+        var launch = PlanLaunch(program, spec.Arguments, facts, interactive);
 
         var start = new ProcessStartInfo(launch.FileName)
         {

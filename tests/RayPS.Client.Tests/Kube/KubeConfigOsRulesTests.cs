@@ -168,7 +168,9 @@ public sealed class KubeConfigOsRulesTests
         var launch = ExecPluginRunner.PlanLaunch(@"C:\p\token.ps1", new[] { "a b", "c" }, facts);
         Assert.Equal(@"C:\pwsh\pwsh.exe", launch.FileName);
         Assert.Null(launch.CommandLine);
-        Assert.Equal(new[] { "-NoLogo", "-NoProfile", "-File", @"C:\p\token.ps1", "a b", "c" }, launch.ArgumentList);
+        Assert.Equal(new[] { "-NoLogo", "-NoProfile", "-NonInteractive", "-File", @"C:\p\token.ps1", "a b", "c" }, launch.ArgumentList);
+        var interactive = ExecPluginRunner.PlanLaunch(@"C:\p\token.ps1", new[] { "x" }, facts, interactive: true);
+        Assert.Equal(new[] { "-NoLogo", "-NoProfile", "-File", @"C:\p\token.ps1", "x" }, interactive.ArgumentList);
     }
 
     [Fact]
