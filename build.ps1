@@ -24,7 +24,14 @@ param(
     [string] $PesterFilter,
 
     # Bench only: which tests/bench/<name>.Bench.ps1 to run (wildcard); their sections replace the same ones in docs/benchmarks.md.
-    [string] $BenchFilter = '*'
+    [string] $BenchFilter = '*',
+
+    # Package only: Authenticode-sign the module's files with the publisher's code-signing certificate before packaging
+    # (see docs/signing.md): a .pfx path (password in $env:RAYPS_SIGNING_PASSWORD) or a thumbprint in Cert:\CurrentUser\My.
+    [string] $SigningCertificate,
+
+    # Package only, with -SigningCertificate: the RFC 3161 timestamp server that keeps signatures valid after the certificate expires.
+    [string] $TimestampServer = 'http://timestamp.digicert.com'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -143,8 +150,35 @@ function Invoke-Test {
     if ($failed -gt 0) { exit 1 }
 }
 
+# Signs every file PowerShell's execution policy checks (manifest, script module, format file) and the module's own
+# assemblies, then verifies each signature; AllSigned machines refuse an unsigned module.
+function Invoke-Sign {
+    if (-not (Get-Command Set-AuthenticodeSignature -ErrorAction SilentlyContinue)) {
+        throw "Signing needs Set-AuthenticodeSignature, which PowerShell has on Windows only. Run 'build.ps1 Package -SigningCertificate ...' on Windows (see docs/signing.md)."
+    }
+    $certificate = if (Test-Path -LiteralPath $SigningCertificate -PathType Leaf) {
+        $password = if ($env:RAYPS_SIGNING_PASSWORD) { ConvertTo-SecureString $env:RAYPS_SIGNING_PASSWORD -AsPlainText -Force } else { $null }
+        if ($password) { Get-PfxCertificate -FilePath $SigningCertificate -Password $password } else { Get-PfxCertificate -FilePath $SigningCertificate }
+    }
+    else {
+        Get-Item -LiteralPath "Cert:\CurrentUser\My\$SigningCertificate" -ErrorAction Stop
+    }
+    if (-not $certificate.HasPrivateKey) { throw "The signing certificate '$($certificate.Subject)' has no private key." }
+    $files = @(Get-ChildItem $ModuleOut -Recurse -File -Include *.psd1, *.psm1, *.ps1, *.ps1xml) +
+        @(Get-ChildItem $ModuleOut -Recurse -File -Include 'RayPS*.dll')
+    Write-Step "sign $($files.Count) files as '$($certificate.Subject)'"
+    foreach ($file in $files) {
+        $signArgs = @{ FilePath = $file.FullName; Certificate = $certificate; HashAlgorithm = 'SHA256' }
+        if ($TimestampServer) { $signArgs.TimestampServer = $TimestampServer }
+        $null = Set-AuthenticodeSignature @signArgs
+        $status = (Get-AuthenticodeSignature -FilePath $file.FullName).Status
+        if ($status -ne 'Valid') { throw "The signature of $($file.FullName) is $status (is the certificate trusted on this machine?)." }
+    }
+}
+
 function Invoke-Package {
     Invoke-Build
+    if ($SigningCertificate) { Invoke-Sign }
     $repoDir = Join-Path $Out 'packages'
     if (Test-Path $repoDir) { Remove-Item $repoDir -Recurse -Force }
     $null = New-Item -ItemType Directory -Path $repoDir -Force

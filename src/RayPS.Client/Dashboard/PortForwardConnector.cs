@@ -35,6 +35,11 @@ internal sealed class PortForwardConnector
         socket.Options.AddSubProtocol(PortForwardChannel.SubProtocol);
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.SetRequestHeader("User-Agent", "RayPS/" + typeof(PortForwardConnector).Assembly.GetName().Version?.ToString(3));
+        if (_connection.ExecCredentials is { HasUsableCredential: false } credentials)
+        {
+            // The plugin may wait for the user: run it before the handshake's timeout starts (see KubeApi).
+            await credentials.GetAsync(ct).ConfigureAwait(false);
+        }
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeoutCts.CancelAfter(_timeout);
         var started = Stopwatch.GetTimestamp();

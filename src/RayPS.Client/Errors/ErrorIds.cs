@@ -90,4 +90,7 @@ public static class ErrorIds
     public const string RayDashboardUnreachable = "RayDashboardUnreachable";
     public const string WorkingDirectoryNotFound = "WorkingDirectoryNotFound";
     public const string WorkingDirectoryTooLarge = "WorkingDirectoryTooLarge";
+    // Exec credential plugins (issue #17)
+    public const string KubeExecPluginNotFound = "KubeExecPluginNotFound";
+    public const string KubeExecPluginFailed = "KubeExecPluginFailed";
 }

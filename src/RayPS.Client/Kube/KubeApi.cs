@@ -20,10 +20,13 @@ public sealed class KubeApi
     private readonly Kubernetes _client;
     private readonly string _contextName;
 
-    public KubeApi(Kubernetes client, string contextName)
+    private readonly ExecCredentialSource? _execCredentials;
+
+    public KubeApi(Kubernetes client, string contextName, ExecCredentialSource? execCredentials = null)
     {
         _client = client;
         _contextName = contextName;
+        _execCredentials = execCredentials;
     }
 
     private static readonly AsyncLocal<Action<string>?> TraceSink = new();
@@ -66,9 +69,10 @@ public sealed class KubeApi
     /// <summary>GET a non-JSON body (pod/service proxy endpoints, logs).</summary>
     public async Task<(int Status, string Body)> GetTextAsync(string path, CancellationToken ct, TimeSpan? timeout = null)
     {
+        var credential = await EnsureCredentialAsync(ct).ConfigureAwait(false);
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeoutCts.CancelAfter(timeout ?? RequestTimeout);
-        using var request = NewRequest(HttpMethod.Get, path, null, null);
+        using var request = NewRequest(HttpMethod.Get, path, null, null, credential);
         request.Options.Set(RetryHandler.NoRetry, true);
         HttpResponseMessage response;
         try
@@ -124,13 +128,14 @@ public sealed class KubeApi
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, JsonNode? body, string? contentType, CancellationToken ct,
         string? what = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool streaming = false)
     {
+        var credential = await EnsureCredentialAsync(ct).ConfigureAwait(false);
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (!streaming)
         {
             timeoutCts.CancelAfter(RequestTimeout);
         }
 
-        var request = NewRequest(method, path, body, contentType);
+        var request = NewRequest(method, path, body, contentType, credential);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         HttpResponseMessage response;
         try
@@ -161,9 +166,21 @@ public sealed class KubeApi
         }
     }
 
-    private HttpRequestMessage NewRequest(HttpMethod method, string path, JsonNode? body, string? contentType)
+    /// <summary>
+    /// Runs the exec credential plugin, when one is due, before the request's timeout starts: a plugin may wait for the
+    /// user (a browser login, a device code) far longer than a request may take. Only Ctrl+C (and the plugin's own
+    /// time limit) stops it.
+    /// </summary>
+    private async Task<ExecCredential?> EnsureCredentialAsync(CancellationToken ct) =>
+        _execCredentials is null ? null : await _execCredentials.GetAsync(ct).ConfigureAwait(false);
+
+    private HttpRequestMessage NewRequest(HttpMethod method, string path, JsonNode? body, string? contentType, ExecCredential? credential = null)
     {
         var request = new HttpRequestMessage(method, new Uri(_client.BaseUri, path.TrimStart('/')));
+        if (credential is not null)
+        {
+            request.Options.Set(ExecCredentialSource.Fetched, credential);
+        }
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Headers.UserAgent.ParseAdd("RayPS/" + typeof(KubeApi).Assembly.GetName().Version?.ToString(3));
         if (body is not null)

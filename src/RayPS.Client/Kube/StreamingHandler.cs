@@ -13,9 +13,10 @@ namespace RayPS.Kube;
 /// </summary>
 internal static class StreamingHandler
 {
-    public static SocketsHttpHandler Create(KubernetesClientConfiguration config)
+    public static SocketsHttpHandler Create(KubernetesClientConfiguration config, System.Net.IWebProxy? proxy = null)
     {
-        var handler = new SocketsHttpHandler { ConnectCallback = ConnectAsync };
+        // kubectl's proxy rules for port-forward too (HTTPS_PROXY/NO_PROXY or the kubeconfig's proxy-url), never the system proxy.
+        var handler = new SocketsHttpHandler { ConnectCallback = ConnectAsync, Proxy = proxy, UseProxy = proxy is not null };
         if (config.SkipTlsVerify)
         {
             handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
@@ -49,25 +50,12 @@ internal static class StreamingHandler
         var keyPem = !string.IsNullOrWhiteSpace(config.ClientCertificateKeyData)
             ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(config.ClientCertificateKeyData))
             : File.ReadAllText(config.ClientKeyFilePath);
-        using var ephemeral = X509Certificate2.CreateFromPem(certificatePem, keyPem);
-        // Windows' TLS stack cannot use an ephemeral key; a PKCS#12 round trip gives a stored one everywhere.
-#pragma warning disable SYSLIB0057 // X509CertificateLoader is .NET 9+; the module targets net8.0.
-        return new X509Certificate2(ephemeral.Export(X509ContentType.Pkcs12));
-#pragma warning restore SYSLIB0057
+        return ClientCertificates.FromPem(certificatePem, keyPem);
     }
 
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
-            return new ReadAheadStream(socket);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        var socket = await HappyEyeballs.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct).ConfigureAwait(false);
+        return new ReadAheadStream(socket);
     }
 }

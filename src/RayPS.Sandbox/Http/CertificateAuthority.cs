@@ -50,11 +50,14 @@ public sealed class CertificateAuthority : IDisposable
         using var serverPublic = serverRequest.Create(caWithKey, notBefore, notAfter, serial);
         using var serverWithKey = serverPublic.CopyWithPrivateKey(serverKey);
 
-        // An ephemeral key from CopyWithPrivateKey is not usable by SslStream on every platform:
-        // round-trip through PKCS#12 to get a persisted-style key handle.
+        // An ephemeral key from CopyWithPrivateKey is not usable by SslStream on every platform: round-trip through
+        // PKCS#12. Linux keeps the key in memory only; Windows' TLS stack needs a stored key, imported without
+        // PersistKeySet so the key file in the user profile is deleted when Dispose (at sandbox stop) releases it;
+        // macOS does not support EphemeralKeySet.
         var pfx = serverWithKey.Export(X509ContentType.Pkcs12);
+        var flags = OperatingSystem.IsLinux() ? X509KeyStorageFlags.EphemeralKeySet : X509KeyStorageFlags.DefaultKeySet;
 #pragma warning disable SYSLIB0057 // X509CertificateLoader is not available on net8.0.
-        var server = new X509Certificate2(pfx, (string?)null, X509KeyStorageFlags.Exportable);
+        var server = new X509Certificate2(pfx, (string?)null, flags);
         var ca = new X509Certificate2(caWithKey.RawData);
 #pragma warning restore SYSLIB0057
         return new CertificateAuthority(ca, server);

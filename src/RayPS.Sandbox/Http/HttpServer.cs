@@ -53,9 +53,39 @@ public sealed class HttpServer : IAsyncDisposable
     /// <summary>Listens on 127.0.0.1:<paramref name="port"/> (0 = any free port); TLS when a certificate is given.</summary>
     public static HttpServer Start(int port, X509Certificate2? certificate, HttpHandler handler)
     {
+        if (port != 0)
+        {
+            RefuseWildcardHolder(port);
+        }
         var listener = new TcpListener(IPAddress.Loopback, port);
+        if (OperatingSystem.IsWindows())
+        {
+            listener.ExclusiveAddressUse = true;
+        }
         listener.Start(128);
         return new HttpServer(listener, certificate, handler);
+    }
+
+    /// <summary>
+    /// Windows and macOS let 127.0.0.1:P be bound beside another program's 0.0.0.0:P (or [::]:P), which would then lose its
+    /// local traffic to the sandbox; Linux refuses. Probing the wildcards makes every OS refuse (AddressAlreadyInUse).
+    /// </summary>
+    private static void RefuseWildcardHolder(int port)
+    {
+        foreach (var wildcard in new[] { IPAddress.Any, IPAddress.IPv6Any })
+        {
+            using var probe = new Socket(wildcard.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                if (wildcard.AddressFamily == AddressFamily.InterNetworkV6) probe.DualMode = false;
+                if (OperatingSystem.IsWindows()) probe.ExclusiveAddressUse = true;
+                probe.Bind(new IPEndPoint(wildcard, port));
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode != SocketError.AddressAlreadyInUse)
+            {
+                // This address family is unavailable here: nothing can hold it.
+            }
+        }
     }
 
     private async Task AcceptLoopAsync()

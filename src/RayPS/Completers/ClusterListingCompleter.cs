@@ -8,7 +8,8 @@ namespace RayPS.Completers;
 
 /// <summary>
 /// Completes names listed from the cluster the command line points at (its -KubeConfig, -Context and -Namespace),
-/// bounded to 2 seconds and cached for 10, so Tab never hangs on a slow or unreachable cluster.
+/// bounded to 2 seconds and cached for 10, so Tab never hangs on a slow or unreachable cluster. The connection (and an
+/// exec plugin's credential) is the one cmdlets share, so Tab runs no credential plugin that a cmdlet already ran.
 /// </summary>
 public abstract class ClusterListingCompleter : IArgumentCompleter
 {
@@ -40,8 +41,20 @@ public abstract class ClusterListingCompleter : IArgumentCompleter
             {
                 return hit.Names;
             }
-            using var cts = new CancellationTokenSource(Budget);
-            var names = ListAsync(connection, ns, scope, cts.Token).WaitAsync(Budget).GetAwaiter().GetResult();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            if (connection.ExecCredentials is { } credentials)
+            {
+                // An exec plugin slower than the budget would be cancelled on every Tab and never finish: let this
+                // wait go on without the budget, so the run completes in the background and the next Tab has a credential.
+                credentials.GetAsync(CancellationToken.None).WaitAsync(Budget).GetAwaiter().GetResult();
+            }
+            var left = Budget - clock.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                return Array.Empty<string>();
+            }
+            using var cts = new CancellationTokenSource(left);
+            var names = ListAsync(connection, ns, scope, cts.Token).WaitAsync(left).GetAwaiter().GetResult();
             Cache[key] = (DateTime.UtcNow, names);
             return names;
         }

@@ -1,3 +1,4 @@
+using RayPS.Client.Tests.Support;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
@@ -101,7 +102,7 @@ public sealed class KubeRayOperatorTests
     /// <summary>The golden CRD (77-crd-get.json), renamed for rayjobs and rayservices.</summary>
     private static JsonObject Crd(string plural, string kind)
     {
-        var golden = JsonNode.Parse(File.ReadAllText("/work/shared/kube-golden/77-crd-get.json"))!["response"]!["body"]!.AsObject();
+        var golden = JsonNode.Parse(File.ReadAllText(SharedData.Path("kube-golden", "77-crd-get.json")))!["response"]!["body"]!.AsObject();
         golden["metadata"]!["name"] = $"{plural}.ray.io";
         golden["spec"]!["names"]!["kind"] = kind;
         return golden;

@@ -1,3 +1,4 @@
+using RayPS.Client.Tests.Support;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RayPS.Errors;
@@ -427,7 +428,7 @@ public sealed class NodeHealthOperationsTests
     [Fact]
     public async Task Pods_of_the_golden_deployment_list_are_pending_and_unscheduled()
     {
-        var golden = JsonNode.Parse(File.ReadAllText("/work/shared/kube-golden/59-deployment-list-pods.json"))!["response"]!["body"]!;
+        var golden = JsonNode.Parse(File.ReadAllText(SharedData.Path("kube-golden", "59-deployment-list-pods.json")))!["response"]!["body"]!;
         var fake = new FakeRayCluster { PodList = new Reply(200, golden.ToJsonString(), ContentType: "application/json") };
         fake.Deployments.Add(Deployment("ray-cluster-npu-workergroup", "workergroup", 4));
         var noEndpoints = Reply.KubeStatus(503, "ServiceUnavailable", "no endpoints available for service \"ray-cluster-head-svc\"");

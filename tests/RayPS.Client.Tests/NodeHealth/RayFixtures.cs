@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace RayPS.Client.Tests.NodeHealth;
 
-/// <summary>Pods, Deployments, RayClusters and Ray node rows shaped like the real API's (see /work/shared/kube-golden and ray-api).</summary>
+/// <summary>Pods, Deployments, RayClusters and Ray node rows shaped like the real API's (see shared/kube-golden and shared/ray-api beside the repository).</summary>
 internal static class RayFixtures
 {
     public static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-03-01T12:00:00Z", CultureInfo.InvariantCulture);

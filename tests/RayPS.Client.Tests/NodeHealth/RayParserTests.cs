@@ -1,8 +1,9 @@
+using RayPS.Client.Tests.Support;
 using RayPS.Ray;
 
 namespace RayPS.Client.Tests.NodeHealth;
 
-/// <summary>Parsers of Ray's answers, against the shapes in /work/shared/ray-api/README.md.</summary>
+/// <summary>Parsers of Ray's answers, against the shapes in shared/ray-api/README.md.</summary>
 public sealed class RayParserTests
 {
     /// <summary>/api/v0/nodes?detail=true as README section 2.5 shows it.</summary>
@@ -132,7 +133,7 @@ public sealed class RayParserTests
     [Fact]
     public void Health_answers_from_the_api_server()
     {
-        var golden = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText("/work/shared/kube-golden/64-service-proxy-gcs-healthz.json"))!["response"]!["body"]!.ToJsonString();
+        var golden = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(SharedData.Path("kube-golden", "64-service-proxy-gcs-healthz.json")))!["response"]!["body"]!.ToJsonString();
         var noEndpoints = HealthCheckResult.From(ProxyAnswer.Answered(503, golden));
         Assert.Equal(HealthCheckOutcome.Unreachable, noEndpoints.Outcome);
         Assert.Equal("no endpoints available for service \"ray-cluster-head-svc\"", noEndpoints.Detail);
