@@ -62,4 +62,8 @@ public static class ErrorIds
     public const string SandboxNotFound = "SandboxNotFound";
     public const string PodNotFound = "PodNotFound";
     public const string PodFaultMissing = "PodFaultMissing";
+
+    // Object model (issue 18)
+    public const string InvalidWorkerGroupKind = "InvalidWorkerGroupKind";
+    public const string SandboxKubeConfigFolderMissing = "SandboxKubeConfigFolderMissing";
 }

@@ -101,17 +101,17 @@ public static partial class WorkerGroupOperations
         var index = before.Index;
         var replicas = request.Replicas;
         int? newMin = null, newMax = null;
-        if (replicas < before.Min || replicas > before.Max)
+        if (replicas < before.MinReplicas || replicas > before.MaxReplicas)
         {
             if (!request.AdjustBounds)
             {
                 throw new RayPSException(ErrorIds.ReplicasOutOfRange, RayErrorCategory.InvalidArgument,
                     $"{replicas} replicas is outside the bounds of worker group '{before.GroupName}' of RayCluster '{before.ClusterName}': " +
-                    $"minReplicas {before.Min}, maxReplicas {before.Max}. Choose a value from {before.Min} to {before.Max}, or add -AdjustBounds to move the bound in the same change.",
+                    $"minReplicas {before.MinReplicas}, maxReplicas {before.MaxReplicas}. Choose a value from {before.MinReplicas} to {before.MaxReplicas}, or add -AdjustBounds to move the bound in the same change.",
                     replicas);
             }
-            newMin = Math.Min(before.Min, replicas);
-            newMax = Math.Max(before.Max, replicas);
+            newMin = Math.Min(before.MinReplicas, replicas);
+            newMax = Math.Max(before.MaxReplicas, replicas);
         }
 
         IReadOnlyList<WorkerPod>? pods = null;
@@ -122,7 +122,7 @@ public static partial class WorkerGroupOperations
             {
                 throw new RayPSException(ErrorIds.AutoscalerOwnsReplicas, RayErrorCategory.InvalidOperation,
                     $"RayCluster '{before.ClusterName}' has the Ray autoscaler on (spec.enableInTreeAutoscaling): it owns the replicas of worker group '{before.GroupName}' " +
-                    $"and will change them again. Nothing was changed. Add -Force to set {replicas} anyway, or change the group's bounds (minReplicas {before.Min}, maxReplicas {before.Max}) with -AdjustBounds -Force.",
+                    $"and will change them again. Nothing was changed. Add -Force to set {replicas} anyway, or change the group's bounds (minReplicas {before.MinReplicas}, maxReplicas {before.MaxReplicas}) with -AdjustBounds -Force.",
                     before.GroupName);
             }
             if (attempt == 1)

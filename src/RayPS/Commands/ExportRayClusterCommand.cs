@@ -21,10 +21,10 @@ public sealed class ExportRayClusterCommand : RayNamespacedCmdletBase
     private readonly List<RayCluster> _clusters = new();
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("ClusterName")]
+    [Alias("Name")]
     [ArgumentCompleter(typeof(RayClusterNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = Array.Empty<string>();
+    public string[] ClusterName { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
     public RayCluster[] InputObject { get; set; } = Array.Empty<RayCluster>();
@@ -45,7 +45,7 @@ public sealed class ExportRayClusterCommand : RayNamespacedCmdletBase
         }
 
         var ns = TargetNamespace;
-        foreach (var name in Name)
+        foreach (var name in ClusterName)
         {
             try
             {

@@ -11,11 +11,11 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
 {
     /// <summary>Cluster names; wildcards allowed. Default: all clusters.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("ClusterName")]
+    [Alias("Name")]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(RayClusterNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
+    public string[]? ClusterName { get; set; }
 
     /// <summary>Lists clusters in every namespace.</summary>
     [Parameter]
@@ -26,7 +26,7 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
     {
         var ns = AllNamespaces ? null : TargetNamespace;
         var clusters = await RayClusterOperations.ListAsync(Connection, ns, cancellationToken).ConfigureAwait(false);
-        if (Name is null)
+        if (ClusterName is null)
         {
             foreach (var cluster in clusters)
             {
@@ -36,7 +36,7 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
         }
 
         var emitted = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var name in Name)
+        foreach (var name in ClusterName)
         {
             var pattern = new WildcardPattern(name, WildcardOptions.None);
             var matches = clusters.Where(c => pattern.IsMatch(c.Name)).ToList();

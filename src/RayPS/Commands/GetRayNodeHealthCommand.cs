@@ -48,13 +48,22 @@ public sealed class GetRayNodeHealthCommand : RayNamespacedCmdletBase
     [ValidateRange(1, 300)]
     public int TimeoutSec { get; set; } = (int)NodeHealthRequest.DefaultProbeTimeout.TotalSeconds;
 
+    // Piped nodes or groups name the same cluster many times; each cluster is checked once per pipeline.
+    private readonly HashSet<string> _checked = new(StringComparer.Ordinal);
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var connection = Connection;
+        var scope = AllNamespaces ? "*" : TargetNamespace;
+        var clusterNames = ClusterName?.Where(name => _checked.Add($"{scope}/{name}")).ToArray();
+        if (clusterNames is { Length: 0 })
+        {
+            return;
+        }
         var request = new NodeHealthRequest
         {
             Namespace = AllNamespaces ? null : TargetNamespace,
-            ClusterNames = ClusterName,
+            ClusterNames = clusterNames,
             ThrottleLimit = ThrottleLimit,
             ProbeTimeout = TimeSpan.FromSeconds(TimeoutSec),
             IncludeDeparted = IncludeDeparted,

@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using RayPS.Errors;
+using RayPS.Internal;
 using RayPS.Sandbox;
 
 namespace RayPS.Commands;
@@ -25,6 +27,9 @@ public sealed class GetRaySandboxCommand : PSCmdlet
     [Parameter(ParameterSetName = "Requests")]
     public SwitchParameter Reset { get; set; }
 
+    internal static RayPSException SandboxNotFound(int id) =>
+        new(ErrorIds.SandboxNotFound, RayErrorCategory.ObjectNotFound, $"No running sandbox has Id {id}. List them with Get-RaySandbox.", id);
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == "Requests" && InputObject is { } sandbox)
@@ -39,7 +44,20 @@ public sealed class GetRaySandboxCommand : PSCmdlet
             }
             return;
         }
-        foreach (var running in SandboxRegistry.All.Where(s => Id is null || s.Id == Id))
+        if (Id is { } id)
+        {
+            // The same rule as Stop-RaySandbox -Id: an Id that names no running sandbox is an error, not an empty result.
+            if (SandboxRegistry.All.FirstOrDefault(s => s.Id == id) is { } found)
+            {
+                WriteObject(found);
+            }
+            else
+            {
+                WriteError(ErrorRecords.From(SandboxNotFound(id)));
+            }
+            return;
+        }
+        foreach (var running in SandboxRegistry.All)
         {
             WriteObject(running);
         }

@@ -26,9 +26,16 @@ public sealed class GetRayWorkerGroupCommand : RayNamespacedCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 
+    // Piped nodes or groups name the same cluster many times; each cluster is listed once per pipeline.
+    private readonly HashSet<string> _listed = new(StringComparer.Ordinal);
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = TargetNamespace;
+        if (Name is null && !_listed.Add($"{ns}/{ClusterName}"))
+        {
+            return;
+        }
         var listing = await WorkerGroupOperations.ListAsync(Connection, ns, ClusterName, cancellationToken).ConfigureAwait(false);
         if (listing.ClusterMissing is { } missing)
         {

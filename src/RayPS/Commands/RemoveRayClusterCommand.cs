@@ -11,10 +11,10 @@ namespace RayPS.Commands;
 public sealed class RemoveRayClusterCommand : RayWaitingCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("ClusterName")]
+    [Alias("Name")]
     [ArgumentCompleter(typeof(RayClusterNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = Array.Empty<string>();
+    public string[] ClusterName { get; set; } = Array.Empty<string>();
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -22,7 +22,7 @@ public sealed class RemoveRayClusterCommand : RayWaitingCmdletBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = TargetNamespace;
-        foreach (var name in Name)
+        foreach (var name in ClusterName)
         {
             if (!await ShouldProcessAsync($"RayCluster '{name}' in namespace '{ns}' (context '{Connection.ContextName}')", "Delete").ConfigureAwait(false))
             {

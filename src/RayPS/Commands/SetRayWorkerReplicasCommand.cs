@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using RayPS.Completers;
+using RayPS.Errors;
 using RayPS.Operations;
 
 namespace RayPS.Commands;
@@ -29,17 +30,21 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
     [ValidateRange(0, int.MaxValue)]
     public int Replicas { get; set; }
 
-    /// <summary>The group's kind; found by reading when not given (binds from Kind of piped RayWorkerGroup objects).</summary>
+    /// <summary>
+    /// The group's kind; found by reading when not given (binds from Kind of piped groups and nodes; a node's Kind "Pod"
+    /// or an empty Kind means "find it").
+    /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(nameof(WorkerGroupKind.RayCluster), nameof(WorkerGroupKind.Deployment), IgnoreCase = true)]
+    [ArgumentCompleter(typeof(WorkerGroupKindCompleter))]
     public string? Kind { get; set; }
 
     /// <summary>
-    /// A group from Get-RayWorkerGroup (its ClusterName, GroupName, Namespace and Kind bind as well). The write is then
-    /// computed from it without reading the group again: one request instead of two or three.
+    /// A group from Get-RayWorkerGroup (its ClusterName, GroupName, Namespace and Kind bind as well): the write is then
+    /// computed from it without reading the group again, one request instead of two or three. A node from
+    /// Get-RayNodeHealth scales its group; head nodes are skipped, and each group is set once per pipeline.
     /// </summary>
     [Parameter(ValueFromPipeline = true)]
-    public RayWorkerGroup? InputObject { get; set; }
+    public PSObject? InputObject { get; set; }
 
     /// <summary>Move minReplicas/maxReplicas to include -Replicas, in the same patch.</summary>
     [Parameter]
@@ -53,9 +58,22 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = TargetNamespace;
+        if (InputObject?.BaseObject is RayNodeHealth { NodeType: "head" } head)
+        {
+            EmitVerbose($"Skipped head node '{head.PodName}': the head group has no replicas to set.");
+            return;
+        }
+        if (!_done.Add($"{ns}/{ClusterName}/{GroupName}"))
+        {
+            EmitVerbose($"Worker group '{GroupName}' of '{ClusterName}' was already set by this pipeline.");
+            return;
+        }
+        var kind = ParseKind(Kind);
         var target = $"worker group '{GroupName}' of Ray cluster '{ClusterName}' in namespace '{ns}' (context '{Connection.ContextName}')";
         if (!await ShouldProcessAsync(target, $"Set replicas to {Replicas}").ConfigureAwait(false))
         {
@@ -68,16 +86,16 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
             ClusterName = ClusterName,
             GroupName = GroupName,
             Replicas = Replicas,
-            Kind = Kind is null ? null : Enum.Parse<WorkerGroupKind>(Kind, ignoreCase: true),
+            Kind = kind,
             AdjustBounds = AdjustBounds,
             Force = Force,
             IncludePodCounts = PassThru && !Wait,
-            KnownGroup = InputObject?.Context == Connection.ContextName ? InputObject : null,
+            KnownGroup = InputObject?.BaseObject is RayWorkerGroup known && known.Context == Connection.ContextName ? known : null,
         };
         var result = await WorkerGroupOperations.ScaleAsync(Connection, request, EmitWarning, cancellationToken).ConfigureAwait(false);
         var group = result.Group;
         EmitVerbose($"Set {target} ({group.Kind}){(result.PreviousReplicas is { } previous ? $" from {previous}" : "")} to {group.Replicas} replicas" +
-            (result.BoundsAdjusted ? $", bounds now {group.Min}..{group.Max}" : "") +
+            (result.BoundsAdjusted ? $", bounds now {group.MinReplicas}..{group.MaxReplicas}" : "") +
             (result.WorkersToDelete.Count > 0 ? $"; pods to remove: {string.Join(", ", result.WorkersToDelete)}" : "") +
             (result.Attempts > 1 ? $" (after {result.Attempts - 1} concurrent change(s) made the first patch fail its test)" : "") + ".");
 
@@ -91,5 +109,20 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
         {
             Emit(group);
         }
+    }
+
+    /// <summary>RayCluster or Deployment; null (find it) for nothing, for "Pod" (a node's bare pod) and for "".</summary>
+    private WorkerGroupKind? ParseKind(string? kind)
+    {
+        if (string.IsNullOrEmpty(kind) || kind.Equals("Pod", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        if (Enum.TryParse<WorkerGroupKind>(kind, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+        {
+            return parsed;
+        }
+        throw new RayPSException(ErrorIds.InvalidWorkerGroupKind, RayErrorCategory.InvalidArgument,
+            $"-Kind '{kind}' is not a worker group kind. Use RayCluster or Deployment, or leave -Kind out to have the group found.", kind);
     }
 }

@@ -57,6 +57,12 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
+        if (_kubeConfigPath is not null && Path.GetDirectoryName(_kubeConfigPath) is { Length: > 0 } folder && !Directory.Exists(folder))
+        {
+            throw new RayPSException(ErrorIds.SandboxKubeConfigFolderMissing, RayErrorCategory.ObjectNotFound,
+                $"The folder '{folder}' for -KubeConfigPath does not exist, and the sandbox does not create folders. " +
+                $"Create it first (New-Item -ItemType Directory '{folder}') or pass a path in an existing folder.", _kubeConfigPath);
+        }
         var controllers = Controllers is null ? SandboxControllers.All : Controllers.Aggregate(SandboxControllers.None, (all, c) => all | c);
         if (WithoutKubeRay)
         {

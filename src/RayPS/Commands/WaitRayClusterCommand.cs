@@ -12,10 +12,10 @@ public sealed class WaitRayClusterCommand : RayNamespacedCmdletBase
     private DateTimeOffset _deadline;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("ClusterName")]
+    [Alias("Name")]
     [ArgumentCompleter(typeof(RayClusterNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = Array.Empty<string>();
+    public string[] ClusterName { get; set; } = Array.Empty<string>();
 
     [Parameter]
     [ValidateSet("Ready", "Deleted")]
@@ -34,7 +34,7 @@ public sealed class WaitRayClusterCommand : RayNamespacedCmdletBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = TargetNamespace;
-        foreach (var name in Name)
+        foreach (var name in ClusterName)
         {
             var left = _deadline - DateTimeOffset.UtcNow;
             if (left < TimeSpan.FromMilliseconds(1))
