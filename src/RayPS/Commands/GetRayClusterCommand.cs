@@ -22,9 +22,17 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
     [Alias("A")]
     public SwitchParameter AllNamespaces { get; set; }
 
+    // Piped nodes and groups name the same cluster many times: each cluster is read and written once per pipeline.
+    private readonly HashSet<string> _emitted = new(StringComparer.Ordinal);
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = AllNamespaces ? null : TargetNamespace;
+        if (ns is not null && ClusterName is { } names &&
+            names.All(n => !WildcardPattern.ContainsWildcardCharacters(n) && _emitted.Contains(ns + "/" + n)))
+        {
+            return;
+        }
         var clusters = await RayClusterOperations.ListAsync(Connection, ns, cancellationToken).ConfigureAwait(false);
         if (ClusterName is null)
         {
@@ -35,7 +43,6 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
             return;
         }
 
-        var emitted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in ClusterName)
         {
             var pattern = new WildcardPattern(name, WildcardOptions.None);
@@ -45,7 +52,7 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
                 EmitError(RayClusterOperations.NotFound(Connection, ns ?? "(all namespaces)", name));
                 continue;
             }
-            foreach (var cluster in matches.Where(c => emitted.Add(c.Namespace + "/" + c.Name)))
+            foreach (var cluster in matches.Where(c => _emitted.Add(c.Namespace + "/" + c.Name)))
             {
                 Emit(cluster);
             }
