@@ -335,3 +335,29 @@ Describe 'JSON' {
         ($back | Where-Object Name -EQ om).Conditions.Type | Should -Contain 'RayClusterProvisioned'
     }
 }
+
+Describe 'Tab completion' {
+    It 'completes namespaces for -Namespace' {
+        $null = New-RayCluster om-ns -Namespace kube-public -WorkerReplicas 0 -HeadCpu 1 -HeadMemory 1Gi
+        try {
+            $line = 'Get-RayCluster -Namespace kube-p'
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('kube-public')
+            $line = 'Get-RayNodeHealth -Namespace '
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'default'
+        }
+        finally { Remove-RayCluster om-ns -Namespace kube-public -Confirm:$false }
+    }
+
+    It 'completes the pod names of a cluster for Set-RaySandboxPodFault -PodName' {
+        $pods = @(Get-RayNodeHealth om-two | Where-Object PodName | ForEach-Object PodName | Sort-Object)
+        $line = 'Set-RaySandboxPodFault -PodName om-two-'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be $pods
+        $line = "Set-RaySandboxPodFault -Sandbox `$sandbox -PodName om-two-h"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @($pods -like 'om-two-head-*')
+    }
+
+    It 'completes the worker group kinds for -Kind' {
+        $line = 'Set-RayWorkerReplicas om workergroup 2 -Kind '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('Deployment', 'RayCluster')
+    }
+}

@@ -4,6 +4,7 @@ using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Manifests;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
@@ -11,7 +12,7 @@ namespace RayPS.Commands;
 /// Writes existing RayClusters as clean, re-applicable YAML (no status or server-owned metadata), to the pipeline or
 /// to a file; several clusters become one multi-document YAML.
 /// </summary>
-[Cmdlet(VerbsData.Export, "RayCluster", DefaultParameterSetName = NameSet, SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Export, "RayCluster", HelpUri = HelpLinks.Cmdlets + "Export-RayCluster.md", DefaultParameterSetName = NameSet, SupportsShouldProcess = true)]
 [OutputType(typeof(string))]
 public sealed class ExportRayClusterCommand : RayNamespacedCmdletBase
 {

@@ -1,11 +1,12 @@
 using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
 /// <summary>Gets RayClusters: one LIST per call, filtered by name (wildcards allowed).</summary>
-[Cmdlet(VerbsCommon.Get, "RayCluster", DefaultParameterSetName = "Namespace")]
+[Cmdlet(VerbsCommon.Get, "RayCluster", HelpUri = HelpLinks.Cmdlets + "Get-RayCluster.md", DefaultParameterSetName = "Namespace")]
 [OutputType(typeof(RayCluster))]
 public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
 {

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
@@ -9,7 +10,7 @@ namespace RayPS.Commands;
 /// Gets the health of every Ray node of a cluster (pod, raylet, GCS, Ray node state) with a Status and a Reason in
 /// plain words, or one summary per cluster with -Summary.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RayNodeHealth")]
+[Cmdlet(VerbsCommon.Get, "RayNodeHealth", HelpUri = HelpLinks.Cmdlets + "Get-RayNodeHealth.md")]
 [OutputType(typeof(RayNodeHealth), typeof(RayClusterHealthSummary))]
 public sealed class GetRayNodeHealthCommand : RayNamespacedCmdletBase
 {

@@ -6,7 +6,7 @@ using RayPS.Sandbox;
 namespace RayPS.Commands;
 
 /// <summary>Lists the sandboxes running in this session, or the requests one has served.</summary>
-[Cmdlet(VerbsCommon.Get, "RaySandbox", DefaultParameterSetName = "List")]
+[Cmdlet(VerbsCommon.Get, "RaySandbox", HelpUri = HelpLinks.Cmdlets + "Get-RaySandbox.md", DefaultParameterSetName = "List")]
 [OutputType(typeof(RaySandbox), ParameterSetName = new[] { "List" })]
 [OutputType(typeof(RaySandboxRequestCount), ParameterSetName = new[] { "Requests" })]
 public sealed class GetRaySandboxCommand : PSCmdlet

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
@@ -8,7 +9,7 @@ namespace RayPS.Commands;
 /// Gets the worker groups of a Ray cluster, both kinds: RayCluster workerGroupSpecs entries and Deployments labelled
 /// ray.io/cluster and ray.io/group. Three requests per cluster, sent together.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RayWorkerGroup")]
+[Cmdlet(VerbsCommon.Get, "RayWorkerGroup", HelpUri = HelpLinks.Cmdlets + "Get-RayWorkerGroup.md")]
 [OutputType(typeof(RayWorkerGroup))]
 public sealed class GetRayWorkerGroupCommand : RayNamespacedCmdletBase
 {

@@ -2,11 +2,12 @@ using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
 /// <summary>Deletes RayClusters (one DELETE each); with -Wait, watches until the object and its pods are gone.</summary>
-[Cmdlet(VerbsCommon.Remove, "RayCluster", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "RayCluster", HelpUri = HelpLinks.Cmdlets + "Remove-RayCluster.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(RayCluster))]
 public sealed class RemoveRayClusterCommand : RayWaitingCmdletBase
 {

@@ -2,14 +2,15 @@ using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
 /// <summary>
 /// Sets the replicas of a worker group of either kind with one write that cannot lose a concurrent update: a tested
-/// JSON patch for a RayCluster group, the scale subresource for a Deployment group.
+/// JSON patch for a RayCluster group; for a Deployment group a tested JSON patch of the Deployment by name, else its scale subresource.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "RayWorkerReplicas", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Set, "RayWorkerReplicas", HelpUri = HelpLinks.Cmdlets + "Set-RayWorkerReplicas.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayWorkerGroup))]
 public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
 {

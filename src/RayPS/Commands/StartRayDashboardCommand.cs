@@ -3,6 +3,7 @@ using System.Net;
 using RayPS.Completers;
 using RayPS.Dashboard;
 using RayPS.Errors;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
@@ -10,7 +11,7 @@ namespace RayPS.Commands;
 /// Forwards local ports to a RayCluster's dashboard (and optionally its Ray client port) through the API server,
 /// inside this PowerShell process: no kubectl, any local port, and the head pod is followed when it is replaced.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "RayDashboard", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "RayDashboard", HelpUri = HelpLinks.Cmdlets + "Start-RayDashboard.md", SupportsShouldProcess = true)]
 [OutputType(typeof(RayDashboardSession))]
 public sealed class StartRayDashboardCommand : RayNamespacedCmdletBase
 {

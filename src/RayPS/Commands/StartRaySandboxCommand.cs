@@ -2,11 +2,12 @@ using System.Management.Automation;
 using RayPS.Errors;
 using RayPS.Kube;
 using RayPS.Sandbox;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
 /// <summary>Starts a loopback Kubernetes API server with simulated KubeRay, Deployment and kubelet controllers.</summary>
-[Cmdlet(VerbsLifecycle.Start, "RaySandbox", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "RaySandbox", HelpUri = HelpLinks.Cmdlets + "Start-RaySandbox.md", SupportsShouldProcess = true)]
 [OutputType(typeof(RaySandbox))]
 public sealed class StartRaySandboxCommand : RayAsyncCmdlet
 {

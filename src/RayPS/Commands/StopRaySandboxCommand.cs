@@ -1,11 +1,12 @@
 using System.Management.Automation;
 using RayPS.Errors;
 using RayPS.Sandbox;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
 /// <summary>Stops sandboxes started in this session; with no arguments, all of them.</summary>
-[Cmdlet(VerbsLifecycle.Stop, "RaySandbox", SupportsShouldProcess = true, DefaultParameterSetName = "All")]
+[Cmdlet(VerbsLifecycle.Stop, "RaySandbox", HelpUri = HelpLinks.Cmdlets + "Stop-RaySandbox.md", SupportsShouldProcess = true, DefaultParameterSetName = "All")]
 [OutputType(typeof(void))]
 public sealed class StopRaySandboxCommand : RayAsyncCmdlet
 {

@@ -1,11 +1,12 @@
 using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Errors;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
 /// <summary>Waits, by watching, until RayClusters are ready or deleted; one deadline covers every cluster of the call.</summary>
-[Cmdlet(VerbsLifecycle.Wait, "RayCluster")]
+[Cmdlet(VerbsLifecycle.Wait, "RayCluster", HelpUri = HelpLinks.Cmdlets + "Wait-RayCluster.md")]
 [OutputType(typeof(RayCluster))]
 public sealed class WaitRayClusterCommand : RayNamespacedCmdletBase
 {
