@@ -19,7 +19,7 @@ namespace RayPS.Commands;
 [OutputType(typeof(RaySandboxPodFault))]
 public sealed class SetRaySandboxPodFaultCommand : RayAsyncCmdlet
 {
-    /// <summary>The sandbox; default: the only sandbox running in this session.</summary>
+    /// <summary>The sandbox; default: the only sandbox running in this session, else the one $env:KUBECONFIG points at.</summary>
     [Parameter]
     public RaySandbox? Sandbox { get; set; }
 
