@@ -146,7 +146,10 @@ Describe 'Every Get-* object pipes into the cmdlets that act on it' {
 
     It 'a worker group or node names its cluster to Get-RayCluster, Wait-RayCluster, Export-RayCluster and Remove-RayCluster, never itself' {
         (Get-RayWorkerGroup om npu | Get-RayCluster).Name | Should -Be 'om'
-        (Get-RayNodeHealth om | Get-RayCluster).Name | Should -Be 'om'
+        $nodes = @(Get-RayNodeHealth om)
+        $null = Get-NewRequests
+        ($nodes | Get-RayCluster).Name | Should -Be 'om'
+        Get-NewRequestTotal | Should -Be 1 -Because "$($nodes.Count) nodes of one cluster cost one LIST"
         (Get-RayNodeHealth om -Summary | Get-RayCluster).Name | Should -Be 'om'
         (Get-RayWorkerGroup om npu | Wait-RayCluster -TimeoutSec 30).Name | Should -Be 'om'
         Get-RayWorkerGroup om npu | Export-RayCluster | Should -Match '(?m)^  name: om$'
@@ -161,6 +164,14 @@ Describe 'Every Get-* object pipes into the cmdlets that act on it' {
         $null = Get-NewRequests
         $groups = @(Get-RayNodeHealth om | Get-RayWorkerGroup)
         $groups.Name | Should -Be @('workergroup', 'npu')
+        @(Get-RayNodeHealth om | Get-RayWorkerGroup -Name npu).Name | Should -Be @('npu')
+        $null = Get-NewRequests
+        $nodeCount = @(Get-RayNodeHealth om).Count
+        $healthRequests = Get-NewRequestTotal
+        $null = Get-RayNodeHealth om | Get-RayWorkerGroup
+        # One node-health check and ONE listing of the groups (RayCluster, Deployments, pods), not one per node.
+        $nodeCount | Should -BeGreaterThan 2
+        Get-NewRequestTotal | Should -Be ($healthRequests + 3)
         $nodes = @(Get-RayWorkerGroup om | Get-RayNodeHealth)
         $nodes.Count | Should -BeGreaterOrEqual 4
         # Nodes are keyed by pod, or by Ray node id for a DEAD node whose pod is gone (a scale-down a moment ago).

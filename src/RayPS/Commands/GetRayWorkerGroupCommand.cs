@@ -27,13 +27,13 @@ public sealed class GetRayWorkerGroupCommand : RayNamespacedCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 
-    // Piped nodes or groups name the same cluster many times; each cluster is listed once per pipeline.
+    // Piped nodes or groups name the same cluster many times; each cluster (and -Name filter) is listed once per pipeline.
     private readonly HashSet<string> _listed = new(StringComparer.Ordinal);
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = TargetNamespace;
-        if (Name is null && !_listed.Add($"{ns}/{ClusterName}"))
+        if (!_listed.Add($"{ns}/{ClusterName}/{string.Join(",", Name ?? Array.Empty<string>())}"))
         {
             return;
         }
