@@ -101,6 +101,7 @@ Describe 'Help beyond the examples' {
         foreach ($command in $moduleCommands.Values) {
             $command.HelpUri | Should -BeExactly "https://github.com/rayps/RayPS/blob/main/docs/cmdlets/$($command.Name).md"
             Join-Path $root "docs/cmdlets/$($command.Name).md" | Should -Exist
+            @((Get-Help $command.Name).relatedLinks.navigationLink)[0].uri | Should -BeExactly $command.HelpUri
         }
     }
 
