@@ -9,6 +9,7 @@
     Description            = 'Deploy and operate Ray clusters on Kubernetes through the KubeRay operator, from PowerShell: typed cmdlets for clusters, worker groups (RayCluster groups and plain Deployments), node health and the dashboard, plus a local sandbox cluster for testing runbooks offline.'
     PowerShellVersion      = '7.4'
     FormatsToProcess       = @('RayPS.Format.ps1xml')
+    TypesToProcess         = @('RayPS.Types.ps1xml')
     FunctionsToExport      = @()
     CmdletsToExport        = @(
         'Get-RayCluster',

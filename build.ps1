@@ -101,6 +101,7 @@ function Invoke-Build {
     if ($code -ne 0) { throw 'help generation failed' }
     $null = New-Item -ItemType Directory -Path (Join-Path $LibOut 'en-US') -Force
     Copy-Item (Join-Path $ModuleOut 'en-US/RayPS.dll-Help.xml') (Join-Path $LibOut 'en-US')
+    Copy-Item (Join-Path $Root 'module/en-US/*.help.txt') (Join-Path $ModuleOut 'en-US')
 }
 
 function Get-TrxCounts([string] $Directory) {

@@ -186,6 +186,10 @@ foreach ($command in $commands) {
     $w.WriteEndElement()
 
     $w.WriteStartElement('relatedLinks', $maml)
+    if ($command.HelpUri) {
+        # First, as platyPS writes it: the link Get-Help -Online opens.
+        $w.WriteStartElement('navigationLink', $maml); $w.WriteElementString('linkText', $maml, 'Online Version:'); $w.WriteElementString('uri', $maml, $command.HelpUri); $w.WriteEndElement()
+    }
     foreach ($link in $doc.Links) {
         $w.WriteStartElement('navigationLink', $maml); $w.WriteElementString('linkText', $maml, $link); $w.WriteElementString('uri', $maml, ''); $w.WriteEndElement()
     }

@@ -49,7 +49,7 @@ Describe 'Get-KubeRayOperator' {
 
     It 'prints a colour-free table' {
         $text = Get-KubeRayOperator -KubeConfig $sandbox.KubeConfigPath | Out-String -Width 250
-        $text | Should -Match 'Namespace\s+Name\s+Ready\s+Version\s+Restarts\s+CRDs\s+Status\s+Hint'
+        $text | Should -Match 'Name\s+Namespace\s+Ready\s+Version\s+Status\s+Hint'
         $text | Should -Not -Match "`e\["
     }
 

@@ -78,7 +78,7 @@ Describe 'Get-RayCluster' {
 
     It 'shows a table view with the kubectl ray columns' {
         $text = Get-RayCluster -KubeConfig $kc | Out-String -Width 200
-        $text | Should -Match 'Name\s+Namespace\s+Desired\s+Available\s+CPUs\s+GPUs\s+Memory\s+Condition\s+State\s+Age'
+        $text | Should -Match 'Name\s+Namespace\s+Desired\s+Available\s+CPUs\s+GPUs\s+Memory\s+State\s+Age'
         $text | Should -Match 'alpha\s+default\s+1\s+1'
     }
 }

@@ -122,7 +122,7 @@ Describe 'Get-RayNodeHealth on a healthy cluster' {
 
     It 'prints a colour-free table that filters with Where-Object Status -ne Healthy' {
         $text = Get-RayNodeHealth healthy -KubeConfig $kc | Out-String -Width 250
-        $text | Should -Match 'Pod\s+Type\s+Group\s+Phase\s+Ready\s+Restarts\s+Raylet\s+Ray\s+Status\s+Reason'
+        $text | Should -Match 'Name\s+Ready\s+Restarts\s+Status\s+Reason'
         $text | Should -Not -Match "`e\["
         @(Get-RayNodeHealth healthy -KubeConfig $kc | Where-Object Status -ne Healthy).Count | Should -Be 0
     }

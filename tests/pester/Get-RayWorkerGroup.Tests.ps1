@@ -83,9 +83,9 @@ Describe 'Get-RayWorkerGroup: both kinds of WorkerGroup' {
 
     It 'shows a table with kind, counts, bounds and resources' {
         $table = Get-RayWorkerGroup wg-get | Format-Table | Out-String -Width 250
-        $table | Should -Match 'Cluster\s+Group\s+Kind\s+Desired\s+Ready\s+Min\s+Max\s+CPU\s+Memory\s+GPU\s+Accelerators'
-        $table | Should -Match 'npu-deploy\s+Deployment\s+2\s+\d+\s+-\s+-\s+12\s+40Gi'
-        $table | Should -Match 'huawei.com/Ascend910B=1'
+        $table | Should -Match 'Name\s+ClusterName\s+Kind\s+Desired\s+Ready\s+Min\s+Max\s+Cpu\s+Memory\s+Gpu'
+        $table | Should -Match 'npu-deploy\s+wg-get\s+Deployment\s+2\s+\d+\s+-\s+-\s+12\s+40Gi'
+        Get-RayWorkerGroup wg-get npu-deploy | Format-List | Out-String -Width 250 | Should -Match 'AcceleratorText\s+: huawei.com/Ascend910B=1'
     }
 
     It 'completes group names for the cluster given' {

@@ -345,5 +345,44 @@ Describe 'The simulated KubeRay operator and RBAC, as the real ones behave' {
         finally {
             $sandbox | Stop-RaySandbox
         }
+Describe 'Sandbox lifecycle: one rule for Ids, no arguments, no folders made' {
+    It 'Get-RaySandbox -Id of no running sandbox is SandboxNotFound, as Stop-RaySandbox -Id is' {
+        Get-RaySandbox -Id 99999 -ErrorVariable getFailed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Stop-RaySandbox -Id 99999 -ErrorVariable stopFailed -ErrorAction SilentlyContinue
+        $getFailed[0].FullyQualifiedErrorId | Should -Be 'SandboxNotFound,RayPS.Commands.GetRaySandboxCommand'
+        $stopFailed[0].FullyQualifiedErrorId | Should -Be 'SandboxNotFound,RayPS.Commands.StopRaySandboxCommand'
+        $getFailed[0].CategoryInfo.Category | Should -Be $stopFailed[0].CategoryInfo.Category
+        $getFailed[0].Exception.Message | Should -Be $stopFailed[0].Exception.Message
+    }
+
+    It 'Stop-RaySandbox with no arguments stops every sandbox of the session, without asking for an object' {
+        $out = Invoke-FreshPwsh @"
+Import-Module '$(Get-RayPSModulePath)'
+`$a = Start-RaySandbox; `$b = Start-RaySandbox
+Stop-RaySandbox
+'left:' + @(Get-RaySandbox).Count
+'running:' + (`$a.Running -or `$b.Running)
+"@
+        $out | Should -Contain 'left:0'
+        $out | Should -Contain 'running:False'
+    }
+
+    It 'Stop-RaySandbox still takes sandboxes from the pipeline and leaves the others running' {
+        $a = Start-RaySandbox; $b = Start-RaySandbox
+        try {
+            $a | Stop-RaySandbox
+            $a.Running | Should -BeFalse
+            $b.Running | Should -BeTrue
+        }
+        finally { $b | Stop-RaySandbox }
+    }
+
+    It 'Start-RaySandbox -KubeConfigPath in a folder that does not exist fails before starting anything' {
+        $missing = Join-Path ([IO.Path]::GetTempPath()) ('rayps-no-such-' + [Guid]::NewGuid().ToString('N'))
+        $before = @(Get-RaySandbox).Count
+        { Start-RaySandbox -KubeConfigPath (Join-Path $missing 'kc') } | Should -Throw -ErrorId 'SandboxKubeConfigFolderMissing,*'
+        Test-Path $missing | Should -BeFalse
+        @(Get-RaySandbox).Count | Should -Be $before
+        try { Start-RaySandbox -KubeConfigPath (Join-Path $missing 'kc') } catch { $_.Exception.Message | Should -Match 'New-Item -ItemType Directory' }
     }
 }

@@ -65,13 +65,18 @@ Describe 'Set-RaySandboxPodFault' {
         { Set-RaySandboxPodFault -PodName $workers[0].PodName } | Should -Throw -ErrorId 'PodFaultMissing,*'
     }
 
-    It 'asks which sandbox when several run, and says when none runs' {
+    It 'picks the sandbox $env:KUBECONFIG points at when several run, else asks which, and says when none runs' {
         $second = Start-RaySandbox -Controllers Deployment
+        $saved = $env:KUBECONFIG
         try {
-            { Set-RaySandboxPodFault -PodName $workers[0].PodName -RayletHealthy $false } | Should -Throw -ErrorId 'SandboxNotFound,*'
+            $env:KUBECONFIG = $sandbox.KubeConfigPath
+            (Set-RaySandboxPodFault -PodName $workers[0].PodName -RayletHealthy $false -PassThru).SandboxId | Should -Be $sandbox.Id
+            $env:KUBECONFIG = $kc + '.elsewhere'
+            { Set-RaySandboxPodFault -PodName $workers[0].PodName -RayletHealthy $true } | Should -Throw -ErrorId 'SandboxNotFound,*'
             Set-RaySandboxPodFault -Sandbox $sandbox -PodName $workers[0].PodName -RayletHealthy $true
         }
         finally {
+            $env:KUBECONFIG = $saved
             $second | Stop-RaySandbox
         }
         $out = Invoke-FreshPwsh "Import-Module '$(Get-RayPSModulePath)'; try { Set-RaySandboxPodFault -PodName x -RayletHealthy `$false } catch { `$_.FullyQualifiedErrorId }"

@@ -240,8 +240,8 @@ Describe 'Get-RayDashboard' {
     It 'renders the table view' {
         $null = Start-RayDashboard dash -LocalPort 0 -KubeConfig $kc
         $text = Get-RayDashboard | Format-Table | Out-String -Width 200
-        $text | Should -Match 'Id\s+Cluster\s+Namespace\s+State\s+Url\s+Pod\s+Conns\s+Total\s+In\s+Out'
-        $text | Should -Match 'dash\s+default\s+Running\s+http://127\.0\.0\.1:\d+/\s+dash-head-'
+        $text | Should -Match 'Id\s+ClusterName\s+Namespace\s+State\s+Url'
+        $text | Should -Match 'dash\s+default\s+Running\s+http://127\.0\.0\.1:\d+/'
     }
 
     It 'an unknown Id or cluster is DashboardSessionNotFound' {

@@ -19,6 +19,12 @@ public sealed record DashboardSessionOptions
     /// <summary>The local port for the dashboard; 0 picks a free port.</summary>
     public int LocalPort { get; init; } = DefaultDashboardPort;
 
+    /// <summary>When <see cref="LocalPort"/> is taken, listen on the next free port up instead of failing (the port was a default, not a choice).</summary>
+    public bool NextFreePort { get; init; }
+
+    /// <summary>The same for <see cref="ClientLocalPort"/>.</summary>
+    public bool NextFreeClientPort { get; init; }
+
     /// <summary>Also forward the Ray client port (10001 on the head pod).</summary>
     public bool IncludeClientPort { get; init; }
 

@@ -102,6 +102,28 @@ internal sealed class LocalPortListener : IDisposable
         return null;
     }
 
+    /// <summary>
+    /// Starts listening on <paramref name="port"/>, or on the next port up that is free when it is taken (at most
+    /// <paramref name="tries"/> ports). When none is free, the error is the one for <paramref name="port"/>.
+    /// </summary>
+    public static LocalPortListener StartOnNextFree(IPAddress address, int port, string parameterName, int tries = 100)
+    {
+        RayPSException? first = null;
+        for (var candidate = port; candidate < port + tries && candidate <= IPEndPoint.MaxPort; candidate++)
+        {
+            try
+            {
+                return Start(address, candidate, parameterName);
+            }
+            catch (RayPSException ex) when (ex.ErrorId == ErrorIds.DashboardPortInUse)
+            {
+                first ??= ex;
+            }
+        }
+        throw first ?? new RayPSException(ErrorIds.DashboardPortInUse, RayErrorCategory.ResourceUnavailable,
+            $"No free local port from {port} up. Pass {parameterName} 0 to pick any free port.", port);
+    }
+
     public ValueTask<Socket> AcceptAsync(CancellationToken ct) => _listener.AcceptSocketAsync(ct);
 
     public void Dispose() => _listener.Stop();

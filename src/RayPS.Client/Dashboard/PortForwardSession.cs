@@ -106,13 +106,17 @@ public sealed class PortForwardSession
     {
         var address = options.ParseAddress();
         progress?.Invoke(options.LocalPort == 0 ? $"Listening on a free port of {address}" : $"Listening on {new IPEndPoint(address, options.LocalPort)}");
-        var dashboardListener = LocalPortListener.Start(address, options.LocalPort, "-LocalPort");
+        var dashboardListener = options.NextFreePort && options.LocalPort != 0
+            ? LocalPortListener.StartOnNextFree(address, options.LocalPort, "-LocalPort")
+            : LocalPortListener.Start(address, options.LocalPort, "-LocalPort");
         LocalPortListener? clientListener = null;
         try
         {
             if (options.IncludeClientPort)
             {
-                clientListener = LocalPortListener.Start(address, options.ClientLocalPort, "-ClientLocalPort");
+                clientListener = options.NextFreeClientPort && options.ClientLocalPort != 0
+                    ? LocalPortListener.StartOnNextFree(address, options.ClientLocalPort, "-ClientLocalPort")
+                    : LocalPortListener.Start(address, options.ClientLocalPort, "-ClientLocalPort");
             }
             var resolver = new HeadPodResolver(connection, options.Namespace, options.ClusterName);
             var connector = new PortForwardConnector(connection, options.ConnectTimeout);

@@ -93,4 +93,7 @@ public static class ErrorIds
     // Exec credential plugins (issue #17)
     public const string KubeExecPluginNotFound = "KubeExecPluginNotFound";
     public const string KubeExecPluginFailed = "KubeExecPluginFailed";
+    // Object model (issue 18)
+    public const string InvalidWorkerGroupKind = "InvalidWorkerGroupKind";
+    public const string SandboxKubeConfigFolderMissing = "SandboxKubeConfigFolderMissing";
 }

@@ -16,7 +16,13 @@ public sealed class KubeRayCrd
     public bool Established { get; init; }
 
     /// <summary>The versions the API server serves, e.g. v1, v1alpha1.</summary>
+    // A CRD inside KubeRayOperatorInfo sits at ConvertTo-Json's default depth (2), so a list here would be cut with a
+    // warning; JSON carries Versions, the same list as one string.
+    [Newtonsoft.Json.JsonIgnore]
     public IReadOnlyList<string> ServedVersions { get; init; } = Array.Empty<string>();
+
+    /// <summary>The served versions as one string ("v1,v1alpha1"); empty when none.</summary>
+    public string Versions => string.Join(",", ServedVersions);
 
     /// <summary>The version objects are stored in.</summary>
     public string? StorageVersion { get; init; }

@@ -1,6 +1,8 @@
 namespace RayPS;
 
 /// <summary>The verdict on a KubeRay installation.</summary>
+// ConvertTo-Json writes the name, not the number (see docs/architecture.md, "Output objects").
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum KubeRayOperatorStatus
 {
     /// <summary>All desired replicas ready, the RayCluster CRD installed and serving ray.io/v1.</summary>

@@ -105,13 +105,32 @@ public sealed class RayCluster
 public sealed class RayClusterWorkerGroup
 {
     public string GroupName { get; init; } = "";
+
+    /// <summary>Same as GroupName.</summary>
+    public string Name => GroupName;
+
     public int Replicas { get; init; }
     public int MinReplicas { get; init; }
     public int MaxReplicas { get; init; }
     public int NumOfHosts { get; init; } = 1;
     public bool Suspended { get; init; }
     public string? Image { get; init; }
+
+    /// <summary>CPU of one worker pod (limit, else request).</summary>
+    public string? Cpu => Limits.GetValueOrDefault("cpu");
+
+    /// <summary>Memory of one worker pod (limit, else request).</summary>
+    public string? Memory => Limits.GetValueOrDefault("memory");
+
+    /// <summary>GPUs of one worker pod (the first */gpu resource).</summary>
+    public string? Gpu => Limits.Where(l => l.Key.EndsWith("/gpu", StringComparison.Ordinal)).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Value).FirstOrDefault();
+
+    // A group inside a RayCluster sits at ConvertTo-Json's default depth (2), so dictionaries here would be cut to their
+    // type name with a warning. JSON carries the summary above; Get-RayWorkerGroup's objects carry these in full.
+    [Newtonsoft.Json.JsonIgnore]
     public IReadOnlyDictionary<string, string> Limits { get; init; } = new Dictionary<string, string>();
+
+    [Newtonsoft.Json.JsonIgnore]
     public IReadOnlyDictionary<string, string> RayStartParams { get; init; } = new Dictionary<string, string>();
 
     public override string ToString() => $"{GroupName} ({Replicas})";

@@ -4,6 +4,9 @@ namespace RayPS;
 public sealed class RayClusterHealthSummary
 {
     public string ClusterName { get; init; } = "";
+
+    /// <summary>Same as ClusterName (every RayPS object that has a name answers to Name).</summary>
+    public string Name => ClusterName;
     public string Namespace { get; init; } = "";
     public int Total { get; init; }
     public int Healthy { get; init; }

@@ -3,6 +3,8 @@ using RayPS.Dashboard;
 namespace RayPS;
 
 /// <summary>The life of a dashboard session.</summary>
+// ConvertTo-Json writes the name, not the number (see docs/architecture.md, "Output objects").
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum RayDashboardSessionState
 {
     /// <summary>Listening and forwarding to the head pod.</summary>

@@ -4,6 +4,8 @@ namespace RayPS;
 /// How healthy a Ray node (or a whole cluster) is. Compare as strings in pipelines:
 /// <c>Where-Object Status -ne Healthy</c>.
 /// </summary>
+// ConvertTo-Json writes the name, not the number (see docs/architecture.md, "Output objects").
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum RayHealthStatus
 {
     /// <summary>Pod running and ready, raylet answers, Ray reports the node ALIVE (head: GCS answers too).</summary>

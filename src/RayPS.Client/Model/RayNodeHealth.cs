@@ -13,11 +13,14 @@ public sealed class RayNodeHealth
     /// <summary>The pod that runs the node; empty for a Ray node no pod matches (its pod was removed).</summary>
     public string PodName { get; init; } = "";
 
+    /// <summary>Same as PodName (every RayPS object that has a name answers to Name).</summary>
+    public string Name => PodName;
+
     /// <summary>head or worker.</summary>
     public string NodeType { get; init; } = "";
 
     /// <summary>The worker group (ray.io/group), "headgroup" for a KubeRay head.</summary>
-    public string? Group { get; init; }
+    public string? GroupName { get; init; }
 
     /// <summary>Who manages the pod: RayCluster (the KubeRay operator), Deployment (seed-style workers), Pod (a bare pod), or empty.</summary>
     public string Kind { get; init; } = "";

@@ -4,6 +4,8 @@ using RayPS.Model;
 namespace RayPS;
 
 /// <summary>Where a worker group lives: an entry of a RayCluster's spec.workerGroupSpecs, or a plain Deployment.</summary>
+// ConvertTo-Json writes the name, not the number (see docs/architecture.md, "Output objects").
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum WorkerGroupKind
 {
     RayCluster,
@@ -20,6 +22,10 @@ public sealed class RayWorkerGroup
     public string ClusterName { get; init; } = "";
     public string Namespace { get; init; } = "";
     public string GroupName { get; init; } = "";
+
+    /// <summary>Same as GroupName (every RayPS object that has a name answers to Name).</summary>
+    public string Name => GroupName;
+
     public WorkerGroupKind Kind { get; init; }
 
     /// <summary>spec.replicas of the group (RayCluster) or of the Deployment.</summary>
@@ -28,23 +34,23 @@ public sealed class RayWorkerGroup
     /// <summary>Pods per replica (RayCluster numOfHosts, multi-host TPU slices); 1 for Deployments.</summary>
     public int NumOfHosts { get; init; } = 1;
 
-    /// <summary>Worker pods the spec asks for: Replicas x NumOfHosts, 0 when the group is suspended.</summary>
-    public int Desired { get; init; }
+    /// <summary>Worker pods the spec asks for (alias Desired): Replicas x NumOfHosts, 0 when the group is suspended.</summary>
+    public int DesiredWorkers { get; init; }
 
     /// <summary>Worker pods that exist and are not terminating (Deployment: status.replicas).</summary>
-    public int Current { get; init; }
+    public int CurrentWorkers { get; init; }
 
     /// <summary>Pods that are running and pass their readiness checks (Deployment: status.readyReplicas).</summary>
-    public int Ready { get; init; }
+    public int ReadyWorkers { get; init; }
 
     /// <summary>RayCluster groups: running pods, as KubeRay counts availableWorkerReplicas. Deployments: status.availableReplicas.</summary>
-    public int Available { get; init; }
+    public int AvailableWorkers { get; init; }
 
     /// <summary>minReplicas (RayCluster); 0 for Deployments, which have no bounds.</summary>
-    public int Min { get; init; }
+    public int MinReplicas { get; init; }
 
     /// <summary>maxReplicas (RayCluster; the CRD default is 2147483647); int.MaxValue for Deployments.</summary>
-    public int Max { get; init; } = int.MaxValue;
+    public int MaxReplicas { get; init; } = int.MaxValue;
 
     /// <summary>CPU of one worker pod (the Ray container's limit, else its request).</summary>
     public string? Cpu { get; init; }
@@ -128,12 +134,12 @@ public sealed class RayWorkerGroup
             Kind = WorkerGroupKind.RayCluster,
             Replicas = replicas,
             NumOfHosts = hosts,
-            Desired = suspended ? 0 : replicas * hosts,
-            Current = mine.Count,
-            Ready = mine.Count(p => p.Running && p.Ready),
-            Available = mine.Count(p => p.Running),
-            Min = g.Int("minReplicas") ?? 0,
-            Max = g.Int("maxReplicas") ?? int.MaxValue,
+            DesiredWorkers = suspended ? 0 : replicas * hosts,
+            CurrentWorkers = mine.Count,
+            ReadyWorkers = mine.Count(p => p.Running && p.Ready),
+            AvailableWorkers = mine.Count(p => p.Running),
+            MinReplicas = g.Int("minReplicas") ?? 0,
+            MaxReplicas = g.Int("maxReplicas") ?? int.MaxValue,
             Cpu = resources.Cpu,
             Memory = resources.Memory,
             Gpu = resources.Gpu,
@@ -174,12 +180,12 @@ public sealed class RayWorkerGroup
             GroupName = labels.GetValueOrDefault(WorkerGroupLabels.Group) ?? name,
             Kind = WorkerGroupKind.Deployment,
             Replicas = replicas,
-            Desired = replicas,
-            Current = deployment.Int("status.replicas") ?? 0,
-            Ready = deployment.Int("status.readyReplicas") ?? 0,
-            Available = deployment.Int("status.availableReplicas") ?? 0,
-            Min = 0,
-            Max = int.MaxValue,
+            DesiredWorkers = replicas,
+            CurrentWorkers = deployment.Int("status.replicas") ?? 0,
+            ReadyWorkers = deployment.Int("status.readyReplicas") ?? 0,
+            AvailableWorkers = deployment.Int("status.availableReplicas") ?? 0,
+            MinReplicas = 0,
+            MaxReplicas = int.MaxValue,
             Cpu = resources.Cpu,
             Memory = resources.Memory,
             Gpu = resources.Gpu,

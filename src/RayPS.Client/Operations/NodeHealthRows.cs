@@ -22,7 +22,7 @@ internal static class NodeHealthRows
             Namespace = ns,
             PodName = pod?.Name ?? "",
             NodeType = isHead ? "head" : "worker",
-            Group = pod?.Group ?? deployments.GroupOf(deployment) ?? node?.Labels.GetValueOrDefault("ray.io/node-group"),
+            GroupName = pod?.Group ?? deployments.GroupOf(deployment) ?? node?.Labels.GetValueOrDefault("ray.io/node-group"),
             Kind = KindOf(pod),
             DeploymentName = deployment,
             PodPhase = pod?.Phase,
@@ -69,7 +69,7 @@ internal static class NodeHealthRows
     public static IReadOnlyList<RayNodeHealth> Sort(IEnumerable<RayNodeHealth> rows) => rows
         .OrderBy(r => r.PodName.Length == 0)
         .ThenBy(r => r.NodeType != "head")
-        .ThenBy(r => r.Group ?? "", StringComparer.Ordinal)
+        .ThenBy(r => r.GroupName ?? "", StringComparer.Ordinal)
         .ThenBy(r => r.PodName, StringComparer.Ordinal)
         .ThenBy(r => r.PodIP ?? "", StringComparer.Ordinal)
         .ThenBy(r => r.RayNodeId ?? "", StringComparer.Ordinal)

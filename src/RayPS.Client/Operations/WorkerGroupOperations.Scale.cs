@@ -138,8 +138,8 @@ public static partial class WorkerGroupOperations
         RayWorkerGroup before, int attempt, Action<string>? warn, CancellationToken ct)
     {
         var index = before.Index;
-        var wantMin = request.MinReplicas ?? before.Min;
-        var wantMax = request.MaxReplicas ?? before.Max;
+        var wantMin = request.MinReplicas ?? before.MinReplicas;
+        var wantMax = request.MaxReplicas ?? before.MaxReplicas;
         if (wantMin > wantMax)
         {
             throw new RayPSException(ErrorIds.ReplicasOutOfRange, RayErrorCategory.InvalidArgument,
@@ -171,7 +171,7 @@ public static partial class WorkerGroupOperations
             {
                 throw new RayPSException(ErrorIds.AutoscalerOwnsReplicas, RayErrorCategory.InvalidOperation,
                     $"RayCluster '{before.ClusterName}' has the Ray autoscaler on (spec.enableInTreeAutoscaling): it owns the replicas of worker group '{before.GroupName}' " +
-                    $"and will change them again. Nothing was changed. Change the group's bounds instead (-MinReplicas/-MaxReplicas; now {before.Min}..{before.Max}), " +
+                    $"and will change them again. Nothing was changed. Change the group's bounds instead (-MinReplicas/-MaxReplicas; now {before.MinReplicas}..{before.MaxReplicas}), " +
                     $"or add -Force to set {replicas} anyway.",
                     before.GroupName);
             }
@@ -223,7 +223,7 @@ public static partial class WorkerGroupOperations
             Group = RayWorkerGroup.FromRayCluster(after, index, pods ?? Array.Empty<WorkerPod>()),
             PreviousReplicas = before.Replicas,
             WorkersToDelete = toDelete,
-            BoundsAdjusted = (newMin is { } m && m != before.Min) || (newMax is { } x && x != before.Max),
+            BoundsAdjusted = (newMin is { } m && m != before.MinReplicas) || (newMax is { } x && x != before.MaxReplicas),
             Attempts = attempt,
         };
     }

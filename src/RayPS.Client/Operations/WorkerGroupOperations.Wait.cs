@@ -16,10 +16,10 @@ public static partial class WorkerGroupOperations
         {
             var generation = group.Raw.Int("metadata.generation") ?? 0;
             var observed = group.Raw.Int("status.observedGeneration") ?? generation;
-            var updated = group.Raw.Int("status.updatedReplicas") ?? group.Desired;
-            return observed >= generation && group.Current == group.Desired && group.Ready == group.Desired && updated == group.Desired;
+            var updated = group.Raw.Int("status.updatedReplicas") ?? group.DesiredWorkers;
+            return observed >= generation && group.CurrentWorkers == group.DesiredWorkers && group.ReadyWorkers == group.DesiredWorkers && updated == group.DesiredWorkers;
         }
-        return group.Current == group.Desired && group.Ready == group.Desired;
+        return group.CurrentWorkers == group.DesiredWorkers && group.ReadyWorkers == group.DesiredWorkers;
     }
 
     /// <summary>
@@ -70,7 +70,7 @@ public static partial class WorkerGroupOperations
         var why = reasons.Count > 0 ? " " + string.Join("; ", reasons.Take(5)) + (reasons.Count > 5 ? $"; and {reasons.Count - 5} more" : "") + "." : "";
         return new RayPSException(ErrorIds.WorkerGroupNotReady, RayErrorCategory.OperationTimeout,
             $"Worker group '{group.GroupName}' of {what} (namespace '{group.Namespace}', context '{connection.ContextName}') did not settle within {timeout.TotalSeconds:0.#} s: " +
-            $"{group.Ready} of {group.Desired} pods ready, {group.Current} exist. The change itself was made.{why} " +
+            $"{group.ReadyWorkers} of {group.DesiredWorkers} pods ready, {group.CurrentWorkers} exist. The change itself was made.{why} " +
             $"Check the pods (kubectl get pods -n {group.Namespace} -l {selector}) or wait longer with -TimeoutSec.",
             group.GroupName);
     }

@@ -3,6 +3,8 @@ using System.Text.RegularExpressions;
 namespace RayPS.Sandbox.Faults;
 
 /// <summary>What an injected fault does.</summary>
+// ConvertTo-Json writes the name, not the number (see docs/architecture.md, "Output objects").
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum FaultKind
 {
     /// <summary>Delays matching requests by <see cref="FaultRule.Latency"/> (all matching latency rules add up).</summary>

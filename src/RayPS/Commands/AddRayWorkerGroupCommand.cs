@@ -9,7 +9,7 @@ namespace RayPS.Commands;
 /// Adds a worker group to an existing RayCluster (what `kubectl ray create workergroup` does) with one JSON patch that
 /// cannot overwrite a concurrent change or add a duplicate.
 /// </summary>
-[Cmdlet(VerbsCommon.Add, "RayWorkerGroup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Add, "RayWorkerGroup", HelpUri = HelpLinks.Cmdlets + "Add-RayWorkerGroup.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayWorkerGroup))]
 public sealed class AddRayWorkerGroupCommand : RayWorkerGroupCmdletBase
 {

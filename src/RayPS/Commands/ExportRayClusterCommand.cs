@@ -4,6 +4,7 @@ using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Manifests;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
@@ -11,7 +12,7 @@ namespace RayPS.Commands;
 /// Writes existing RayClusters as clean, re-applicable YAML (no status or server-owned metadata), to the pipeline or
 /// to a file; several clusters become one multi-document YAML.
 /// </summary>
-[Cmdlet(VerbsData.Export, "RayCluster", DefaultParameterSetName = NameSet, SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Export, "RayCluster", HelpUri = HelpLinks.Cmdlets + "Export-RayCluster.md", DefaultParameterSetName = NameSet, SupportsShouldProcess = true)]
 [OutputType(typeof(string))]
 public sealed class ExportRayClusterCommand : RayNamespacedCmdletBase
 {
@@ -21,10 +22,10 @@ public sealed class ExportRayClusterCommand : RayNamespacedCmdletBase
     private readonly List<RayCluster> _clusters = new();
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("ClusterName")]
+    [Alias("Name")]
     [ArgumentCompleter(typeof(RayClusterNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = Array.Empty<string>();
+    public string[] ClusterName { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
     public RayCluster[] InputObject { get; set; } = Array.Empty<RayCluster>();
@@ -45,7 +46,7 @@ public sealed class ExportRayClusterCommand : RayNamespacedCmdletBase
         }
 
         var ns = TargetNamespace;
-        foreach (var name in Name)
+        foreach (var name in ClusterName)
         {
             try
             {

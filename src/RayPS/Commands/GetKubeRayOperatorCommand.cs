@@ -1,5 +1,7 @@
 using System.Management.Automation;
+using RayPS.Completers;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
@@ -7,7 +9,7 @@ namespace RayPS.Commands;
 /// Finds the KubeRay operator (Deployments labelled app.kubernetes.io/name kuberay-operator or kuberay, in every
 /// namespace) and the ray.io CRDs, and says whether the installation works.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "KubeRayOperator")]
+[Cmdlet(VerbsCommon.Get, "KubeRayOperator", HelpUri = HelpLinks.Cmdlets + "Get-KubeRayOperator.md")]
 [OutputType(typeof(KubeRayOperatorInfo))]
 public sealed class GetKubeRayOperatorCommand : RayCmdletBase
 {
@@ -15,6 +17,7 @@ public sealed class GetKubeRayOperatorCommand : RayCmdletBase
     [Parameter(Position = 0)]
     [Alias("ns")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(NamespaceCompleter))]
     public string? Namespace { get; set; }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)

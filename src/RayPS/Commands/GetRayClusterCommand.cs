@@ -1,32 +1,41 @@
 using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
 /// <summary>Gets RayClusters: one LIST per call, filtered by name (wildcards allowed).</summary>
-[Cmdlet(VerbsCommon.Get, "RayCluster", DefaultParameterSetName = "Namespace")]
+[Cmdlet(VerbsCommon.Get, "RayCluster", HelpUri = HelpLinks.Cmdlets + "Get-RayCluster.md", DefaultParameterSetName = "Namespace")]
 [OutputType(typeof(RayCluster))]
 public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
 {
     /// <summary>Cluster names; wildcards allowed. Default: all clusters.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("ClusterName")]
+    [Alias("Name")]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(RayClusterNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
+    public string[]? ClusterName { get; set; }
 
     /// <summary>Lists clusters in every namespace.</summary>
     [Parameter]
     [Alias("A")]
     public SwitchParameter AllNamespaces { get; set; }
 
+    // Piped nodes and groups name the same cluster many times: each cluster is read and written once per pipeline.
+    private readonly HashSet<string> _emitted = new(StringComparer.Ordinal);
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = AllNamespaces ? null : TargetNamespace;
+        if (ns is not null && ClusterName is { } names &&
+            names.All(n => !WildcardPattern.ContainsWildcardCharacters(n) && _emitted.Contains(ns + "/" + n)))
+        {
+            return;
+        }
         var clusters = await RayClusterOperations.ListAsync(Connection, ns, cancellationToken).ConfigureAwait(false);
-        if (Name is null)
+        if (ClusterName is null)
         {
             foreach (var cluster in clusters)
             {
@@ -35,8 +44,7 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
             return;
         }
 
-        var emitted = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var name in Name)
+        foreach (var name in ClusterName)
         {
             var pattern = new WildcardPattern(name, WildcardOptions.None);
             var matches = clusters.Where(c => pattern.IsMatch(c.Name)).ToList();
@@ -45,7 +53,7 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
                 EmitError(RayClusterOperations.NotFound(Connection, ns ?? "(all namespaces)", name));
                 continue;
             }
-            foreach (var cluster in matches.Where(c => emitted.Add(c.Namespace + "/" + c.Name)))
+            foreach (var cluster in matches.Where(c => _emitted.Add(c.Namespace + "/" + c.Name)))
             {
                 Emit(cluster);
             }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Completers;
 using RayPS.Dashboard;
 using RayPS.Internal;
 
@@ -9,7 +10,7 @@ namespace RayPS.Commands;
 /// happened to them in the background (pod replaced, reconnected, gave up) as warnings. Talks to no cluster, so it
 /// derives from the async bridge without -Context or -KubeConfig.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RayDashboard", DefaultParameterSetName = ClusterSet)]
+[Cmdlet(VerbsCommon.Get, "RayDashboard", HelpUri = HelpLinks.Cmdlets + "Get-RayDashboard.md", DefaultParameterSetName = ClusterSet)]
 [OutputType(typeof(RayDashboardSession))]
 public sealed class GetRayDashboardCommand : RayAsyncCmdlet
 {
@@ -25,6 +26,7 @@ public sealed class GetRayDashboardCommand : RayAsyncCmdlet
     /// <summary>Only sessions of clusters in this namespace.</summary>
     [Parameter(ParameterSetName = ClusterSet, ValueFromPipelineByPropertyName = true)]
     [Alias("ns")]
+    [ArgumentCompleter(typeof(NamespaceCompleter))]
     public string? Namespace { get; set; }
 
     /// <summary>Session Ids.</summary>

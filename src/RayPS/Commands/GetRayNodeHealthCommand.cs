@@ -2,6 +2,7 @@ using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
@@ -9,7 +10,7 @@ namespace RayPS.Commands;
 /// Gets the health of every Ray node of a cluster (pod, raylet, GCS, Ray node state) with a Status and a Reason in
 /// plain words, or one summary per cluster with -Summary.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RayNodeHealth")]
+[Cmdlet(VerbsCommon.Get, "RayNodeHealth", HelpUri = HelpLinks.Cmdlets + "Get-RayNodeHealth.md")]
 [OutputType(typeof(RayNodeHealth), typeof(RayClusterHealthSummary))]
 public sealed class GetRayNodeHealthCommand : RayNamespacedCmdletBase
 {
@@ -48,13 +49,22 @@ public sealed class GetRayNodeHealthCommand : RayNamespacedCmdletBase
     [ValidateRange(1, 300)]
     public int TimeoutSec { get; set; } = (int)NodeHealthRequest.DefaultProbeTimeout.TotalSeconds;
 
+    // Piped nodes or groups name the same cluster many times; each cluster is checked once per pipeline.
+    private readonly HashSet<string> _checked = new(StringComparer.Ordinal);
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var connection = Connection;
+        var scope = AllNamespaces ? "*" : TargetNamespace;
+        var clusterNames = ClusterName?.Where(name => _checked.Add($"{scope}/{name}")).ToArray();
+        if (clusterNames is { Length: 0 })
+        {
+            return;
+        }
         var request = new NodeHealthRequest
         {
             Namespace = AllNamespaces ? null : TargetNamespace,
-            ClusterNames = ClusterName,
+            ClusterNames = clusterNames,
             ThrottleLimit = ThrottleLimit,
             ProbeTimeout = TimeSpan.FromSeconds(TimeoutSec),
             IncludeDeparted = IncludeDeparted,

@@ -1,10 +1,12 @@
 using System.Management.Automation;
+using RayPS.Errors;
+using RayPS.Internal;
 using RayPS.Sandbox;
 
 namespace RayPS.Commands;
 
 /// <summary>Lists the sandboxes running in this session, or the requests one has served.</summary>
-[Cmdlet(VerbsCommon.Get, "RaySandbox", DefaultParameterSetName = "List")]
+[Cmdlet(VerbsCommon.Get, "RaySandbox", HelpUri = HelpLinks.Cmdlets + "Get-RaySandbox.md", DefaultParameterSetName = "List")]
 [OutputType(typeof(RaySandbox), ParameterSetName = new[] { "List" })]
 [OutputType(typeof(RaySandboxRequestCount), ParameterSetName = new[] { "Requests" })]
 public sealed class GetRaySandboxCommand : PSCmdlet
@@ -25,6 +27,9 @@ public sealed class GetRaySandboxCommand : PSCmdlet
     [Parameter(ParameterSetName = "Requests")]
     public SwitchParameter Reset { get; set; }
 
+    internal static RayPSException SandboxNotFound(int id) =>
+        new(ErrorIds.SandboxNotFound, RayErrorCategory.ObjectNotFound, $"No running sandbox has Id {id}. List them with Get-RaySandbox.", id);
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == "Requests" && InputObject is { } sandbox)
@@ -39,7 +44,20 @@ public sealed class GetRaySandboxCommand : PSCmdlet
             }
             return;
         }
-        foreach (var running in SandboxRegistry.All.Where(s => Id is null || s.Id == Id))
+        if (Id is { } id)
+        {
+            // The same rule as Stop-RaySandbox -Id: an Id that names no running sandbox is an error, not an empty result.
+            if (SandboxRegistry.All.FirstOrDefault(s => s.Id == id) is { } found)
+            {
+                WriteObject(found);
+            }
+            else
+            {
+                WriteError(ErrorRecords.From(SandboxNotFound(id)));
+            }
+            return;
+        }
+        foreach (var running in SandboxRegistry.All)
         {
             WriteObject(running);
         }

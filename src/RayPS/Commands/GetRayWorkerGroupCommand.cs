@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
@@ -8,7 +9,7 @@ namespace RayPS.Commands;
 /// Gets the worker groups of a Ray cluster, both kinds: RayCluster workerGroupSpecs entries and Deployments labelled
 /// ray.io/cluster and ray.io/group. Three requests per cluster, sent together.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RayWorkerGroup")]
+[Cmdlet(VerbsCommon.Get, "RayWorkerGroup", HelpUri = HelpLinks.Cmdlets + "Get-RayWorkerGroup.md")]
 [OutputType(typeof(RayWorkerGroup))]
 public sealed class GetRayWorkerGroupCommand : RayNamespacedCmdletBase
 {
@@ -26,9 +27,16 @@ public sealed class GetRayWorkerGroupCommand : RayNamespacedCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 
+    // Piped nodes or groups name the same cluster many times; each cluster (and -Name filter) is listed once per pipeline.
+    private readonly HashSet<string> _listed = new(StringComparer.Ordinal);
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = TargetNamespace;
+        if (!_listed.Add($"{ns}/{ClusterName}/{string.Join(",", Name ?? Array.Empty<string>())}"))
+        {
+            return;
+        }
         var listing = await WorkerGroupOperations.ListAsync(Connection, ns, ClusterName, cancellationToken).ConfigureAwait(false);
         if (listing.ClusterMissing is { } missing)
         {

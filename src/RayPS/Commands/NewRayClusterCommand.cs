@@ -12,7 +12,7 @@ namespace RayPS.Commands;
 /// Creates a RayCluster from parameters, from a ray-cluster Helm chart values file, or from a manifest file; validates
 /// everything before sending one POST; optionally waits (by watching) until KubeRay reports the cluster ready.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "RayCluster", DefaultParameterSetName = ParametersSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.New, "RayCluster", HelpUri = HelpLinks.Cmdlets + "New-RayCluster.md", DefaultParameterSetName = ParametersSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayCluster), typeof(string))]
 public sealed class NewRayClusterCommand : RayWaitingCmdletBase
 {

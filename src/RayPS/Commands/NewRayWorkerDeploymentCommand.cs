@@ -11,7 +11,7 @@ namespace RayPS.Commands;
 /// Creates a Ray worker group as a plain Deployment (seed §3), for workers that RayCluster groups and Helm values
 /// cannot describe (Ascend NPU driver mounts, probes). Or, with -ManifestOnly, writes its YAML without contacting anything.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "RayWorkerDeployment", DefaultParameterSetName = CreateSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.New, "RayWorkerDeployment", HelpUri = HelpLinks.Cmdlets + "New-RayWorkerDeployment.md", DefaultParameterSetName = CreateSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayWorkerGroup), ParameterSetName = new[] { CreateSet })]
 [OutputType(typeof(string), ParameterSetName = new[] { ManifestSet })]
 public sealed class NewRayWorkerDeploymentCommand : RayWorkerGroupCmdletBase

@@ -273,6 +273,7 @@ public abstract class RayNamespacedCmdletBase : RayCmdletBase
     /// <summary>The namespace; default: the context's namespace, else "default".</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("ns")]
+    [ArgumentCompleter(typeof(NamespaceCompleter))]
     public string? Namespace { get; set; }
 
     protected string TargetNamespace => ResolveNamespace(Namespace);

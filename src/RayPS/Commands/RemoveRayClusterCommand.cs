@@ -2,19 +2,20 @@ using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Operations;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
 /// <summary>Deletes RayClusters (one DELETE each); with -Wait, watches until the object and its pods are gone.</summary>
-[Cmdlet(VerbsCommon.Remove, "RayCluster", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "RayCluster", HelpUri = HelpLinks.Cmdlets + "Remove-RayCluster.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(RayCluster))]
 public sealed class RemoveRayClusterCommand : RayWaitingCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("ClusterName")]
+    [Alias("Name")]
     [ArgumentCompleter(typeof(RayClusterNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = Array.Empty<string>();
+    public string[] ClusterName { get; set; } = Array.Empty<string>();
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -22,7 +23,7 @@ public sealed class RemoveRayClusterCommand : RayWaitingCmdletBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = TargetNamespace;
-        foreach (var name in Name)
+        foreach (var name in ClusterName)
         {
             if (!await ShouldProcessAsync($"RayCluster '{name}' in namespace '{ns}' (context '{Connection.ContextName}')", "Delete").ConfigureAwait(false))
             {

@@ -1,11 +1,12 @@
 using System.Management.Automation;
 using RayPS.Sandbox;
 using RayPS.Sandbox.Faults;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
 /// <summary>Injects API-server faults into a sandbox: latency, error answers, dropped connections, broken watches.</summary>
-[Cmdlet(VerbsCommon.Set, "RaySandboxFault", SupportsShouldProcess = true, DefaultParameterSetName = "Error")]
+[Cmdlet(VerbsCommon.Set, "RaySandboxFault", HelpUri = HelpLinks.Cmdlets + "Set-RaySandboxFault.md", SupportsShouldProcess = true, DefaultParameterSetName = "Error")]
 [OutputType(typeof(FaultRule))]
 public sealed class SetRaySandboxFaultCommand : PSCmdlet
 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
+using RayPS.Completers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RayPS.Errors;
@@ -14,21 +15,23 @@ namespace RayPS.Commands;
 /// Gives a sandbox pod a fault (unhealthy raylet, DEAD Ray node, slow agent, OOM kills, failing GCS) by setting its
 /// sandbox.rayps.io annotations, the same ones kubectl annotate sets, without needing kubectl.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "RaySandboxPodFault", SupportsShouldProcess = true, DefaultParameterSetName = "Set")]
+[Cmdlet(VerbsCommon.Set, "RaySandboxPodFault", HelpUri = HelpLinks.Cmdlets + "Set-RaySandboxPodFault.md", SupportsShouldProcess = true, DefaultParameterSetName = "Set")]
 [OutputType(typeof(RaySandboxPodFault))]
 public sealed class SetRaySandboxPodFaultCommand : RayAsyncCmdlet
 {
-    /// <summary>The sandbox; default: the only sandbox running in this session.</summary>
+    /// <summary>The sandbox; default: the only sandbox running in this session, else the one $env:KUBECONFIG points at.</summary>
     [Parameter]
     public RaySandbox? Sandbox { get; set; }
 
     /// <summary>The pod to change, e.g. the PodName of a Get-RayNodeHealth result.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(PodNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string PodName { get; set; } = "";
 
     /// <summary>The pod's namespace; default: default.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(NamespaceCompleter))]
     [ValidateNotNullOrEmpty]
     public string Namespace { get; set; } = "default";
 
@@ -97,8 +100,9 @@ public sealed class SetRaySandboxPodFaultCommand : RayAsyncCmdlet
             [var only] => only,
             [] => throw new RayPSException(ErrorIds.SandboxNotFound, RayErrorCategory.ObjectNotFound,
                 "No sandbox is running in this session. Start one with Start-RaySandbox."),
-            var several => throw new RayPSException(ErrorIds.SandboxNotFound, RayErrorCategory.InvalidArgument,
-                $"{several.Count} sandboxes are running in this session; say which with -Sandbox (see Get-RaySandbox)."),
+            var several => several.SingleOrDefault(s => s.KubeConfigPath == Environment.GetEnvironmentVariable("KUBECONFIG"))
+                ?? throw new RayPSException(ErrorIds.SandboxNotFound, RayErrorCategory.InvalidArgument,
+                    $"{several.Count} sandboxes are running in this session and $env:KUBECONFIG points at none of them; say which with -Sandbox (see Get-RaySandbox)."),
         };
     }
 

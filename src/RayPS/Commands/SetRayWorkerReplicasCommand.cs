@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using RayPS.Completers;
+using RayPS.Errors;
 using RayPS.Internal;
 using RayPS.Operations;
 
@@ -8,9 +9,9 @@ namespace RayPS.Commands;
 /// <summary>
 /// Sets the replicas (and, for a RayCluster group, the bounds) of a worker group of either kind with one write that cannot
 /// lose a concurrent update: a tested JSON patch for a RayCluster group, which names the pods a scale-down removes (not
-/// ready, then idle Ray nodes, then the newest) in scaleStrategy.workersToDelete; the scale subresource for a Deployment group.
+/// ready, then idle Ray nodes, then the newest) in scaleStrategy.workersToDelete; for a Deployment group a tested JSON patch of the Deployment by name, else its scale subresource.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "RayWorkerReplicas", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Set, "RayWorkerReplicas", HelpUri = HelpLinks.Cmdlets + "Set-RayWorkerReplicas.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayWorkerGroup))]
 public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
 {
@@ -47,17 +48,21 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
     [ArgumentCompleter(typeof(WorkerPodNameCompleter))]
     public string[]? WorkersToDelete { get; set; }
 
-    /// <summary>The group's kind; found by reading when not given (binds from Kind of piped RayWorkerGroup objects).</summary>
+    /// <summary>
+    /// The group's kind; found by reading when not given (binds from Kind of piped groups and nodes; a node's Kind "Pod"
+    /// or an empty Kind means "find it").
+    /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(nameof(WorkerGroupKind.RayCluster), nameof(WorkerGroupKind.Deployment), IgnoreCase = true)]
+    [ArgumentCompleter(typeof(WorkerGroupKindCompleter))]
     public string? Kind { get; set; }
 
     /// <summary>
-    /// A group from Get-RayWorkerGroup (its ClusterName, GroupName, Namespace and Kind bind as well). The write is then
-    /// computed from it without reading the group again: one request instead of two or three.
+    /// A group from Get-RayWorkerGroup (its ClusterName, GroupName, Namespace and Kind bind as well): the write is then
+    /// computed from it without reading the group again, one request instead of two or three. A node from
+    /// Get-RayNodeHealth scales its group; head nodes are skipped, and each group is set once per pipeline.
     /// </summary>
     [Parameter(ValueFromPipeline = true)]
-    public RayWorkerGroup? InputObject { get; set; }
+    public PSObject? InputObject { get; set; }
 
     /// <summary>Move minReplicas/maxReplicas to include -Replicas, in the same patch.</summary>
     [Parameter]
@@ -82,9 +87,22 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
         return text.Length == 0 ? "Change nothing" : char.ToUpperInvariant(text[0]) + text[1..];
     }
 
+    private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = TargetNamespace;
+        if (InputObject?.BaseObject is RayNodeHealth { NodeType: "head" } head)
+        {
+            EmitVerbose($"Skipped head node '{head.PodName}': the head group has no replicas to set.");
+            return;
+        }
+        if (!_done.Add($"{ns}/{ClusterName}/{GroupName}"))
+        {
+            EmitVerbose($"Worker group '{GroupName}' of '{ClusterName}' was already set by this pipeline.");
+            return;
+        }
+        var kind = ParseKind(Kind);
         var target = $"worker group '{GroupName}' of Ray cluster '{ClusterName}' in namespace '{ns}' (context '{Connection.ContextName}')";
         if (!await ShouldProcessAsync(target, Describe()).ConfigureAwait(false))
         {
@@ -100,16 +118,16 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
             MinReplicas = MinReplicas,
             MaxReplicas = MaxReplicas,
             WorkersToDelete = WorkersToDelete,
-            Kind = Kind is null ? null : Enum.Parse<WorkerGroupKind>(Kind, ignoreCase: true),
+            Kind = kind,
             AdjustBounds = AdjustBounds,
             Force = Force,
             IncludePodCounts = PassThru && !Wait,
-            KnownGroup = InputObject?.Context == Connection.ContextName ? InputObject : null,
+            KnownGroup = InputObject?.BaseObject is RayWorkerGroup known && known.Context == Connection.ContextName ? known : null,
         };
         var result = await WorkerGroupOperations.ScaleAsync(Connection, request, EmitWarning, cancellationToken).ConfigureAwait(false);
         var group = result.Group;
         EmitVerbose($"Set {target} ({group.Kind}){(result.PreviousReplicas is { } previous ? $" from {previous}" : "")} to {group.Replicas} replicas" +
-            (result.BoundsAdjusted ? $", bounds now {group.Min}..{group.Max}" : "") +
+            (result.BoundsAdjusted ? $", bounds now {group.MinReplicas}..{group.MaxReplicas}" : "") +
             (result.WorkersToDelete.Count > 0 ? $"; pods to remove: {string.Join(", ", result.WorkersToDelete)}" : "") +
             (result.Attempts > 1 ? $" (after {result.Attempts - 1} concurrent change(s) made the first patch fail its test)" : "") + ".");
 
@@ -140,5 +158,20 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
         {
             Emit(group);
         }
+    }
+
+    /// <summary>RayCluster or Deployment; null (find it) for nothing, for "Pod" (a node's bare pod) and for "".</summary>
+    private WorkerGroupKind? ParseKind(string? kind)
+    {
+        if (string.IsNullOrEmpty(kind) || kind.Equals("Pod", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        if (Enum.TryParse<WorkerGroupKind>(kind, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+        {
+            return parsed;
+        }
+        throw new RayPSException(ErrorIds.InvalidWorkerGroupKind, RayErrorCategory.InvalidArgument,
+            $"-Kind '{kind}' is not a worker group kind. Use RayCluster or Deployment, or leave -Kind out to have the group found.", kind);
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using RayPS.Completers;
 using RayPS.Dashboard;
 using RayPS.Errors;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
@@ -10,7 +11,7 @@ namespace RayPS.Commands;
 /// Forwards local ports to a RayCluster's dashboard (and optionally its Ray client port) through the API server,
 /// inside this PowerShell process: no kubectl, any local port, and the head pod is followed when it is replaced.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "RayDashboard", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "RayDashboard", HelpUri = HelpLinks.Cmdlets + "Start-RayDashboard.md", SupportsShouldProcess = true)]
 [OutputType(typeof(RayDashboardSession))]
 public sealed class StartRayDashboardCommand : RayNamespacedCmdletBase
 {
@@ -69,6 +70,9 @@ public sealed class StartRayDashboardCommand : RayNamespacedCmdletBase
             LocalPort = LocalPort,
             IncludeClientPort = IncludeClientPort,
             ClientLocalPort = ClientLocalPort,
+            // A default port that is taken (a second cluster's dashboard, piped from Get-RayCluster) moves up; a chosen one fails.
+            NextFreePort = !MyInvocation.BoundParameters.ContainsKey(nameof(LocalPort)),
+            NextFreeClientPort = !MyInvocation.BoundParameters.ContainsKey(nameof(ClientLocalPort)),
             MaxReconnectAttempts = MaxReconnectAttempts,
         };
         var address = options.ParseAddress();
@@ -96,6 +100,14 @@ public sealed class StartRayDashboardCommand : RayNamespacedCmdletBase
         }
         EmitVerbose($"Forwarding {session.Url} to pod '{session.Target}' port {session.Target.DashboardPort}" +
             (session.ClientUrl is { } clientUrl ? $", and {clientUrl} to port {session.Target.ClientPort}." : "."));
+        if (LocalPort != 0 && session.DashboardEndPoint.Port != LocalPort)
+        {
+            EmitWarning($"Local port {LocalPort} is in use, so the dashboard of {cluster} listens on {session.Url} instead.");
+        }
+        if (IncludeClientPort && ClientLocalPort != 0 && session.ClientEndPoint is { } clientEndPoint && clientEndPoint.Port != ClientLocalPort)
+        {
+            EmitWarning($"Local port {ClientLocalPort} is in use, so the Ray client of {cluster} listens on {session.ClientUrl} instead.");
+        }
         if (exposed)
         {
             EmitWarning($"The dashboard of {cluster} is reachable by anyone who can reach {session.DashboardEndPoint}. It has no authentication by default, and its Jobs API runs code on the cluster.");

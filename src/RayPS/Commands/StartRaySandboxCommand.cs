@@ -2,11 +2,12 @@ using System.Management.Automation;
 using RayPS.Errors;
 using RayPS.Kube;
 using RayPS.Sandbox;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
 /// <summary>Starts a loopback Kubernetes API server with simulated KubeRay, Deployment and kubelet controllers.</summary>
-[Cmdlet(VerbsLifecycle.Start, "RaySandbox", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "RaySandbox", HelpUri = HelpLinks.Cmdlets + "Start-RaySandbox.md", SupportsShouldProcess = true)]
 [OutputType(typeof(RaySandbox))]
 public sealed class StartRaySandboxCommand : RayAsyncCmdlet
 {
@@ -64,6 +65,12 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
+        if (_kubeConfigPath is not null && Path.GetDirectoryName(_kubeConfigPath) is { Length: > 0 } folder && !Directory.Exists(folder))
+        {
+            throw new RayPSException(ErrorIds.SandboxKubeConfigFolderMissing, RayErrorCategory.ObjectNotFound,
+                $"The folder '{folder}' for -KubeConfigPath does not exist, and the sandbox does not create folders. " +
+                $"Create it first (New-Item -ItemType Directory '{folder}') or pass a path in an existing folder.", _kubeConfigPath);
+        }
         var controllers = Controllers is null ? SandboxControllers.All : Controllers.Aggregate(SandboxControllers.None, (all, c) => all | c);
         if (WithoutKubeRay)
         {

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Completers;
 using RayPS.Dashboard;
 using RayPS.Internal;
 
@@ -8,7 +9,7 @@ namespace RayPS.Commands;
 /// Stops dashboard sessions: closes their local ports, ends their connections and port-forward streams, and removes
 /// them from Get-RayDashboard. Talks to no cluster, so it derives from the async bridge without -Context or -KubeConfig.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Stop, "RayDashboard", SupportsShouldProcess = true, DefaultParameterSetName = ClusterSet)]
+[Cmdlet(VerbsLifecycle.Stop, "RayDashboard", HelpUri = HelpLinks.Cmdlets + "Stop-RayDashboard.md", SupportsShouldProcess = true, DefaultParameterSetName = ClusterSet)]
 [OutputType(typeof(RayDashboardSession))]
 public sealed class StopRayDashboardCommand : RayAsyncCmdlet
 {
@@ -26,6 +27,7 @@ public sealed class StopRayDashboardCommand : RayAsyncCmdlet
     /// <summary>Only sessions of clusters in this namespace.</summary>
     [Parameter(ParameterSetName = ClusterSet, ValueFromPipelineByPropertyName = true)]
     [Alias("ns")]
+    [ArgumentCompleter(typeof(NamespaceCompleter))]
     public string? Namespace { get; set; }
 
     /// <summary>Session Ids.</summary>

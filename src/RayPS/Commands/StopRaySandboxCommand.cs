@@ -1,11 +1,12 @@
 using System.Management.Automation;
 using RayPS.Errors;
 using RayPS.Sandbox;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
-/// <summary>Stops sandboxes started in this session.</summary>
-[Cmdlet(VerbsLifecycle.Stop, "RaySandbox", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
+/// <summary>Stops sandboxes started in this session; with no arguments, all of them.</summary>
+[Cmdlet(VerbsLifecycle.Stop, "RaySandbox", HelpUri = HelpLinks.Cmdlets + "Stop-RaySandbox.md", SupportsShouldProcess = true, DefaultParameterSetName = "All")]
 [OutputType(typeof(void))]
 public sealed class StopRaySandboxCommand : RayAsyncCmdlet
 {
@@ -17,8 +18,8 @@ public sealed class StopRaySandboxCommand : RayAsyncCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)]
     public int[] Id { get; set; } = Array.Empty<int>();
 
-    /// <summary>Stops every sandbox of this session.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "All")]
+    /// <summary>Stops every sandbox of this session (also what no arguments at all do).</summary>
+    [Parameter(ParameterSetName = "All")]
     public SwitchParameter All { get; set; }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
@@ -40,8 +41,7 @@ public sealed class StopRaySandboxCommand : RayAsyncCmdlet
 
     private RaySandbox? NotFound(int id)
     {
-        EmitError(new RayPSException(ErrorIds.SandboxNotFound, RayErrorCategory.ObjectNotFound,
-            $"No running sandbox has Id {id}. List them with Get-RaySandbox.", id));
+        EmitError(GetRaySandboxCommand.SandboxNotFound(id));
         return null;
     }
 }

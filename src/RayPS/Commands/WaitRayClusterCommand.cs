@@ -1,21 +1,22 @@
 using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Errors;
+using RayPS.Internal;
 
 namespace RayPS.Commands;
 
 /// <summary>Waits, by watching, until RayClusters are ready or deleted; one deadline covers every cluster of the call.</summary>
-[Cmdlet(VerbsLifecycle.Wait, "RayCluster")]
+[Cmdlet(VerbsLifecycle.Wait, "RayCluster", HelpUri = HelpLinks.Cmdlets + "Wait-RayCluster.md")]
 [OutputType(typeof(RayCluster))]
 public sealed class WaitRayClusterCommand : RayNamespacedCmdletBase
 {
     private DateTimeOffset _deadline;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("ClusterName")]
+    [Alias("Name")]
     [ArgumentCompleter(typeof(RayClusterNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = Array.Empty<string>();
+    public string[] ClusterName { get; set; } = Array.Empty<string>();
 
     [Parameter]
     [ValidateSet("Ready", "Deleted")]
@@ -34,7 +35,7 @@ public sealed class WaitRayClusterCommand : RayNamespacedCmdletBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = TargetNamespace;
-        foreach (var name in Name)
+        foreach (var name in ClusterName)
         {
             var left = _deadline - DateTimeOffset.UtcNow;
             if (left < TimeSpan.FromMilliseconds(1))

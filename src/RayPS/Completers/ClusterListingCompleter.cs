@@ -24,6 +24,9 @@ public abstract class ClusterListingCompleter : IArgumentCompleter
     /// <summary>What the listing depends on besides the cluster and namespace (part of the cache key); null: nothing to list.</summary>
     protected virtual string? Scope(IDictionary bound) => "";
 
+    /// <summary>The kubeconfig the command line points at (its -KubeConfig; null: $env:KUBECONFIG, then ~/.kube/config).</summary>
+    protected virtual string? KubeConfigPath(IDictionary bound) => bound["KubeConfig"] as string;
+
     protected abstract Task<IReadOnlyList<string>> ListAsync(KubeConnection connection, string ns, string scope, CancellationToken ct);
 
     private IReadOnlyList<string> ListNames(IDictionary bound)
@@ -34,7 +37,7 @@ public abstract class ClusterListingCompleter : IArgumentCompleter
             {
                 return Array.Empty<string>();
             }
-            var connection = KubeConnection.Get(new KubeConnectionOptions(bound["KubeConfig"] as string, bound["Context"] as string));
+            var connection = KubeConnection.Get(new KubeConnectionOptions(KubeConfigPath(bound), bound["Context"] as string));
             var ns = connection.ResolveNamespace(bound["Namespace"] as string);
             var key = $"{GetType().Name}|{connection.ContextName}|{connection.Server}|{ns}|{scope}";
             if (Cache.TryGetValue(key, out var hit) && DateTime.UtcNow - hit.At < CacheFor)

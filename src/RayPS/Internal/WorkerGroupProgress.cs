@@ -10,12 +10,12 @@ internal static class WorkerGroupProgress
     /// <summary>Ready pods out of the larger of desired and existing, so a scale-down also fills the bar as surplus pods go.</summary>
     public static int Percent(RayWorkerGroup group)
     {
-        var total = Math.Max(group.Desired, group.Current);
-        return total == 0 ? 100 : Math.Min(group.Ready, group.Desired) * 100 / total;
+        var total = Math.Max(group.DesiredWorkers, group.CurrentWorkers);
+        return total == 0 ? 100 : Math.Min(group.ReadyWorkers, group.DesiredWorkers) * 100 / total;
     }
 
     public static ProgressRecord Record(string activity, RayWorkerGroup group) =>
-        new(ActivityId, activity, $"{group.Ready}/{group.Desired} pods ready, {group.Current} exist") { PercentComplete = Percent(group) };
+        new(ActivityId, activity, $"{group.ReadyWorkers}/{group.DesiredWorkers} pods ready, {group.CurrentWorkers} exist") { PercentComplete = Percent(group) };
 
     public static ProgressRecord Completed(string activity) =>
         new(ActivityId, activity, "Done") { RecordType = ProgressRecordType.Completed };

@@ -7,6 +7,9 @@ public sealed class RaySandboxPodFault
     public string Namespace { get; init; } = "";
     public string PodName { get; init; } = "";
 
+    /// <summary>Same as PodName.</summary>
+    public string Name => PodName;
+
     /// <summary>False when the pod's raylet answers 503 to its health check; null when not set (healthy).</summary>
     public bool? RayletHealthy { get; init; }
 

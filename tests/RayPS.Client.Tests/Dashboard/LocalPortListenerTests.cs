@@ -29,6 +29,42 @@ public sealed class LocalPortListenerTests
     }
 
     [Fact]
+    public void A_default_port_that_is_taken_moves_to_the_next_free_one_up()
+    {
+        using var first = LocalPortListener.Start(IPAddress.Loopback, 0, "-LocalPort");
+
+        using var next = LocalPortListener.StartOnNextFree(IPAddress.Loopback, first.EndPoint.Port, "-LocalPort", tries: 50);
+
+        Assert.True(next.EndPoint.Port > first.EndPoint.Port);
+        Assert.True(next.EndPoint.Port <= first.EndPoint.Port + 50);
+    }
+
+    [Fact]
+    public void A_default_port_that_is_free_stays()
+    {
+        int port;
+        using (var probe = LocalPortListener.Start(IPAddress.Loopback, 0, "-LocalPort"))
+        {
+            port = probe.EndPoint.Port;
+        }
+
+        using var listener = LocalPortListener.StartOnNextFree(IPAddress.Loopback, port, "-LocalPort");
+
+        Assert.Equal(port, listener.EndPoint.Port);
+    }
+
+    [Fact]
+    public void When_no_port_up_is_free_the_error_is_the_first_ports()
+    {
+        using var first = LocalPortListener.Start(IPAddress.Loopback, 0, "-LocalPort");
+
+        var ex = Assert.Throws<RayPSException>(() => LocalPortListener.StartOnNextFree(IPAddress.Loopback, first.EndPoint.Port, "-LocalPort", tries: 1));
+
+        Assert.Equal(ErrorIds.DashboardPortInUse, ex.ErrorId);
+        Assert.Contains($"Local port {first.EndPoint.Port} ", ex.Message);
+    }
+
+    [Fact]
     public void A_port_held_on_all_interfaces_is_in_use_for_loopback_too()
     {
         using var any = new TcpListener(IPAddress.Any, 0);

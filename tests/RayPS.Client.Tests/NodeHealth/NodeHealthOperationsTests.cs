@@ -99,7 +99,7 @@ public sealed class NodeHealthOperationsTests
         var head = report.Nodes[0];
         Assert.Equal("ray-cluster-head-x7k2p", head.PodName);
         Assert.Equal("head", head.NodeType);
-        Assert.Equal("headgroup", head.Group);
+        Assert.Equal("headgroup", head.GroupName);
         Assert.Equal("RayCluster", head.Kind);
         Assert.Equal("Running", head.PodPhase);
         Assert.True(head.Ready);
@@ -114,7 +114,7 @@ public sealed class NodeHealthOperationsTests
 
         var worker = report.Nodes[1];
         Assert.Equal("worker", worker.NodeType);
-        Assert.Equal("workergroup", worker.Group);
+        Assert.Equal("workergroup", worker.GroupName);
         Assert.Null(worker.GcsHealthy);
         Assert.Equal(12, worker.Cpu);
         Assert.Equal(1, worker.Npu);
@@ -409,7 +409,7 @@ public sealed class NodeHealthOperationsTests
         var worker = Row(report, "ray-cluster-npu-workergroup-77874c4d4c-p0");
         Assert.Equal("Deployment", worker.Kind);
         Assert.Equal("ray-cluster-npu-workergroup", worker.DeploymentName);
-        Assert.Equal("npu", worker.Group);
+        Assert.Equal("npu", worker.GroupName);
         Assert.Equal(RayHealthStatus.Healthy, worker.Status);
         Assert.Contains("Deployment 'ray-cluster-npu-workergroup' wants 3 pods and has 2; the missing ones have no pod to check.", report.Warnings);
     }

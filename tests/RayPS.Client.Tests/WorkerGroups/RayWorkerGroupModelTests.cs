@@ -28,8 +28,8 @@ public sealed class RayWorkerGroupModelTests
 
         Assert.Equal(WorkerGroupKind.RayCluster, g.Kind);
         Assert.Equal(("ray-cluster", "default", "npu", 1), (g.ClusterName, g.Namespace, g.GroupName, g.Index));
-        Assert.Equal((3, 3, 3, 1, 2), (g.Replicas, g.Desired, g.Current, g.Ready, g.Available));
-        Assert.Equal((1, 4), (g.Min, g.Max));
+        Assert.Equal((3, 3, 3, 1, 2), (g.Replicas, g.DesiredWorkers, g.CurrentWorkers, g.ReadyWorkers, g.AvailableWorkers));
+        Assert.Equal((1, 4), (g.MinReplicas, g.MaxReplicas));
         Assert.Equal(("12", "40Gi", (string?)null), (g.Cpu, g.Memory, g.Gpu));
         Assert.Equal("1", g.Accelerators["huawei.com/Ascend910B"]);
         Assert.Equal("huawei.com/Ascend910B=1", g.AcceleratorText);
@@ -49,10 +49,10 @@ public sealed class RayWorkerGroupModelTests
         raw["spec"]!["workerGroupSpecs"]![0]!["numOfHosts"] = 4;
         raw["spec"]!["workerGroupSpecs"]![1]!["suspend"] = true;
         var cluster = RayCluster.FromJson(FakeClusterApi.Reparse(raw));
-        Assert.Equal(8, RayWorkerGroup.FromRayCluster(cluster, 0, Array.Empty<WorkerPod>()).Desired);
+        Assert.Equal(8, RayWorkerGroup.FromRayCluster(cluster, 0, Array.Empty<WorkerPod>()).DesiredWorkers);
         var off = RayWorkerGroup.FromRayCluster(cluster, 1, Array.Empty<WorkerPod>());
         Assert.True(off.Suspended);
-        Assert.Equal(0, off.Desired);
+        Assert.Equal(0, off.DesiredWorkers);
     }
 
     [Fact]
@@ -68,8 +68,8 @@ public sealed class RayWorkerGroupModelTests
 
         Assert.Equal(WorkerGroupKind.Deployment, g.Kind);
         Assert.Equal(("ray-cluster", "kube-system", "workergroup", "ray-cluster-npu-workergroup"), (g.ClusterName, g.Namespace, g.GroupName, g.DeploymentName));
-        Assert.Equal((2, 2, 2, 1, 1), (g.Replicas, g.Desired, g.Current, g.Ready, g.Available));
-        Assert.Equal((0, int.MaxValue), (g.Min, g.Max));
+        Assert.Equal((2, 2, 2, 1, 1), (g.Replicas, g.DesiredWorkers, g.CurrentWorkers, g.ReadyWorkers, g.AvailableWorkers));
+        Assert.Equal((0, int.MaxValue), (g.MinReplicas, g.MaxReplicas));
         Assert.Equal(("12", "40Gi"), (g.Cpu, g.Memory));
         Assert.Equal("16384", g.Accelerators["huawei.com/Ascend910B-memory"]);
         Assert.Equal(20m, g.RayResources["ascend"]);

@@ -42,10 +42,10 @@ public sealed class WorkerGroupOperationsTests
         Assert.Equal(new[] { "small", "npu", "npu-deploy" }, listing.Groups.Select(g => g.GroupName));
         Assert.Equal(new[] { WorkerGroupKind.RayCluster, WorkerGroupKind.RayCluster, WorkerGroupKind.Deployment }, listing.Groups.Select(g => g.Kind));
         var npu = listing.Groups[1];
-        Assert.Equal((2, 2, 2), (npu.Desired, npu.Ready, npu.Available));
-        Assert.Equal((1, 0, 0), (listing.Groups[0].Desired, listing.Groups[0].Ready, listing.Groups[0].Available));
+        Assert.Equal((2, 2, 2), (npu.DesiredWorkers, npu.ReadyWorkers, npu.AvailableWorkers));
+        Assert.Equal((1, 0, 0), (listing.Groups[0].DesiredWorkers, listing.Groups[0].ReadyWorkers, listing.Groups[0].AvailableWorkers));
         var deploy = listing.Groups[2];
-        Assert.Equal(("ray-cluster-npu-deploy", 2, 1), (deploy.DeploymentName, deploy.Desired, deploy.Ready));
+        Assert.Equal(("ray-cluster-npu-deploy", 2, 1), (deploy.DeploymentName, deploy.DesiredWorkers, deploy.ReadyWorkers));
         Assert.Null(listing.ClusterMissing);
         Assert.Equal(3, server.Requests.Count);
         Assert.Equal(1, server.Count("GET /apis/ray.io/v1/namespaces/default/rayclusters/ray-cluster"));
@@ -142,7 +142,7 @@ public sealed class WorkerGroupOperationsTests
         var result = await WorkerGroupOperations.ScaleAsync(server.Connect(),
             new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 0, AdjustBounds = true }, null, None);
         Assert.True(result.BoundsAdjusted);
-        Assert.Equal((0, 0, 4), (result.Group.Replicas, result.Group.Min, result.Group.Max));
+        Assert.Equal((0, 0, 4), (result.Group.Replicas, result.Group.MinReplicas, result.Group.MaxReplicas));
         Assert.Equal(1, server.Count("PATCH "));
     }
 
@@ -225,7 +225,7 @@ public sealed class WorkerGroupOperationsTests
         var warnings = new List<string>();
         var result = await WorkerGroupOperations.ScaleAsync(server.Connect(),
             new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", MinReplicas = 3, MaxReplicas = 6 }, warnings.Add, None);
-        Assert.Equal((3, 6, 3), (result.Group.Min, result.Group.Max, result.Group.Replicas));
+        Assert.Equal((3, 6, 3), (result.Group.MinReplicas, result.Group.MaxReplicas, result.Group.Replicas));
         Assert.Contains("outside the new bounds", Assert.Single(warnings));
 
         var bad = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ScaleAsync(server.Connect(),
@@ -249,7 +249,7 @@ public sealed class WorkerGroupOperationsTests
         // ray-cluster-npu-deploy is patched with a test of its labels: no LIST needed.
         Assert.Equal(2, server.Requests.Count);
         Assert.Equal("PATCH /apis/apps/v1/namespaces/default/deployments/ray-cluster-npu-deploy", server.Requests[^1]);
-        Assert.Equal((WorkerGroupKind.Deployment, 5, (int?)null), (byName.Group.Kind, byName.Group.Desired, byName.PreviousReplicas));
+        Assert.Equal((WorkerGroupKind.Deployment, 5, (int?)null), (byName.Group.Kind, byName.Group.DesiredWorkers, byName.PreviousReplicas));
         Assert.NotEqual("7", byName.Group.ResourceVersion);
 
         server.Requests.Clear();
@@ -349,7 +349,7 @@ public sealed class WorkerGroupOperationsTests
         var server = Server();
         var group = (await WorkerGroupOperations.ListAsync(server.Connect(), "default", "ray-cluster", None)).Groups.Single(g => g.GroupName == "small");
         var seen = new List<int>();
-        var ex = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.WaitSettledAsync(server.Connect(), group, TimeSpan.FromMilliseconds(50), g => seen.Add(g.Ready), None, TimeSpan.FromMilliseconds(10)));
+        var ex = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.WaitSettledAsync(server.Connect(), group, TimeSpan.FromMilliseconds(50), g => seen.Add(g.ReadyWorkers), None, TimeSpan.FromMilliseconds(10)));
         Assert.Equal(ErrorIds.WorkerGroupNotReady, ex.ErrorId);
         Assert.Contains("0 of 1 pods ready", ex.Message);
         Assert.NotEmpty(seen);

@@ -135,7 +135,7 @@ public sealed class WorkerGroupSandboxTests
         {
             Namespace = WorkerGroupSandbox.Namespace, ClusterName = WorkerGroupSandbox.Cluster, GroupName = "rc-a", Replicas = 150, AdjustBounds = true,
         }, null, CancellationToken.None);
-        Assert.Equal((150, 150), (adjusted.Group.Replicas, adjusted.Group.Max));
+        Assert.Equal((150, 150), (adjusted.Group.Replicas, adjusted.Group.MaxReplicas));
     }
 
     [Fact]
@@ -146,17 +146,17 @@ public sealed class WorkerGroupSandboxTests
         foreach (var group in listing.Groups)
         {
             var settled = await WorkerGroupOperations.WaitSettledAsync(env.Connection, group, TimeSpan.FromSeconds(30), null, CancellationToken.None, TimeSpan.FromMilliseconds(100));
-            Assert.Equal((1, 1), (settled.Desired, settled.Ready));
+            Assert.Equal((1, 1), (settled.DesiredWorkers, settled.ReadyWorkers));
         }
 
         foreach (var (group, kind) in WorkerGroupSandbox.Groups)
         {
             var up = await env.ScaleAsync(group, 3, kind);
             var settled = await WorkerGroupOperations.WaitSettledAsync(env.Connection, up.Group, TimeSpan.FromSeconds(30), null, CancellationToken.None, TimeSpan.FromMilliseconds(100));
-            Assert.Equal((3, 3, 3), (settled.Desired, settled.Current, settled.Ready));
+            Assert.Equal((3, 3, 3), (settled.DesiredWorkers, settled.CurrentWorkers, settled.ReadyWorkers));
             var down = await env.ScaleAsync(group, 0, kind);
             settled = await WorkerGroupOperations.WaitSettledAsync(env.Connection, down.Group, TimeSpan.FromSeconds(30), null, CancellationToken.None, TimeSpan.FromMilliseconds(100));
-            Assert.Equal((0, 0), (settled.Current, settled.Ready));
+            Assert.Equal((0, 0), (settled.CurrentWorkers, settled.ReadyWorkers));
         }
     }
 
@@ -176,7 +176,7 @@ public sealed class WorkerGroupSandboxTests
         Assert.Equal(down.WorkersToDelete, down.Group.WorkersToDelete);
 
         var after = await WorkerGroupOperations.WaitSettledAsync(env.Connection, down.Group, TimeSpan.FromSeconds(30), null, CancellationToken.None, TimeSpan.FromMilliseconds(100));
-        Assert.Equal((1, 1), (after.Current, after.Ready));
+        Assert.Equal((1, 1), (after.CurrentWorkers, after.ReadyWorkers));
         Assert.DoesNotContain(after.Pods, pod => down.WorkersToDelete.Contains(pod));
     }
 }
