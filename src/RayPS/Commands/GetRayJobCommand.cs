@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Internal;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Jobs;
@@ -7,7 +8,7 @@ using RayPS.Operations;
 namespace RayPS.Commands;
 
 /// <summary>Gets the Ray jobs of clusters (submission and driver jobs) from Ray's Jobs API: one GET per cluster.</summary>
-[Cmdlet(VerbsCommon.Get, "RayJob")]
+[Cmdlet(VerbsCommon.Get, "RayJob", HelpUri = HelpLinks.Cmdlets + "Get-RayJob.md")]
 [OutputType(typeof(RayJob))]
 public sealed class GetRayJobCommand : RayJobCmdletBase
 {

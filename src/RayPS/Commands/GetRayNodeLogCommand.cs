@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Internal;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Logs;
@@ -10,7 +11,7 @@ namespace RayPS.Commands;
 /// log files (raylet.out, gcs_server.out, ...) read through the head's dashboard, all through the API server (no exec,
 /// no port-forward, no local Ray).
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RayNodeLog", DefaultParameterSetName = ContainerSet)]
+[Cmdlet(VerbsCommon.Get, "RayNodeLog", HelpUri = HelpLinks.Cmdlets + "Get-RayNodeLog.md", DefaultParameterSetName = ContainerSet)]
 [OutputType(typeof(RayLogLine))]
 public sealed class GetRayNodeLogCommand : RayNamespacedCmdletBase
 {

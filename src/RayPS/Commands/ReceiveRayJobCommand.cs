@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Internal;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Jobs;
@@ -9,7 +10,7 @@ namespace RayPS.Commands;
 /// Gets the driver log of Ray jobs as lines: all of it, the last -Tail lines, or with -Follow the lines as they come
 /// until the job ends (Ray's logs/tail WebSocket through the API server's proxy; polling where upgrades are refused).
 /// </summary>
-[Cmdlet(VerbsCommunications.Receive, "RayJob", DefaultParameterSetName = "All")]
+[Cmdlet(VerbsCommunications.Receive, "RayJob", HelpUri = HelpLinks.Cmdlets + "Receive-RayJob.md", DefaultParameterSetName = "All")]
 [OutputType(typeof(string))]
 public sealed class ReceiveRayJobCommand : RayJobCmdletBase
 {

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Internal;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Jobs;
@@ -9,7 +10,7 @@ namespace RayPS.Commands;
 /// Deletes the records of ended Ray jobs (DELETE /api/jobs/ID). A job that still runs is refused (RayJobNotTerminal)
 /// unless -Force, which stops it, waits until it has ended, and then removes it.
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "RayJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "RayJob", HelpUri = HelpLinks.Cmdlets + "Remove-RayJob.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
 public sealed class RemoveRayJobCommand : RayJobCmdletBase
 {

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Internal;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Operations;
@@ -10,7 +11,7 @@ namespace RayPS.Commands;
 /// named in workersToDelete), waited for, then removed with a patch that tests its name at its index; a Deployment group
 /// is deleted with foreground propagation and waited for.
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "RayWorkerGroup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "RayWorkerGroup", HelpUri = HelpLinks.Cmdlets + "Remove-RayWorkerGroup.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(RayWorkerGroup))]
 public sealed class RemoveRayWorkerGroupCommand : RayNamespacedCmdletBase
 {

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Internal;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Logs;
@@ -9,7 +10,7 @@ namespace RayPS.Commands;
 /// Saves a cluster's logs to a folder (one subfolder per pod, current and previous container logs, Ray's session log
 /// files with -IncludeRayLogs) or to one archive with -Zip, through the API server alone; returns the files written.
 /// </summary>
-[Cmdlet(VerbsData.Save, "RayClusterLog", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Save, "RayClusterLog", HelpUri = HelpLinks.Cmdlets + "Save-RayClusterLog.md", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
 public sealed class SaveRayClusterLogCommand : RayNamespacedCmdletBase
 {

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Internal;
 using RayPS.Completers;
 using RayPS.Operations;
 
@@ -8,7 +9,7 @@ namespace RayPS.Commands;
 /// Turns the Ray autoscaler (KubeRay's in-tree autoscaler sidecar) of a RayCluster on or off and sets its options, with
 /// one merge patch of just those fields.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "RayClusterAutoscaling", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Enable")]
+[Cmdlet(VerbsCommon.Set, "RayClusterAutoscaling", HelpUri = HelpLinks.Cmdlets + "Set-RayClusterAutoscaling.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Enable")]
 [OutputType(typeof(RayCluster))]
 public sealed class SetRayClusterAutoscalingCommand : RayNamespacedCmdletBase
 {

@@ -12,7 +12,7 @@ namespace RayPS.Commands;
 /// Submits a Ray job through Ray's Jobs REST API behind the API server's proxy of the head service, optionally uploading
 /// a local working directory (content-addressed, as Ray's CLI does), then returns it, waits for it, or follows its log.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "RayJob", SupportsShouldProcess = true, DefaultParameterSetName = "Submit")]
+[Cmdlet(VerbsLifecycle.Start, "RayJob", HelpUri = HelpLinks.Cmdlets + "Start-RayJob.md", SupportsShouldProcess = true, DefaultParameterSetName = "Submit")]
 [OutputType(typeof(RayJob), ParameterSetName = new[] { "Submit", "Wait" })]
 [OutputType(typeof(string), ParameterSetName = new[] { "Follow" })]
 public sealed class StartRayJobCommand : RayJobCmdletBase

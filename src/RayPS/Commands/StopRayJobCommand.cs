@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Internal;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Jobs;
@@ -6,7 +7,7 @@ using RayPS.Jobs;
 namespace RayPS.Commands;
 
 /// <summary>Asks Ray to stop jobs (POST .../stop); with -Wait, until they report STOPPED (or another end state).</summary>
-[Cmdlet(VerbsLifecycle.Stop, "RayJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Stop, "RayJob", HelpUri = HelpLinks.Cmdlets + "Stop-RayJob.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayJob))]
 public sealed class StopRayJobCommand : RayJobCmdletBase
 {

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Internal;
 using RayPS.Completers;
 using RayPS.Errors;
 using RayPS.Jobs;
@@ -9,7 +10,7 @@ namespace RayPS.Commands;
 /// Waits until Ray jobs end (SUCCEEDED, FAILED or STOPPED) and returns them; a FAILED or STOPPED job also writes an
 /// error with Ray's message. One deadline covers every job of the call.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Wait, "RayJob")]
+[Cmdlet(VerbsLifecycle.Wait, "RayJob", HelpUri = HelpLinks.Cmdlets + "Wait-RayJob.md")]
 [OutputType(typeof(RayJob))]
 public sealed class WaitRayJobCommand : RayJobCmdletBase
 {
