@@ -345,6 +345,9 @@ Describe 'The simulated KubeRay operator and RBAC, as the real ones behave' {
         finally {
             $sandbox | Stop-RaySandbox
         }
+    }
+}
+
 Describe 'Sandbox lifecycle: one rule for Ids, no arguments, no folders made' {
     It 'Get-RaySandbox -Id of no running sandbox is SandboxNotFound, as Stop-RaySandbox -Id is' {
         Get-RaySandbox -Id 99999 -ErrorVariable getFailed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
