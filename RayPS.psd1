@@ -29,7 +29,9 @@
         'Stop-RaySandbox',
         'Get-RaySandbox',
         'Set-RaySandboxFault',
-        'Set-RaySandboxPodFault'
+        'Set-RaySandboxPodFault',
+        'Install-KubeRayOperator',
+        'Uninstall-KubeRayOperator'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

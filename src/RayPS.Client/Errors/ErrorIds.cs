@@ -62,4 +62,11 @@ public static class ErrorIds
     public const string SandboxNotFound = "SandboxNotFound";
     public const string PodNotFound = "PodNotFound";
     public const string PodFaultMissing = "PodFaultMissing";
+
+    // KubeRay operator install (Install-/Uninstall-KubeRayOperator)
+    public const string KubeRayVersionNotSupported = "KubeRayVersionNotSupported";
+    public const string KubeRayOperatorHelmOwned = "KubeRayOperatorHelmOwned";
+    public const string KubeRayInstallForbidden = "KubeRayInstallForbidden";
+    public const string InvalidOperatorValues = "InvalidOperatorValues";
+    public const string KubeRayOperatorWaitTimeout = "KubeRayOperatorWaitTimeout";
 }

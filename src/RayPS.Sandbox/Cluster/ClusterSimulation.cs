@@ -48,7 +48,7 @@ public sealed class ClusterSimulation : IAsyncDisposable
     internal KubeRayController? Operator { get; private set; }
 
     /// <summary>Adds the kubelet and/or the KubeRay operator to the sandbox's controllers.</summary>
-    internal void Start(ControllerHost host, bool kubeRay, bool kubelet)
+    internal void Start(ControllerHost host, bool kubeRay, bool kubelet, bool kubeRayInstalledByUser = false)
     {
         if (kubelet)
         {
@@ -57,7 +57,7 @@ public sealed class ClusterSimulation : IAsyncDisposable
         }
         if (kubeRay)
         {
-            Operator = new KubeRayController(_store, _time);
+            Operator = new KubeRayController(_store, _time, kubeRayInstalledByUser);
             host.Add(Operator);
         }
     }

@@ -15,7 +15,7 @@ internal static class BuiltinResources
     private static readonly Subresource Scale = new("scale", "get patch update", "Scale", "autoscaling", "v1");
 
     /// <summary>Groups in the order /apis lists them.</summary>
-    public static readonly string[] GroupOrder = ["apps", "authentication.k8s.io", "authorization.k8s.io", "apiextensions.k8s.io"];
+    public static readonly string[] GroupOrder = ["apps", "authentication.k8s.io", "authorization.k8s.io", "rbac.authorization.k8s.io", "apiextensions.k8s.io"];
 
     public static IEnumerable<ResourceType> Create()
     {
@@ -65,6 +65,13 @@ internal static class BuiltinResources
         yield return Virtual("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", false);
         yield return Virtual("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false);
         yield return Virtual("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", false);
+
+        // rbac.authorization.k8s.io/v1: stored as given (what Install-KubeRayOperator writes); the sandbox's own
+        // authorization stays its fixed admin/viewer model and does not read these objects.
+        yield return Rbac("clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false);
+        yield return Rbac("clusterroles", "clusterrole", "ClusterRole", false);
+        yield return Rbac("rolebindings", "rolebinding", "RoleBinding", true);
+        yield return Rbac("roles", "role", "Role", true);
 
         yield return new ResourceType
         {
@@ -117,6 +124,20 @@ internal static class BuiltinResources
             Categories = categories ?? [],
             Subresources = subresources,
             Strategy = strategy ?? ResourceStrategy.Generic,
+        };
+
+    private static ResourceType Rbac(string resource, string singular, string kind, bool namespaced) =>
+        new()
+        {
+            Group = "rbac.authorization.k8s.io",
+            Resource = resource,
+            Kind = kind,
+            Singular = singular,
+            Namespaced = namespaced,
+            Versions = ["v1"],
+            StorageVersion = "v1",
+            Verbs = All,
+            Strategy = ResourceStrategy.Generic,
         };
 
     // Create-only review resources: answered from the request, never stored.

@@ -58,10 +58,6 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var controllers = Controllers is null ? SandboxControllers.All : Controllers.Aggregate(SandboxControllers.None, (all, c) => all | c);
-        if (WithoutKubeRay)
-        {
-            controllers &= ~SandboxControllers.KubeRay;
-        }
         var target = $"https://127.0.0.1:{(Port == 0 ? "<free port>" : Port.ToString(System.Globalization.CultureInfo.InvariantCulture))}";
         if (!await ShouldProcessAsync(target, "Start a RayPS sandbox Kubernetes API").ConfigureAwait(false))
         {
@@ -76,6 +72,7 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
                 Port = Port,
                 KubeConfigPath = _kubeConfigPath,
                 InstallKubeRayCrd = !WithoutKubeRay,
+                KubeRayInstalledByUser = WithoutKubeRay,
                 Controllers = controllers,
                 Cluster = ClusterTiming(),
             }, cancellationToken).ConfigureAwait(false);
