@@ -40,7 +40,8 @@ internal sealed class SimHarness : IAsyncDisposable
         JobRunTime = TimeSpan.FromMilliseconds(100),
     };
 
-    public static async Task<SimHarness> StartAsync(ClusterSimulationOptions? options = null, bool kubeRay = true, bool kubelet = true, bool installCrd = true)
+    public static async Task<SimHarness> StartAsync(ClusterSimulationOptions? options = null, bool kubeRay = true, bool kubelet = true, bool installCrd = true,
+        bool kubeRayInstalledByUser = false)
     {
         var controllers = SandboxControllers.Deployment;
         if (kubeRay)
@@ -55,6 +56,7 @@ internal sealed class SimHarness : IAsyncDisposable
         {
             Controllers = controllers,
             InstallKubeRayCrd = installCrd,
+            KubeRayInstalledByUser = kubeRayInstalledByUser,
             Cluster = options ?? FastOptions(),
         });
         return new SimHarness(sandbox, sandbox.Cluster);
