@@ -21,7 +21,10 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
     [Parameter]
     public string? KubeConfigPath { get; set; }
 
-    /// <summary>Starts without the RayCluster CRD and the KubeRay operator (a cluster where KubeRay is not installed).</summary>
+    /// <summary>
+    /// Starts without the RayCluster CRD and the KubeRay operator (a cluster where KubeRay is not installed); the simulated operator
+    /// then runs only while an installed operator Deployment (Install-KubeRayOperator) has a ready pod.
+    /// </summary>
     [Parameter]
     public SwitchParameter WithoutKubeRay { get; set; }
 
