@@ -207,6 +207,11 @@ Describe 'Install-KubeRayOperator on a cluster without KubeRay' {
         $r = Install-KubeRayOperator -Version 1.7.0 -Namespace kube-system -ValuesPath $values -WatchNamespace default -KubeConfig $kc -Wait
         $r.Configured | Should -BeGreaterThan 0
         ($r.Objects | Where-Object { $_.Kind -eq 'Role' -and $_.Namespace -eq 'default' }).Action | Should -Be 'Created'
+        # The cluster-wide RBAC of the previous render is gone, as helm upgrade would remove it.
+        @($r.Objects | Where-Object Action -EQ 'Deleted' | ForEach-Object { "$($_.Kind)/$($_.Name)" } | Sort-Object) | Should -Be @(
+            'ClusterRole/kuberay-operator', 'ClusterRole/raycronjob-editor-role', 'ClusterRole/raycronjob-viewer-role', 'ClusterRole/rayjob-editor-role',
+            'ClusterRole/rayjob-viewer-role', 'ClusterRole/rayservice-editor-role', 'ClusterRole/rayservice-viewer-role', 'ClusterRoleBinding/kuberay-operator')
+        $r.Deleted | Should -Be 8
         $op = Get-KubeRayOperator -KubeConfig $kc
         $op.WatchNamespaces | Should -Be @('default')
         (New-RayCluster second -WorkerReplicas 0 -KubeConfig $kc -Wait -TimeoutSec 120).State | Should -Be 'ready'

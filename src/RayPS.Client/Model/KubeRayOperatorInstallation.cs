@@ -43,12 +43,15 @@ public sealed class KubeRayOperatorInstallation
     public int Configured => Objects.Count(o => o.Action == KubeRayObjectAction.Configured);
     public int Unchanged => Objects.Count(o => o.Action == KubeRayObjectAction.Unchanged);
 
+    /// <summary>Objects of the previous install that the new render no longer has, deleted (as helm upgrade does).</summary>
+    public int Deleted => Objects.Count(o => o.Action == KubeRayObjectAction.Deleted);
+
     /// <summary>False when the second run of the same install found everything as it was.</summary>
     public bool Changed => Objects.Any(o => o.Action != KubeRayObjectAction.Unchanged);
 
     public string Summary => DryRun ? $"dry run: {Objects.Count} objects accepted by the server, nothing stored"
         : !Changed ? $"unchanged ({Objects.Count} objects already as rendered)"
-        : $"{Created} created, {Configured} configured, {Unchanged} unchanged";
+        : $"{Created} created, {Configured} configured, {Unchanged} unchanged" + (Deleted > 0 ? $", {Deleted} deleted" : "");
 
     public string? Context { get; init; }
 

@@ -193,6 +193,14 @@ public static class KubeRayOperatorInstaller
         progress?.Invoke("Applying the operator Deployment");
         await ApplyAt(deploymentIndex).ConfigureAwait(false);
 
+        var objects = results.ToList();
+        // Like helm upgrade: objects of the previous render that this one no longer has (an upgrade or values change) are deleted.
+        if (!dryRun && existing[deploymentIndex] is not null && objects.Any(o => o.Action != KubeRayObjectAction.Unchanged))
+        {
+            progress?.Invoke("Removing objects the new render no longer has");
+            objects.AddRange(await PruneAsync(connection, manifest, ct).ConfigureAwait(false));
+        }
+
         return new KubeRayOperatorInstallation
         {
             Namespace = manifest.Namespace,
@@ -200,9 +208,38 @@ public static class KubeRayOperatorInstaller
             Version = manifest.Version,
             PreviousVersion = previousVersion,
             DryRun = dryRun,
-            Objects = results,
+            Objects = objects,
             Context = connection.ContextName,
         };
+    }
+
+    /// <summary>
+    /// The stale objects of this install (found by label): in its namespace, RoleBindings whose ServiceAccount is in its namespace
+    /// and their Roles, and cluster-scoped ones unless another RayPS operator Deployment (another namespace) may still use them.
+    /// </summary>
+    private static async Task<IReadOnlyList<KubeRayOperatorObject>> PruneAsync(KubeConnection connection, KubeRayOperatorManifest manifest, CancellationToken ct)
+    {
+        var installed = await FindInstalledAsync(connection, ct).ConfigureAwait(false);
+        var wanted = new HashSet<string>(manifest.Objects.Select(PathOf), StringComparer.Ordinal);
+        var ns = manifest.Namespace;
+        var otherOperators = DeploymentNamespaces(installed).Any(n => n != ns);
+        var stale = installed.Where(o => !wanted.Contains(PathOf(o))).ToList();
+        var ourBindings = stale
+            .Where(o => o.Str("kind") == "RoleBinding" && o.Items("subjects").Any(s => s.Str("kind") == "ServiceAccount" && s.Str("namespace") == ns))
+            .Select(o => $"{o.Str("metadata.namespace")}/{o.Str("roleRef.name")}")
+            .ToHashSet(StringComparer.Ordinal);
+        var prune = stale.Where(o =>
+        {
+            var objectNs = o.Str("metadata.namespace");
+            return o.Str("kind") switch
+            {
+                "ClusterRole" or "ClusterRoleBinding" => !otherOperators,
+                "RoleBinding" => objectNs == ns || o.Items("subjects").Any(s => s.Str("namespace") == ns),
+                "Role" => objectNs == ns || ourBindings.Contains($"{objectNs}/{o.Str("metadata.name")}"),
+                _ => objectNs == ns,
+            };
+        }).ToList();
+        return await UninstallAsync(connection, prune, Array.Empty<string>(), ct).ConfigureAwait(false);
     }
 
     /// <summary>"kuberay-operator-1.4.2" gives "1.4.2".</summary>

@@ -39,6 +39,16 @@ public sealed class KubeRayOperatorInstallerTests
                 {
                     return Json(200, new JsonObject { ["kind"] = "Namespace" });
                 }
+                if (request.Method == HttpMethod.Get && request.RequestUri.Query.Contains("labelSelector", StringComparison.Ordinal))
+                {
+                    // A cluster-wide LIST: every stored object of that resource (all carry the install's labels).
+                    var items = Objects.Where(kv => CollectionOf(kv.Key) == path).Select(kv => (JsonNode?)kv.Value.DeepClone()).ToArray();
+                    return Json(200, new JsonObject { ["kind"] = "List", ["items"] = new JsonArray(items) });
+                }
+                if (request.Method == HttpMethod.Delete)
+                {
+                    return Objects.Remove(path) ? Json(200, new JsonObject { ["kind"] = "Status" }) : Json(404, new JsonObject { ["code"] = 404 });
+                }
                 if (request.Method == HttpMethod.Get)
                 {
                     return Objects.TryGetValue(path, out var stored) ? Json(200, (JsonObject)stored.DeepClone())
@@ -60,6 +70,19 @@ public sealed class KubeRayOperatorInstallerTests
                 }
                 return Json(405, new JsonObject());
             }
+        }
+
+        /// <summary>/apis/apps/v1/namespaces/ns/deployments/name gives /apis/apps/v1/deployments.</summary>
+        private static string CollectionOf(string objectPath)
+        {
+            var parts = objectPath.Split('/').ToList();
+            parts.RemoveAt(parts.Count - 1);
+            var ns = parts.IndexOf("namespaces");
+            if (ns >= 0)
+            {
+                parts.RemoveRange(ns, 2);
+            }
+            return string.Join('/', parts);
         }
 
         private static JsonObject Without(JsonObject stored)
@@ -113,6 +136,13 @@ public sealed class KubeRayOperatorInstallerTests
         Assert.Equal("1.7.0", upgrade.Version);
         Assert.Equal(KubeRayObjectAction.Created, upgrade.Objects.Single(o => o.Name == "raycronjobs.ray.io").Action);
         Assert.Equal(KubeRayObjectAction.Configured, upgrade.Objects.Single(o => o.Kind == "Deployment").Action);
+        Assert.Equal(0, upgrade.Deleted);
+
+        // Back to 1.4.2: the raycronjob roles of 1.7.0 are no longer rendered and are deleted (the CRD stays: crds/ are never pruned).
+        var downgrade = await KubeRayOperatorInstaller.InstallAsync(fake.Connect(), Manifest(), force: false, dryRun: false, null, CancellationToken.None);
+        Assert.Equal(new[] { "raycronjob-editor-role", "raycronjob-viewer-role" },
+            downgrade.Objects.Where(o => o.Action == KubeRayObjectAction.Deleted).Select(o => o.Name).Order(StringComparer.Ordinal));
+        Assert.True(fake.Objects.ContainsKey("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/raycronjobs.ray.io"));
     }
 
     [Fact]
