@@ -258,7 +258,7 @@ public static class KubeRayOperatorInstaller
     {
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(500);
         var started = DateTime.UtcNow;
-        var pendingCrds = manifest.Crds.Select(c => c.Str("metadata.name")!).ToList();
+        var pendingCrds = manifest.CrdNames.ToList();
         var deploymentPath = $"/apis/apps/v1/namespaces/{Uri.EscapeDataString(manifest.Namespace)}/deployments/{Uri.EscapeDataString(manifest.DeploymentName)}";
         var state = "";
         while (true)

@@ -34,7 +34,13 @@ public sealed class KubeRayOperatorManifest
 {
     public required string Version { get; init; }
     public required string Namespace { get; init; }
-    public required IReadOnlyList<JsonObject> Crds { get; init; }
+    /// <summary>The CRDs of crds/, parsed on first use (-ManifestOnly prints the files as they are and never needs them parsed).</summary>
+    public IReadOnlyList<JsonObject> Crds => CrdSource.Value;
+
+    public required Lazy<IReadOnlyList<JsonObject>> CrdSource { get; init; }
+
+    /// <summary>The names of the CRDs (metadata.name), without parsing them.</summary>
+    public required IReadOnlyList<string> CrdNames { get; init; }
 
     /// <summary>Everything else, in Helm's install order (ServiceAccount, ConfigMap, ClusterRoles, bindings, Roles, Service, Deployment).</summary>
     public required IReadOnlyList<JsonObject> Objects { get; init; }
@@ -78,7 +84,8 @@ public static partial class KubeRayOperatorRenderer
         {
             Version = version,
             Namespace = options.Namespace,
-            Crds = KubeRayOperatorChart.Crds(version),
+            CrdSource = new Lazy<IReadOnlyList<JsonObject>>(() => KubeRayOperatorChart.Crds(version)),
+            CrdNames = KubeRayOperatorChart.CrdFiles(version).Select(f => f["ray.io_".Length..^".yaml".Length] + ".ray.io").ToList(),
             Objects = r.Objects(),
             Values = values,
             DeploymentName = r.FullName,

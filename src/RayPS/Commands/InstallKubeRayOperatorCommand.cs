@@ -80,7 +80,7 @@ public sealed class InstallKubeRayOperatorCommand : RayWaitingCmdletBase
             return;
         }
 
-        var target = $"KubeRay operator {manifest.Version} in namespace '{ns}' ({manifest.Crds.Count} CRDs, {manifest.Objects.Count} objects; context '{Connection.ContextName}')";
+        var target = $"KubeRay operator {manifest.Version} in namespace '{ns}' ({manifest.CrdNames.Count} CRDs, {manifest.Objects.Count} objects; context '{Connection.ContextName}')";
         if (!await ShouldProcessAsync(target, DryRun ? "Install (server-side dry run)" : "Install").ConfigureAwait(false))
         {
             return;

@@ -108,6 +108,7 @@ public sealed class KubeRayOperatorRendererTests
     {
         var m = Render("1.7.0");
         Assert.Equal(new[] { "rayclusters.ray.io", "raycronjobs.ray.io", "rayjobs.ray.io", "rayservices.ray.io" }, m.Crds.Select(c => c["metadata"]!["name"]!.GetValue<string>()));
+        Assert.Equal(m.Crds.Select(c => c["metadata"]!["name"]!.GetValue<string>()), m.CrdNames);
         Assert.Contains("ClusterRole//raycronjob-editor-role", Ids(m));
         Assert.Contains("ClusterRole//raycronjob-viewer-role", Ids(m));
         Assert.Equal(17 - 4, m.Objects.Count);
