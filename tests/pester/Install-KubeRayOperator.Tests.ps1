@@ -217,6 +217,15 @@ Describe 'Install-KubeRayOperator on a cluster without KubeRay' {
         (New-RayCluster second -WorkerReplicas 0 -KubeConfig $kc -Wait -TimeoutSec 120).State | Should -Be 'ready'
     }
 
+    It 'uninstall -IncludeCrds -WhatIf counts the custom resources and deletes nothing' {
+        $null = New-Requests
+        Uninstall-KubeRayOperator -IncludeCrds -WhatIf -KubeConfig $kc | Should -BeNullOrEmpty
+        $requests = New-Requests
+        Measure-Requests $requests -Verb delete | Should -Be 0
+        Measure-Requests $requests -Verb list -Resource rayclusters | Should -Be 1
+        (Get-KubeRayOperator -KubeConfig $kc).Status | Should -Be 'Healthy'
+    }
+
     It 'uninstalls and keeps the CRDs and clusters; the operator stops' {
         $gone = Uninstall-KubeRayOperator -KubeConfig $kc -Wait -PassThru -Confirm:$false
         ($gone | Where-Object Kind -EQ 'Deployment').Name | Should -Be 'kuberay-operator'

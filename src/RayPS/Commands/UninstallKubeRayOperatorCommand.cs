@@ -33,15 +33,12 @@ public sealed class UninstallKubeRayOperatorCommand : RayCmdletBase
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        var objects = await KubeRayOperatorInstaller.FindInstalledAsync(Connection, cancellationToken).ConfigureAwait(false);
-        var namespaces = KubeRayOperatorInstaller.DeploymentNamespaces(objects);
+        IReadOnlyList<System.Text.Json.Nodes.JsonObject> objects = await KubeRayOperatorInstaller.FindInstalledAsync(Connection, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> namespaces = KubeRayOperatorInstaller.DeploymentNamespaces(objects);
         var target = objects.Count == 0
             ? $"no RayPS-installed KubeRay operator objects (context '{Connection.ContextName}')"
             : $"KubeRay operator in {string.Join(", ", namespaces.Select(n => $"'{n}'"))}: {objects.Count} objects (context '{Connection.ContextName}')";
-        if (objects.Count > 0 && !await ShouldProcessAsync(target, "Uninstall").ConfigureAwait(false))
-        {
-            return;
-        }
+        var removeObjects = objects.Count > 0 && await ShouldProcessAsync(target, "Uninstall").ConfigureAwait(false);
         if (objects.Count == 0 && !IncludeCrds)
         {
             EmitWarning($"No KubeRay operator installed by Install-KubeRayOperator was found in context '{Connection.ContextName}'. A Helm install is removed with helm uninstall.");
@@ -51,6 +48,7 @@ public sealed class UninstallKubeRayOperatorCommand : RayCmdletBase
         var crds = new List<string>();
         if (IncludeCrds)
         {
+            // Asked (and under -WhatIf said) even when the objects were declined: the count is what the user must see.
             var counts = await KubeRayOperatorInstaller.CountCustomResourcesAsync(Connection, cancellationToken).ConfigureAwait(false);
             var what = $"the ray.io CRDs and with them {counts["rayclusters"]} RayClusters, {counts["rayjobs"]} RayJobs and {counts["rayservices"]} RayServices (all namespaces)";
             var allowed = await OnPipelineThread(() =>
@@ -60,6 +58,15 @@ public sealed class UninstallKubeRayOperatorCommand : RayCmdletBase
             {
                 crds.AddRange(RayCrds);
             }
+        }
+        if (!removeObjects)
+        {
+            objects = Array.Empty<System.Text.Json.Nodes.JsonObject>();
+            namespaces = Array.Empty<string>();
+        }
+        if (objects.Count == 0 && crds.Count == 0)
+        {
+            return;
         }
 
         var deleted = await KubeRayOperatorInstaller.UninstallAsync(Connection, objects, crds, cancellationToken).ConfigureAwait(false);
