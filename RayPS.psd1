@@ -30,6 +30,16 @@
         'Get-RaySandbox',
         'Set-RaySandboxFault',
         'Set-RaySandboxPodFault',
+        'Remove-RayWorkerGroup',
+        'Set-RayClusterAutoscaling',
+        'Get-RayNodeLog',
+        'Save-RayClusterLog',
+        'Start-RayJob',
+        'Get-RayJob',
+        'Wait-RayJob',
+        'Receive-RayJob',
+        'Stop-RayJob',
+        'Remove-RayJob',
         'Install-KubeRayOperator',
         'Uninstall-KubeRayOperator'
     )

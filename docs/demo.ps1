@@ -76,6 +76,48 @@ try {
         Set-RayWorkerReplicas -ClusterName ray-cluster -Namespace $namespace -GroupName workergroup -Replicas 3 -Wait -PassThru | Format-Table | Out-Host
         Get-RayCluster -Namespace $namespace | Format-Table | Out-Host
     }
+
+    Step '4d. Run a job from a local folder, follow its log, then list the jobs' 'kubectl port-forward svc/ray-cluster-head-svc 8265:8265 & ray job submit --address http://localhost:8265 --working-dir . -- python train.py'
+    if (Has Start-RayJob) {
+        $project = Join-Path ([IO.Path]::GetTempPath()) "rayps-demo-job-$PID"
+        $null = New-Item -ItemType Directory -Path $project -Force
+        Set-Content -Path (Join-Path $project 'train.py') -Value @(
+            'import time'
+            "print('epoch 1/3 loss 0.92')"
+            'time.sleep(30)'
+            "print('epoch 2/3 loss 0.41')"
+            'time.sleep(30)'
+            "print('epoch 3/3 loss 0.17')"
+        )
+        Set-Content -Path (Join-Path $project '.gitignore') -Value '*.ckpt'
+        Set-Content -Path (Join-Path $project 'old.ckpt') -Value 'not uploaded'
+        Start-RayJob -ClusterName ray-cluster -Namespace $namespace -Entrypoint 'python train.py' -WorkingDirectory $project -Follow | Out-Host
+        Get-RayJob -ClusterName ray-cluster -Namespace $namespace | Format-Table | Out-Host
+        Remove-Item $project -Recurse -Force
+    }
+
+    Step '4e. Read the logs of the nodes that are not healthy, then save the cluster''s logs to a folder' 'kubectl logs <pod> --tail 50 for each pod; kubectl ray log ray-cluster (needs pods/exec)'
+    if (Has Save-RayClusterLog) {
+        Get-RayNodeHealth -ClusterName ray-cluster -Namespace $namespace | Where-Object Status -NE 'Healthy' | Get-RayNodeLog -Tail 5 | Format-Table PodName, Text -Wrap | Out-Host
+        $logFolder = Join-Path ([IO.Path]::GetTempPath()) "rayps-demo-logs-$PID"
+        $saved = Save-RayClusterLog -ClusterName ray-cluster -Namespace $namespace -Path $logFolder -IncludeRayLogs
+        "Saved $(@($saved).Count) log files ($([Math]::Round(($saved | Measure-Object Length -Sum).Sum / 1KB, 1)) KB) of $(@(Get-ChildItem $logFolder -Directory).Count) pods to $logFolder" | Out-Host
+        $saved | Select-Object -First 6 | Format-Table Length, FullName | Out-Host
+        Remove-Item $logFolder -Recurse -ErrorAction SilentlyContinue
+    }
+
+    Step '4f. Scale down without killing work: one worker is busy, the idle ones go' 'kubectl edit raycluster ray-cluster (KubeRay picks the pods to delete, busy or not)'
+    if (Has Remove-RayWorkerGroup) {
+        $busy = (Get-RayWorkerGroup ray-cluster -Namespace $namespace -Name workergroup).Pods | Select-Object -First 1
+        Set-RaySandboxPodFault -Sandbox $sandbox -Namespace $namespace -PodName $busy -RayBusy $true
+        "Busy worker (runs tasks): $busy" | Out-Host
+        $g = Set-RayWorkerReplicas -ClusterName ray-cluster -Namespace $namespace -GroupName workergroup -Replicas 1 -Wait -PassThru -Verbose 4>&1 |
+            ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { "VERBOSE: $($_.Message)" | Out-Host } else { $_ } }
+        "Left: $($g.Pods -join ', ') (the busy worker survived: $($g.Pods -contains $busy))" | Out-Host
+        Step '4g. Remove the NPU Deployment group' 'kubectl delete deployment ray-cluster-npu-workergroup'
+        Remove-RayWorkerGroup -ClusterName ray-cluster -Namespace $namespace -GroupName npu-workergroup -Confirm:$false
+        Get-RayWorkerGroup ray-cluster -Namespace $namespace | Format-Table | Out-Host
+    }
 }
 finally {
     Step '5. Clean up'

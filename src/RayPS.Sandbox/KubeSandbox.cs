@@ -72,6 +72,9 @@ public sealed class KubeSandbox : IAsyncDisposable
     /// <summary>Where pods/NAME/log reads container logs from (null = the simulated containers' logs, empty without a kubelet).</summary>
     public IPodLogSource? PodLogs { get; set; }
 
+    /// <summary>The seed of the sandbox's unpredictable choices (<see cref="SandboxOptions.Seed"/>, or the random one picked).</summary>
+    public int Seed { get; private set; }
+
     /// <summary>The simulated cluster: kubelet, KubeRay operator and the Ray processes they run.</summary>
     public ClusterSimulation Cluster { get; private set; } = null!;
 
@@ -85,9 +88,12 @@ public sealed class KubeSandbox : IAsyncDisposable
         var ownsKubeConfig = options.KubeConfigPath is null;
         var kubeConfigPath = options.KubeConfigPath ?? Path.Combine(Path.GetTempPath(), $"rayps-sandbox-{Guid.NewGuid():N}.kubeconfig");
         var controllers = new ControllerHost(store);
-        var sandbox = new KubeSandbox(options, ca, new Authorization(), store, controllers, kubeConfigPath, ownsKubeConfig);
+        var sandbox = new KubeSandbox(options, ca, new Authorization(store), store, controllers, kubeConfigPath, ownsKubeConfig);
         // Ports of simulated Ray processes answer first; anything else reaches listeners on PodNetwork.
         sandbox.Cluster = new ClusterSimulation(store, options.Cluster, sandbox.PodNetwork);
+        sandbox.Seed = options.Seed ?? Random.Shared.Next();
+        // Generated names follow the seed too, so a seed reproduces which named pods a scale-down picks.
+        store.NameRandom = new Random(sandbox.Seed);
         var kubelet = options.Controllers.HasFlag(SandboxControllers.Kubelet);
         try
         {
@@ -106,7 +112,7 @@ public sealed class KubeSandbox : IAsyncDisposable
                 controllers.Add(new DeploymentController(store));
                 controllers.Add(new ReplicaSetController(store));
             }
-            sandbox.Cluster.Start(controllers, kubeRay: options.Controllers.HasFlag(SandboxControllers.KubeRay), kubelet, options.KubeRayInstalledByUser);
+            sandbox.Cluster.Start(controllers, kubeRay: options.Controllers.HasFlag(SandboxControllers.KubeRay), kubelet, sandbox.Seed, options.KubeRayInstalledByUser);
             if (options.InstallKubeRayCrd)
             {
                 store.Create(Gvr.CustomResourceDefinitions, KubeRayCrd.Create(), new WriteOptions { FieldManager = "kubectl-create" });
@@ -122,10 +128,14 @@ public sealed class KubeSandbox : IAsyncDisposable
         }
     }
 
-    /// <summary>What kube-apiserver creates on an empty cluster: the four namespaces and the kubernetes Service.</summary>
+    /// <summary>What kube-apiserver creates on an empty cluster: the four namespaces, the kubernetes Service and the default RBAC policy.</summary>
     private static void Bootstrap(ObjectStore store, int port)
     {
         var options = new WriteOptions { FieldManager = "kube-apiserver" };
+        foreach (var (type, obj) in Rbac.BootstrapPolicy())
+        {
+            store.Create(type, obj, options);
+        }
         foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
         {
             store.Create(Gvr.Namespaces, new JsonObject

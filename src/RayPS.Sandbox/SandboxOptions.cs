@@ -45,6 +45,13 @@ public sealed class SandboxOptions
     /// <summary>Timings of the simulated cluster (kubelet, KubeRay operator, Ray jobs); fast by default.</summary>
     public ClusterSimulationOptions Cluster { get; set; } = new();
 
+    /// <summary>
+    /// Seeds the sandbox's deliberately unpredictable choices (which workers a plain scale-down removes,
+    /// arbitrary on a real KubeRay operator) and its generated name suffixes. Null picks a random seed;
+    /// <see cref="KubeSandbox.Seed"/> reports the one in use so a failure can be reproduced.
+    /// </summary>
+    public int? Seed { get; set; }
+
     /// <summary>Replaces the built-in in-memory pod network (<see cref="KubeSandbox.PodNetwork"/>) for proxy and port-forward.</summary>
     public IPodNetwork? PodNetwork { get; set; }
 }

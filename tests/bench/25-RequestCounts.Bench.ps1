@@ -95,7 +95,30 @@ try {
     $depGroup = Get-RayWorkerGroup from-params dep @connection
     Add-Row '`Get-RayWorkerGroup ... \| Set-RayWorkerReplicas` Deployment group (piped)' @{ 'patch deployments/scale' = 1 } 1 { $depGroup | Set-RayWorkerReplicas -Replicas 3 @connection }
     $rcGroup = Get-RayWorkerGroup from-params workergroup @connection
-    Add-Row '`Get-RayWorkerGroup ... \| Set-RayWorkerReplicas` RayCluster group (piped)' @{ 'patch rayclusters' = 1 } 1 { $rcGroup | Set-RayWorkerReplicas -Replicas 1 @connection }
+    Add-Row '`Get-RayWorkerGroup ... \| Set-RayWorkerReplicas` RayCluster group (piped, up)' @{ 'patch rayclusters' = 1 } 1 { $rcGroup | Set-RayWorkerReplicas -Replicas 3 @connection }
+    $null = Wait-RayCluster from-params -TimeoutSec 120 @connection
+    $null = Set-RayWorkerReplicas from-params workergroup 3 -Wait -TimeoutSec 120 @connection
+    Add-Row '`Set-RayWorkerReplicas` RayCluster group scale-down 3 -> 2 (idle workers first)' @{ 'patch rayclusters' = 1; 'list pods' = 1; 'get services/proxy' = 1 } 4 {
+        Set-RayWorkerReplicas from-params workergroup 2 @connection
+    } 'issue #21: GET RayCluster + LIST the group''s pods + GET the head''s node summary through the service proxy (which nodes are idle) + one JSON patch naming the pods in workersToDelete'
+    $null = Set-RayWorkerReplicas from-params workergroup 2 -Wait -TimeoutSec 120 @connection
+    $victim = (Get-RayWorkerGroup from-params workergroup @connection).Pods | Select-Object -First 1
+    Add-Row '`Set-RayWorkerReplicas -WorkersToDelete <pod>` scale-down 2 -> 1' @{ 'patch rayclusters' = 1; 'list pods' = 1 } 3 {
+        Set-RayWorkerReplicas from-params workergroup 1 -WorkersToDelete $victim @connection
+    } 'the user''s choice covers the reduction: Ray''s state is not read'
+    $null = Add-RayWorkerGroup from-params doomed -Replicas 2 -Cpu 1 -Memory 1Gi @connection
+    $null = Set-RayWorkerReplicas from-params doomed 2 -Wait -TimeoutSec 120 @connection
+    Add-Row '`Remove-RayWorkerGroup -Force` RayCluster group of 2 pods' @{ 'patch rayclusters' = 2; 'delete pods' = 2 } 6 {
+        Remove-RayWorkerGroup from-params doomed -Force -Confirm:$false @connection
+    } 'issue #21: GET RayCluster + LIST pods + PATCH (replicas and bounds 0, pods named) + DELETE per pod + PATCH (remove, testing the name at its index); without -Force the DELETEs become one LIST of pods per half second until KubeRay has removed them'
+    $null = New-RayWorkerDeployment from-params doomed-dep -Replicas 1 -Cpu 1 -Memory 1Gi @connection
+    Add-Row '`Remove-RayWorkerGroup -Force` Deployment group' @{ 'delete deployments' = 1 } 3 {
+        Remove-RayWorkerGroup from-params doomed-dep -Force -Confirm:$false @connection
+    } 'GET RayCluster (not a RayCluster group) + LIST Deployments + one foreground DELETE; without -Force one GET per half second until it is gone'
+    Add-Row '`Set-RayClusterAutoscaling -Enable -IdleTimeoutSeconds 300`' @{ 'patch rayclusters' = 1 } 1 {
+        Set-RayClusterAutoscaling from-params -Enable -IdleTimeoutSeconds 300 -WarningAction SilentlyContinue @connection
+    } 'one merge patch of just those fields'
+    $null = Set-RayClusterAutoscaling from-params -Disable -WarningAction SilentlyContinue @connection
     $above = (Get-RayWorkerGroup from-params workergroup @connection).Max + 2
     Add-Row "``Set-RayWorkerReplicas -AdjustBounds`` ($above, above maxReplicas)" @{ 'patch rayclusters' = 1 } 2 { Set-RayWorkerReplicas from-params workergroup $above -AdjustBounds @connection }
     if ((Get-RayWorkerGroup from-params workergroup @connection).Max -ne $above) { throw "-AdjustBounds did not move maxReplicas to $above" }

@@ -68,6 +68,35 @@ Describe 'Start-RaySandbox' {
         }
     }
 
+    It '-Seed reproduces which workers a plain scale-down removes; without it a random seed is reported' {
+        $first = Start-RaySandbox -Seed 7 -Controllers KubeRay, Deployment
+        $second = Start-RaySandbox -Seed 7 -Controllers KubeRay, Deployment
+        $unseeded = Start-RaySandbox -Controllers KubeRay, Deployment
+        try {
+            $first.Seed | Should -Be 7
+            $unseeded.Seed | Should -BeOfType [int]
+            $survivors = foreach ($s in $first, $second) {
+                $null = New-RayCluster -Name seeded -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 4 -WorkerMaxReplicas 4 -KubeConfig $s.KubeConfigPath
+                $headers = @{ Authorization = 'Bearer ' + (Get-KubeConfigToken $s.KubeConfigPath) }
+                $base = $s.Uri.ToString().TrimEnd('/')
+                $workers = { @((Invoke-RestMethod "$base/api/v1/namespaces/default/pods?labelSelector=ray.io/node-type%3Dworker" -Headers $headers -SkipCertificateCheck).items) }
+                $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                while ((& $workers).Count -ne 4 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+                # A plain scale-down (no workersToDelete), which RayPS itself never sends.
+                $null = Invoke-RestMethod -Method Patch "$base/apis/ray.io/v1/namespaces/default/rayclusters/seeded" -Headers $headers -SkipCertificateCheck `
+                    -ContentType 'application/json-patch+json' -Body '[{"op":"replace","path":"/spec/workerGroupSpecs/0/replicas","value":1}]'
+                while ((& $workers).Count -ne 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+                $left = & $workers
+                $left.Count | Should -Be 1
+                $left[0].metadata.name
+            }
+            $survivors[0] | Should -Be $survivors[1]
+        }
+        finally {
+            $first, $second, $unseeded | Stop-RaySandbox
+        }
+    }
+
     It 'starts nothing under -WhatIf' {
         $before = @(Get-RaySandbox).Count
         Start-RaySandbox -WhatIf | Should -BeNullOrEmpty
@@ -185,5 +214,136 @@ Describe 'Set-RaySandboxFault' {
     It 'changes nothing under -WhatIf' {
         Set-RaySandboxFault -Sandbox $sandbox -StatusCode 500 -WhatIf
         { Get-RayCluster -KubeConfig $kc } | Should -Not -Throw
+    }
+}
+
+Describe 'The simulated KubeRay operator and RBAC, as the real ones behave' {
+    BeforeAll {
+        # A REST call as the sandbox's admin (or another token), for what no RayPS cmdlet does.
+        function Invoke-AsUser($Sandbox, [string] $Method, [string] $Path, [string] $Body, [string] $Token, [string] $ContentType = 'application/json') {
+            if (-not $Token) { $Token = Get-KubeConfigToken $Sandbox.KubeConfigPath }
+            $call = @{ Uri = $Sandbox.Uri.ToString().TrimEnd('/') + $Path; Method = $Method; Headers = @{ Authorization = "Bearer $Token" }; SkipCertificateCheck = $true }
+            if ($Body) { $call.Body = $Body; $call.ContentType = $ContentType }
+            Invoke-RestMethod @call
+        }
+        function Wait-Until([scriptblock] $Condition, [string] $What) {
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not (& $Condition)) {
+                if ([DateTime]::UtcNow -gt $deadline) { throw "timed out waiting for $What" }
+                Start-Sleep -Milliseconds 50
+            }
+        }
+        function Get-Condition($Sandbox, [string] $Cluster, [string] $Type) {
+            (Invoke-AsUser $Sandbox GET "/apis/ray.io/v1/namespaces/default/rayclusters/$Cluster").status.conditions | Where-Object type -EQ $Type
+        }
+    }
+
+    It 'suspends through RayClusterSuspending with one DeletedPod event; after a resume state stays suspended while pods are Pending' {
+        $sandbox = Start-RaySandbox -Controllers KubeRay, Deployment
+        try {
+            $kc = $sandbox.KubeConfigPath
+            $null = New-RayCluster -Name sus -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 1 -KubeConfig $kc
+            $pods = { @((Invoke-AsUser $sandbox GET '/api/v1/namespaces/default/pods?labelSelector=ray.io/cluster%3Dsus').items) }
+            Wait-Until { (& $pods).Count -eq 2 } 'two pods'
+            @((Invoke-AsUser $sandbox GET '/apis/ray.io/v1/namespaces/default/rayclusters/sus').status.conditions).type |
+                Should -Be @('HeadPodReady', 'RayClusterProvisioned', 'RayClusterSuspended', 'RayClusterSuspending')
+
+            $null = Invoke-AsUser $sandbox PATCH '/apis/ray.io/v1/namespaces/default/rayclusters/sus' '{"spec":{"suspend":true}}' -ContentType 'application/merge-patch+json'
+            Wait-Until { (Get-RayCluster sus -KubeConfig $kc).State -eq 'suspended' } 'state suspended'
+            (& $pods).Count | Should -Be 0
+            (Get-Condition $sandbox sus RayClusterSuspended).status | Should -Be 'True'
+            (Get-Condition $sandbox sus RayClusterSuspending).status | Should -Be 'False'
+            (Get-Condition $sandbox sus RayClusterProvisioned).message | Should -Be 'RayCluster has been suspended'
+            $deleted = @((Invoke-AsUser $sandbox GET '/api/v1/namespaces/default/events').items | Where-Object reason -Like 'Deleted*')
+            $deleted.Count | Should -Be 1
+            $deleted[0].reason | Should -Be 'DeletedPod'
+            $deleted[0].message | Should -Be 'Deleted Pods for RayCluster default/sus due to suspension'
+
+            $null = Invoke-AsUser $sandbox PATCH '/apis/ray.io/v1/namespaces/default/rayclusters/sus' '{"spec":{"suspend":false}}' -ContentType 'application/merge-patch+json'
+            Wait-Until { (& $pods).Count -eq 2 } 'pods back'
+            (Get-Condition $sandbox sus RayClusterSuspended).status | Should -Be 'False'
+            # As on the real operator: nothing runs yet, so the state is still the last one reached.
+            (Get-RayCluster sus -KubeConfig $kc).State | Should -Be 'suspended'
+        }
+        finally {
+            $sandbox | Stop-RaySandbox
+        }
+    }
+
+    It 'a resumed cluster becomes ready again once its pods run' {
+        $sandbox = Start-RaySandbox
+        try {
+            $kc = $sandbox.KubeConfigPath
+            $null = New-RayCluster -Name back -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 1 -KubeConfig $kc -Wait
+            $null = Invoke-AsUser $sandbox PATCH '/apis/ray.io/v1/namespaces/default/rayclusters/back' '{"spec":{"suspend":true}}' -ContentType 'application/merge-patch+json'
+            Wait-Until { (Get-RayCluster back -KubeConfig $kc).State -eq 'suspended' } 'state suspended'
+            $null = Invoke-AsUser $sandbox PATCH '/apis/ray.io/v1/namespaces/default/rayclusters/back' '{"spec":{"suspend":false}}' -ContentType 'application/merge-patch+json'
+            Wait-Until { (Get-RayCluster back -KubeConfig $kc).State -eq 'ready' } 'state ready'
+            (Get-Condition $sandbox back RayClusterProvisioned).status | Should -Be 'True'
+        }
+        finally {
+            $sandbox | Stop-RaySandbox
+        }
+    }
+
+    It 'gives the viewer what a RoleBinding grants, in its namespace only, and says why in a SelfSubjectAccessReview' {
+        $sandbox = Start-RaySandbox
+        try {
+            $kc = $sandbox.KubeConfigPath
+            $viewer = Get-KubeConfigToken $kc -User 'rayps-sandbox-viewer'
+            $null = New-RayCluster -Name shared -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0 -KubeConfig $kc
+            { Get-RayCluster -KubeConfig $kc -Context rayps-sandbox-viewer } | Should -Throw -ErrorId 'KubeApiForbidden,*'
+
+            $null = Invoke-AsUser $sandbox POST '/apis/rbac.authorization.k8s.io/v1/clusterroles' (@{
+                    apiVersion = 'rbac.authorization.k8s.io/v1'; kind = 'ClusterRole'; metadata = @{ name = 'raycluster-reader' }
+                    rules = @(@{ apiGroups = @('ray.io'); resources = @('rayclusters'); verbs = @('get', 'list', 'watch') })
+                } | ConvertTo-Json -Depth 5)
+            $null = Invoke-AsUser $sandbox POST '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings' (@{
+                    apiVersion = 'rbac.authorization.k8s.io/v1'; kind = 'RoleBinding'; metadata = @{ name = 'viewer-reads'; namespace = 'default' }
+                    roleRef = @{ apiGroup = 'rbac.authorization.k8s.io'; kind = 'ClusterRole'; name = 'raycluster-reader' }
+                    subjects = @(@{ apiGroup = 'rbac.authorization.k8s.io'; kind = 'User'; name = 'viewer' })
+                } | ConvertTo-Json -Depth 5)
+
+            (Get-RayCluster -KubeConfig $kc -Context rayps-sandbox-viewer).Name | Should -Be 'shared'
+            { Get-RayCluster -AllNamespaces -KubeConfig $kc -Context rayps-sandbox-viewer } | Should -Throw -ErrorId 'KubeApiForbidden,*'
+            { New-RayCluster -Name nope -WorkerReplicas 0 -KubeConfig $kc -Context rayps-sandbox-viewer } | Should -Throw -ErrorId 'KubeApiForbidden,*'
+            @((Invoke-AsUser $sandbox GET '/apis/ray.io/v1/namespaces/default/rayclusters').items).Count | Should -Be 1
+
+            $review = Invoke-AsUser $sandbox POST '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' -Token $viewer (@{
+                    apiVersion = 'authorization.k8s.io/v1'; kind = 'SelfSubjectAccessReview'
+                    spec = @{ resourceAttributes = @{ namespace = 'default'; verb = 'list'; group = 'ray.io'; resource = 'rayclusters' } }
+                } | ConvertTo-Json -Depth 5)
+            $review.status.allowed | Should -BeTrue
+            $review.status.reason | Should -Be 'RBAC: allowed by RoleBinding "viewer-reads/default" of ClusterRole "raycluster-reader" to User "viewer"'
+        }
+        finally {
+            $sandbox | Stop-RaySandbox
+        }
+    }
+
+    It 'creates an autoscaled cluster''s ServiceAccount, Role and RoleBinding, owned by it and removed with it' {
+        $sandbox = Start-RaySandbox -Controllers KubeRay, Deployment
+        try {
+            $kc = $sandbox.KubeConfigPath
+            $null = New-RayCluster -Name auto -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0 -EnableAutoscaling -KubeConfig $kc
+            Wait-Until { @((Invoke-AsUser $sandbox GET '/api/v1/namespaces/default/pods?labelSelector=ray.io/cluster%3Dauto').items).Count -eq 1 } 'the head pod'
+            $head = @((Invoke-AsUser $sandbox GET '/api/v1/namespaces/default/pods?labelSelector=ray.io/cluster%3Dauto').items)[0]
+            $head.spec.serviceAccountName | Should -Be 'auto'
+            $role = Invoke-AsUser $sandbox GET '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/auto'
+            $role.metadata.ownerReferences[0].kind | Should -Be 'RayCluster'
+            ($role.rules | ForEach-Object { $_.resources }) | Should -Be @('pods', 'rayclusters')
+            (Invoke-AsUser $sandbox GET '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/auto').subjects[0].name | Should -Be 'auto'
+            $reasons = @((Invoke-AsUser $sandbox GET '/api/v1/namespaces/default/events').items | ForEach-Object reason)
+            $reasons | Should -Contain 'CreatedServiceAccount'
+            $reasons | Should -Contain 'CreatedRole'
+            $reasons | Should -Contain 'CreatedRoleBinding'
+
+            Remove-RayCluster auto -KubeConfig $kc -Confirm:$false -Wait
+            Wait-Until { @((Invoke-AsUser $sandbox GET '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles').items).Count -eq 0 } 'the Role collected'
+            @((Invoke-AsUser $sandbox GET '/api/v1/namespaces/default/serviceaccounts').items | ForEach-Object { $_.metadata.name }) | Should -Be @('default')
+        }
+        finally {
+            $sandbox | Stop-RaySandbox
+        }
     }
 }

@@ -61,13 +61,15 @@ Describe 'Set-RayWorkerReplicas: scaling a WorkerGroup of either kind' {
         Get-Replicas wg-set dep-b | Should -Be 2
         Get-Replicas wg-set rc-b | Should -Be 2
 
+        # Scaling up: nothing to choose, so one PATCH each (a scale-down also reads the group's pods and Ray's node summary).
         $groups = Get-RayWorkerGroup wg-set dep-b, rc-b
         $null = Get-NewRequests
-        $groups | Set-RayWorkerReplicas -Replicas 1
+        $groups | Set-RayWorkerReplicas -Replicas 3
         $requests = Get-NewRequests
         "$($requests | Sort-Object Resource | ForEach-Object { "$($_.Verb) $($_.Resource) $($_.Count)" })" | Should -Be 'patch deployments/scale 1 patch rayclusters 1'
-        Get-Replicas wg-set dep-b | Should -Be 1
-        Get-Replicas wg-set rc-b | Should -Be 1
+        Get-Replicas wg-set dep-b | Should -Be 3
+        Get-Replicas wg-set rc-b | Should -Be 3
+        $null = Get-RayWorkerGroup wg-set dep-b, rc-b | Set-RayWorkerReplicas -Replicas 1
     }
 
     It 'reads a piped group again when the cluster changed after Get-RayWorkerGroup, never writing from the stale read' {
@@ -193,7 +195,7 @@ Describe 'Set-RayWorkerReplicas: scaling a WorkerGroup of either kind' {
 Describe 'Set-RayWorkerReplicas: WorkerGroup owned by the Ray autoscaler' {
     BeforeAll {
         $null = New-RayCluster wg-auto -HeadCpu 1 -HeadMemory 1Gi -WorkerGroupName workers -WorkerReplicas 3 -WorkerMinReplicas 0 -WorkerMaxReplicas 10 `
-            -WorkerCpu 1 -WorkerMemory 1Gi -EnableAutoscaling
+            -WorkerCpu 1 -WorkerMemory 1Gi -EnableAutoscaling -IdleTimeoutSec 100000
     }
 
     It 'refuses without -Force with AutoscalerOwnsReplicas and changes nothing' {

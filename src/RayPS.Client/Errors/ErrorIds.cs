@@ -63,6 +63,33 @@ public static class ErrorIds
     public const string PodNotFound = "PodNotFound";
     public const string PodFaultMissing = "PodFaultMissing";
 
+    // Scale-down, group removal and autoscaling (issue 21).
+    public const string WorkerNotInGroup = "WorkerNotInGroup";
+    public const string NotSupportedForDeploymentGroup = "NotSupportedForDeploymentGroup";
+    public const string ScaleTargetMissing = "ScaleTargetMissing";
+    public const string WorkerGroupRemovalTimeout = "WorkerGroupRemovalTimeout";
+    public const string AutoscalingSwitchMissing = "AutoscalingSwitchMissing";
+    // Logs
+    public const string ContainerNotStarted = "ContainerNotStarted";
+    public const string PreviousLogNotFound = "PreviousLogNotFound";
+    public const string ContainerNotFound = "ContainerNotFound";
+    public const string RayLogApiUnreachable = "RayLogApiUnreachable";
+    public const string RayLogReadFailed = "RayLogReadFailed";
+    public const string LogPathIsFile = "LogPathIsFile";
+    public const string InvalidSince = "InvalidSince";
+    // Ray jobs
+    public const string RayJobNotFound = "RayJobNotFound";
+    public const string RayJobExists = "RayJobExists";
+    public const string RayJobRejected = "RayJobRejected";
+    public const string RayJobRequestFailed = "RayJobRequestFailed";
+    public const string RayJobFailed = "RayJobFailed";
+    public const string RayJobStopped = "RayJobStopped";
+    public const string RayJobTimeout = "RayJobTimeout";
+    public const string RayJobNotTerminal = "RayJobNotTerminal";
+    public const string RayJobEntrypointEmpty = "RayJobEntrypointEmpty";
+    public const string RayDashboardUnreachable = "RayDashboardUnreachable";
+    public const string WorkingDirectoryNotFound = "WorkingDirectoryNotFound";
+    public const string WorkingDirectoryTooLarge = "WorkingDirectoryTooLarge";
     // KubeRay operator install (Install-/Uninstall-KubeRayOperator)
     public const string KubeRayVersionNotSupported = "KubeRayVersionNotSupported";
     public const string KubeRayOperatorHelmOwned = "KubeRayOperatorHelmOwned";

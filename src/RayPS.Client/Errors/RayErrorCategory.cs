@@ -23,4 +23,6 @@ public enum RayErrorCategory
     LimitsExceeded,
     ReadError,
     OperationStopped,
+    WriteError,
+    InvalidResult,
 }

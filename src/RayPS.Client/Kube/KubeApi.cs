@@ -86,6 +86,41 @@ public sealed class KubeApi
         }
     }
 
+    /// <summary>
+    /// Sends a request built by the caller (any method and body, e.g. through a service proxy) and returns the response
+    /// whatever its status (caller disposes). Never retried; only transport failures and the timeout throw.
+    /// </summary>
+    public async Task<HttpResponseMessage> SendUncheckedAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeoutCts.CancelAfter(timeout ?? RequestTimeout);
+        var request = NewRequest(method, path, null, null);
+        request.Content = content;
+        request.Options.Set(RetryHandler.NoRetry, true);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            var response = await SendCoreAsync(request, HttpCompletionOption.ResponseContentRead, timeoutCts.Token).ConfigureAwait(false);
+            Trace?.Invoke($"{method} {path} -> {(int)response.StatusCode} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+            return response;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (OperationCanceledException ex)
+        {
+            Trace?.Invoke($"{method} {path} -> timed out");
+            throw new RayPSException(ErrorIds.KubeApiTimeout, RayErrorCategory.OperationTimeout,
+                $"{method} {path} through the API server of context '{_contextName}' did not answer within {(timeout ?? RequestTimeout).TotalSeconds:0.###} s.", path, ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            Trace?.Invoke($"{method} {path} -> failed: {ex.GetType().Name}");
+            throw KubeErrorMapper.MapTransport(ex, _contextName, _client.BaseUri);
+        }
+    }
+
     /// <summary>Sends a request and returns the successful response (caller disposes); failures throw mapped RayPSExceptions.</summary>
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, JsonNode? body, string? contentType, CancellationToken ct,
         string? what = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool streaming = false)

@@ -11,6 +11,7 @@ internal sealed class WorkerPod
     public string? Phase { get; init; }
     public bool Ready { get; init; }
     public bool Terminating { get; init; }
+    public string? PodIp { get; init; }
     public bool OwnedByReplicaSet { get; init; }
     public DateTimeOffset? CreationTimestamp { get; init; }
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
@@ -28,6 +29,7 @@ internal sealed class WorkerPod
             Phase = pod.Str("status.phase"),
             Ready = pod.Items("status.conditions").Any(c => c.Str("type") == "Ready" && c.Str("status") == "True"),
             Terminating = pod.Str("metadata.deletionTimestamp") is not null,
+            PodIp = pod.Str("status.podIP"),
             OwnedByReplicaSet = pod.Items("metadata.ownerReferences").Any(o => o.Str("kind") == "ReplicaSet"),
             CreationTimestamp = pod.Time("metadata.creationTimestamp"),
             Labels = labels,

@@ -22,11 +22,7 @@ public static partial class WorkerGroupOperations
     /// </summary>
     public static async Task<WorkerGroupScaleResult> ScaleAsync(KubeConnection connection, WorkerGroupScaleRequest request, Action<string>? warn, CancellationToken ct)
     {
-        if (request.Replicas < 0)
-        {
-            throw new RayPSException(ErrorIds.ReplicasOutOfRange, RayErrorCategory.InvalidArgument,
-                $"Replicas must be 0 or more; {request.Replicas} was given for worker group '{request.GroupName}'.", request.Replicas);
-        }
+        CheckScaleRequest(request);
         var known = KnownGroupFor(request);
         if (request.Kind == WorkerGroupKind.Deployment || known?.Kind == WorkerGroupKind.Deployment)
         {
@@ -94,55 +90,112 @@ public static partial class WorkerGroupOperations
         }
     }
 
+    /// <summary>Checks a request before anything is sent: something to change, counts and bounds that make sense.</summary>
+    private static void CheckScaleRequest(WorkerGroupScaleRequest request)
+    {
+        if (request.Replicas is null && request.MinReplicas is null && request.MaxReplicas is null && request.WorkersToDelete is not { Count: > 0 })
+        {
+            throw new RayPSException(ErrorIds.ScaleTargetMissing, RayErrorCategory.InvalidArgument,
+                $"Nothing to change for worker group '{request.GroupName}': give -Replicas, -MinReplicas, -MaxReplicas or -WorkersToDelete.", request.GroupName);
+        }
+        foreach (var (name, value) in new[] { ("Replicas", request.Replicas), ("MinReplicas", request.MinReplicas), ("MaxReplicas", request.MaxReplicas) })
+        {
+            if (value < 0)
+            {
+                throw new RayPSException(ErrorIds.ReplicasOutOfRange, RayErrorCategory.InvalidArgument,
+                    $"{name} must be 0 or more; {value} was given for worker group '{request.GroupName}'.", value);
+            }
+        }
+        if (request.MinReplicas is { } min && request.MaxReplicas is { } max && min > max)
+        {
+            throw new RayPSException(ErrorIds.ReplicasOutOfRange, RayErrorCategory.InvalidArgument,
+                $"-MinReplicas {min} is above -MaxReplicas {max} for worker group '{request.GroupName}'. Nothing was changed.", min);
+        }
+        if (request.Kind == WorkerGroupKind.Deployment || request.KnownGroup?.Kind == WorkerGroupKind.Deployment)
+        {
+            CheckDeploymentRequest(request);
+        }
+    }
+
+    /// <summary>A Deployment has no bounds and no workersToDelete: Kubernetes picks the pods a scale-down removes.</summary>
+    private static void CheckDeploymentRequest(WorkerGroupScaleRequest request)
+    {
+        var unsupported = new List<string>();
+        if (request.MinReplicas is not null) unsupported.Add("-MinReplicas");
+        if (request.MaxReplicas is not null) unsupported.Add("-MaxReplicas");
+        if (request.WorkersToDelete is { Count: > 0 }) unsupported.Add("-WorkersToDelete");
+        if (unsupported.Count > 0 || request.Replicas is null)
+        {
+            throw new RayPSException(ErrorIds.NotSupportedForDeploymentGroup, RayErrorCategory.InvalidArgument,
+                $"Worker group '{request.GroupName}' of '{request.ClusterName}' is a Deployment: it has only a replica count (no bounds, no workersToDelete; " +
+                $"Kubernetes chooses which pods a scale-down removes). {(unsupported.Count > 0 ? string.Join(", ", unsupported) + " cannot be used; " : "")}give -Replicas only. Nothing was changed.",
+                request.GroupName);
+        }
+    }
+
     /// <summary>One patch attempt on a RayCluster group; null when its test failed (the caller re-reads).</summary>
     private static async Task<WorkerGroupScaleResult?> TryScaleRayClusterGroupAsync(KubeConnection connection, WorkerGroupScaleRequest request,
         RayWorkerGroup before, int attempt, Action<string>? warn, CancellationToken ct)
     {
         var index = before.Index;
-        var replicas = request.Replicas;
-        int? newMin = null, newMax = null;
-        if (replicas < before.Min || replicas > before.Max)
+        var wantMin = request.MinReplicas ?? before.Min;
+        var wantMax = request.MaxReplicas ?? before.Max;
+        if (wantMin > wantMax)
+        {
+            throw new RayPSException(ErrorIds.ReplicasOutOfRange, RayErrorCategory.InvalidArgument,
+                $"Worker group '{before.GroupName}' of RayCluster '{before.ClusterName}' would have minReplicas {wantMin} above maxReplicas {wantMax}. " +
+                $"Give both -MinReplicas and -MaxReplicas. Nothing was changed.", wantMin);
+        }
+        var replicas = request.Replicas ?? Math.Clamp(before.Replicas, wantMin, wantMax);
+        int? newMin = request.MinReplicas, newMax = request.MaxReplicas;
+        if (request.Replicas is { } asked && (asked < wantMin || asked > wantMax))
         {
             if (!request.AdjustBounds)
             {
                 throw new RayPSException(ErrorIds.ReplicasOutOfRange, RayErrorCategory.InvalidArgument,
-                    $"{replicas} replicas is outside the bounds of worker group '{before.GroupName}' of RayCluster '{before.ClusterName}': " +
-                    $"minReplicas {before.Min}, maxReplicas {before.Max}. Choose a value from {before.Min} to {before.Max}, or add -AdjustBounds to move the bound in the same change.",
-                    replicas);
+                    $"{asked} replicas is outside the bounds of worker group '{before.GroupName}' of RayCluster '{before.ClusterName}': " +
+                    $"minReplicas {wantMin}, maxReplicas {wantMax}. Choose a value from {wantMin} to {wantMax}, or add -AdjustBounds to move the bound in the same change.",
+                    asked);
             }
-            newMin = Math.Min(before.Min, replicas);
-            newMax = Math.Max(before.Max, replicas);
+            newMin = Math.Min(wantMin, asked);
+            newMax = Math.Max(wantMax, asked);
+        }
+        if (request.Replicas is null && replicas != before.Replicas && attempt == 1)
+        {
+            warn?.Invoke($"Worker group '{before.GroupName}' had {before.Replicas} replicas, outside the new bounds {wantMin}..{wantMax}: set to {replicas} in the same change.");
         }
 
-        IReadOnlyList<WorkerPod>? pods = null;
-        IReadOnlyList<string> toDelete = Array.Empty<string>();
-        if (before.AutoscalingEnabled)
+        if (before.AutoscalingEnabled && request.Replicas is not null)
         {
             if (!request.Force)
             {
                 throw new RayPSException(ErrorIds.AutoscalerOwnsReplicas, RayErrorCategory.InvalidOperation,
                     $"RayCluster '{before.ClusterName}' has the Ray autoscaler on (spec.enableInTreeAutoscaling): it owns the replicas of worker group '{before.GroupName}' " +
-                    $"and will change them again. Nothing was changed. Add -Force to set {replicas} anyway, or change the group's bounds (minReplicas {before.Min}, maxReplicas {before.Max}) with -AdjustBounds -Force.",
+                    $"and will change them again. Nothing was changed. Change the group's bounds instead (-MinReplicas/-MaxReplicas; now {before.Min}..{before.Max}), " +
+                    $"or add -Force to set {replicas} anyway.",
                     before.GroupName);
             }
             if (attempt == 1)
             {
                 warn?.Invoke($"The Ray autoscaler owns the replicas of worker group '{before.GroupName}' (RayCluster '{before.ClusterName}'); it may change {replicas} again as load changes.");
             }
-            if (replicas < before.Replicas)
-            {
-                var list = await connection.Api.GetAsync(WithSelector(PodsPath(request.Namespace), GroupSelector(request.ClusterName, request.GroupName)), ct,
-                    $"pods of worker group '{request.GroupName}'").ConfigureAwait(false);
-                pods = WorkerPod.ListFromJson(list).Where(p => !p.OwnedByReplicaSet && p.NodeType != "head").ToList();
-                toDelete = WorkerGroupPatches.SelectWorkersToDelete(pods, before.WorkersToDelete, replicas * before.NumOfHosts);
-            }
+        }
+
+        IReadOnlyList<WorkerPod>? pods = null;
+        IReadOnlyList<string> toDelete = Array.Empty<string>();
+        if (replicas < before.Replicas || request.WorkersToDelete is { Count: > 0 })
+        {
+            // Scaling down: name the pods to remove, as the Ray autoscaler does, so KubeRay does not pick busy ones.
+            pods = await ListGroupPodsAsync(connection, request.Namespace, request.ClusterName, request.GroupName, ct).ConfigureAwait(false);
+            toDelete = await ChooseWorkersToDeleteAsync(connection, request, before, replicas, pods, attempt == 1, warn, ct).ConfigureAwait(false);
         }
 
         // A group read earlier (pipeline input) pins the whole spec by its generation, since its autoscaling flag and
         // neighbours may have changed since; a group read just now pins only what the patch depends on.
         var pinGeneration = request.KnownGroup is not null && attempt == 1;
         var generation = before.ClusterGeneration > 0 ? before.ClusterGeneration : (long?)null;
-        var patch = WorkerGroupPatches.Scale(index, before.Raw, replicas, newMin, newMax, toDelete, generation, pinGeneration);
+        var livePods = pods?.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var patch = WorkerGroupPatches.Scale(index, before.Raw, replicas, newMin, newMax, toDelete, generation, pinGeneration, livePods);
         JsonObject patched;
         try
         {
@@ -170,7 +223,7 @@ public static partial class WorkerGroupOperations
             Group = RayWorkerGroup.FromRayCluster(after, index, pods ?? Array.Empty<WorkerPod>()),
             PreviousReplicas = before.Replicas,
             WorkersToDelete = toDelete,
-            BoundsAdjusted = newMin is not null,
+            BoundsAdjusted = (newMin is { } m && m != before.Min) || (newMax is { } x && x != before.Max),
             Attempts = attempt,
         };
     }
@@ -187,6 +240,8 @@ public static partial class WorkerGroupOperations
     /// <summary>PATCH deployments/NAME/scale with {spec:{replicas:n}}; LISTs the cluster's Deployments first when not given one.</summary>
     private static async Task<WorkerGroupScaleResult> ScaleDeploymentAsync(KubeConnection connection, WorkerGroupScaleRequest request, JsonObject? deployment, CancellationToken ct)
     {
+        CheckDeploymentRequest(request);
+        var replicas = request.Replicas!.Value;
         if (deployment is null && await TryScaleDefaultNamedDeploymentAsync(connection, request, ct).ConfigureAwait(false) is { } byName)
         {
             return byName;
@@ -209,7 +264,7 @@ public static partial class WorkerGroupOperations
             try
             {
                 scale = await connection.Api.PatchAsync(DeploymentScalePath(request.Namespace, name),
-                    new JsonObject { ["spec"] = new JsonObject { ["replicas"] = request.Replicas } }, KubeApi.MergePatch, ct, $"Deployment '{name}'").ConfigureAwait(false);
+                    new JsonObject { ["spec"] = new JsonObject { ["replicas"] = replicas } }, KubeApi.MergePatch, ct, $"Deployment '{name}'").ConfigureAwait(false);
                 break;
             }
             catch (RayPSException ex) when (ex.StatusCode == 404)
@@ -236,7 +291,7 @@ public static partial class WorkerGroupOperations
         var updated = deployment.DeepClone().AsObject();
         if (updated["spec"] is JsonObject spec)
         {
-            spec["replicas"] = scale["spec"]?["replicas"]?.DeepClone() ?? JsonNode.Parse(request.Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            spec["replicas"] = scale["spec"]?["replicas"]?.DeepClone() ?? JsonNode.Parse(replicas.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         if (updated["metadata"] is JsonObject metadata && scale["metadata"]?["resourceVersion"] is { } rv)
         {
@@ -257,8 +312,13 @@ public static partial class WorkerGroupOperations
     /// </summary>
     private static async Task<WorkerGroupScaleResult?> TryScaleDefaultNamedDeploymentAsync(KubeConnection connection, WorkerGroupScaleRequest request, CancellationToken ct)
     {
+        if (request.Replicas is null || request.MinReplicas is not null || request.MaxReplicas is not null || request.WorkersToDelete is { Count: > 0 })
+        {
+            // Only a replica count applies to a Deployment; anything else means the RayCluster group of that name.
+            return null;
+        }
         var name = Manifests.WorkerDeploymentOptions.DefaultDeploymentName(request.ClusterName, request.GroupName);
-        var patch = WorkerGroupPatches.ScaleDeployment(request.ClusterName, request.GroupName, request.Replicas);
+        var patch = WorkerGroupPatches.ScaleDeployment(request.ClusterName, request.GroupName, request.Replicas.Value);
         JsonObject patched;
         try
         {

@@ -14,11 +14,15 @@ public static class WorkerGroupPatches
     /// Scales the group at <paramref name="index"/>: tests its groupName (the group did not move) and the bounds
     /// the new value was checked against, then sets replicas (and min/max when <paramref name="newMin"/>/
     /// <paramref name="newMax"/> differ from the group's). `add` rather than `replace`: it also works when a
-    /// field is absent. Pods to remove are appended to scaleStrategy.workersToDelete. <paramref name="pinGeneration"/>
-    /// also tests the spec's <paramref name="generation"/> (for a group read some time before).
+    /// field is absent. Pods to remove go into scaleStrategy.workersToDelete in the same patch: an existing list is
+    /// tested as read and rewritten without the names of pods that are gone (<paramref name="livePods"/>; a stale name
+    /// would make KubeRay delete a later pod of that name) plus the new ones; a missing list is created under a test of
+    /// the spec's generation. Pod names are DNS names, so testing them does not depend on how strings are escaped.
+    /// <paramref name="pinGeneration"/> also tests the spec's <paramref name="generation"/> (for a group read some time before).
     /// </summary>
     public static JsonArray Scale(int index, JsonNode group, int replicas, int? newMin = null, int? newMax = null,
-        IReadOnlyList<string>? workersToDelete = null, long? generation = null, bool pinGeneration = false)
+        IReadOnlyList<string>? workersToDelete = null, long? generation = null, bool pinGeneration = false,
+        IReadOnlyCollection<string>? livePods = null)
     {
         var at = $"/spec/workerGroupSpecs/{index}";
         var patch = new JsonArray { Op("test", at + "/groupName", group["groupName"]?.DeepClone()) };
@@ -43,19 +47,19 @@ public static class WorkerGroupPatches
 
         if (workersToDelete is { Count: > 0 })
         {
-            if (group["scaleStrategy"]?["workersToDelete"] is JsonArray)
+            if (group["scaleStrategy"]?["workersToDelete"] is JsonArray existing)
             {
-                // Appending never drops an entry someone else (the autoscaler) added after our read.
-                foreach (var pod in workersToDelete)
-                {
-                    patch.Add(Op("add", at + "/scaleStrategy/workersToDelete/-", pod));
-                }
+                var kept = existing.Select(n => n is JsonValue v && v.TryGetValue<string>(out var name) ? name : null)
+                    .Where(name => name is not null && (livePods is null || livePods.Contains(name)))
+                    .Select(name => name!);
+                patch.Add(Op("test", at + "/scaleStrategy/workersToDelete", existing.DeepClone()));
+                patch.Add(Op("add", at + "/scaleStrategy/workersToDelete", NameList(kept.Concat(workersToDelete))));
             }
             else
             {
                 // Creating the list could overwrite one created concurrently; the spec's generation pins it.
                 testGeneration = true;
-                var list = new JsonArray(workersToDelete.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray());
+                var list = NameList(workersToDelete);
                 patch.Add(group["scaleStrategy"] is JsonObject
                     ? Op("add", at + "/scaleStrategy/workersToDelete", list)
                     : Op("add", at + "/scaleStrategy", new JsonObject { ["workersToDelete"] = list }));
@@ -67,6 +71,41 @@ public static class WorkerGroupPatches
         }
         return patch;
     }
+
+    /// <summary>
+    /// Takes <paramref name="names"/> out of the group's scaleStrategy.workersToDelete once those pods are gone (KubeRay
+    /// leaves them there): tests the group's name and the list as read, then writes the rest. Null when none is listed.
+    /// </summary>
+    public static JsonArray? ClearWorkersToDelete(int index, JsonNode group, IReadOnlyCollection<string> names)
+    {
+        if (group["scaleStrategy"]?["workersToDelete"] is not JsonArray existing
+            || !existing.Any(n => n is JsonValue v && v.TryGetValue<string>(out var name) && names.Contains(name)))
+        {
+            return null;
+        }
+        var at = $"/spec/workerGroupSpecs/{index}";
+        var rest = existing.Select(n => n is JsonValue v && v.TryGetValue<string>(out var name) ? name : null)
+            .Where(name => name is not null && !names.Contains(name)).Select(name => name!);
+        return new JsonArray
+        {
+            Op("test", at + "/groupName", group["groupName"]?.DeepClone()),
+            Op("test", at + "/scaleStrategy/workersToDelete", existing.DeepClone()),
+            Op("add", at + "/scaleStrategy/workersToDelete", NameList(rest)),
+        };
+    }
+
+    /// <summary>
+    /// Removes the group at <paramref name="index"/> after testing that it is still the group named
+    /// <paramref name="groupName"/>, so a concurrent change that moved the groups can never remove another one.
+    /// </summary>
+    public static JsonArray RemoveGroup(int index, string groupName) => new()
+    {
+        Op("test", $"/spec/workerGroupSpecs/{index}/groupName", groupName),
+        Op("remove", $"/spec/workerGroupSpecs/{index}", null),
+    };
+
+    private static JsonArray NameList(IEnumerable<string> names) =>
+        new(names.Distinct(StringComparer.Ordinal).Select(p => (JsonNode?)JsonValue.Create(p)).ToArray());
 
     /// <summary>
     /// Sets a Deployment's replicas after testing its ray.io/cluster and ray.io/group labels, so the patch can only
@@ -100,11 +139,13 @@ public static class WorkerGroupPatches
     }
 
     /// <summary>
-    /// Which pods to name in workersToDelete so that <paramref name="target"/> remain: pods not ready first (they do
-    /// no work), then the newest (least likely to hold state), then by name for a stable choice. Pods already
-    /// listed or terminating are not counted as remaining.
+    /// Which pods to name in workersToDelete so that <paramref name="target"/> remain, the way the Ray autoscaler picks
+    /// them: pods not running and ready first (they do no work), then Ray nodes that are idle (no running tasks or actors),
+    /// then nodes whose activity is unknown, busy nodes last; within each, the newest first (least likely to hold state),
+    /// then by name for a stable choice. Pods already listed or terminating are not counted as remaining.
     /// </summary>
-    internal static IReadOnlyList<string> SelectWorkersToDelete(IEnumerable<WorkerPod> groupPods, IEnumerable<string> alreadyListed, int target)
+    internal static IReadOnlyList<string> SelectWorkersToDelete(IEnumerable<WorkerPod> groupPods, IEnumerable<string> alreadyListed, int target,
+        Func<WorkerPod, RayNodeActivity>? activity = null)
     {
         var listed = new HashSet<string>(alreadyListed, StringComparer.Ordinal);
         var remaining = groupPods.Where(p => !p.Terminating && !listed.Contains(p.Name)).ToList();
@@ -114,7 +155,12 @@ public static class WorkerGroupPatches
             return Array.Empty<string>();
         }
         return remaining
-            .OrderBy(p => p.Running && p.Ready ? 1 : 0)
+            .OrderBy(p => !(p.Running && p.Ready) ? 0 : (activity?.Invoke(p) ?? RayNodeActivity.Unknown) switch
+            {
+                RayNodeActivity.Idle => 1,
+                RayNodeActivity.Unknown => 2,
+                _ => 3,
+            })
             .ThenByDescending(p => p.CreationTimestamp ?? DateTimeOffset.MaxValue)
             .ThenBy(p => p.Name, StringComparer.Ordinal)
             .Take(excess)

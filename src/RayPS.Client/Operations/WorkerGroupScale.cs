@@ -6,7 +6,17 @@ public sealed class WorkerGroupScaleRequest
     public required string Namespace { get; init; }
     public required string ClusterName { get; init; }
     public required string GroupName { get; init; }
-    public required int Replicas { get; init; }
+    /// <summary>The new replica count; null keeps the current one (within new bounds, when only they are given).</summary>
+    public int? Replicas { get; init; }
+
+    /// <summary>New minReplicas (RayCluster groups).</summary>
+    public int? MinReplicas { get; init; }
+
+    /// <summary>New maxReplicas (RayCluster groups).</summary>
+    public int? MaxReplicas { get; init; }
+
+    /// <summary>Pods the user chose to remove (RayCluster groups); each must be a live worker pod of the group.</summary>
+    public IReadOnlyList<string>? WorkersToDelete { get; init; }
 
     /// <summary>The group's kind when known (pipeline input); saves the reads that find it.</summary>
     public WorkerGroupKind? Kind { get; init; }
@@ -40,7 +50,7 @@ public sealed class WorkerGroupScaleResult
     /// <summary>The replicas before the write; null when the write did not need to read them (a Deployment patched by name).</summary>
     public int? PreviousReplicas { get; init; }
 
-    /// <summary>Pods named in scaleStrategy.workersToDelete by this scale (autoscaled groups scaled down).</summary>
+    /// <summary>Pods named in scaleStrategy.workersToDelete by this scale (a RayCluster group scaled down, or -WorkersToDelete).</summary>
     public IReadOnlyList<string> WorkersToDelete { get; init; } = Array.Empty<string>();
 
     /// <summary>minReplicas/maxReplicas were moved (-AdjustBounds).</summary>

@@ -25,6 +25,21 @@ internal sealed class RayNodeRecord
 
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The host (pod) name the node reports (dashboard summary only).</summary>
+    public string? Hostname { get; init; }
+
+    /// <summary>
+    /// stateSnapshot.state of the dashboard summary: IDLE (no running tasks or actors), ACTIVE, DRAINING; null when
+    /// Ray did not say (state API, older Ray).
+    /// </summary>
+    public string? Activity { get; init; }
+
+    /// <summary>stateSnapshot.idleDurationMs while IDLE.</summary>
+    public TimeSpan? IdleDuration { get; init; }
+
+    public bool IsIdle => Activity == "IDLE";
+    public bool IsBusy => Activity is "ACTIVE" or "DRAINING";
+
     public bool IsAlive => State == Alive;
     public bool IsDead => State == Dead;
 

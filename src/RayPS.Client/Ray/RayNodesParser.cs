@@ -60,6 +60,9 @@ internal static class RayNodesParser
                 EndTime = RayJson.EpochMs(raylet["endTimeMs"]),
                 Resources = RayJson.NumberMap(raylet["resourcesTotal"], RayResourceNames.FromCamelCase),
                 Labels = RayJson.StringMap(raylet["labels"]),
+                Hostname = RayJson.String(entry["hostname"]) ?? RayJson.String(raylet["nodeManagerHostname"]),
+                Activity = RayJson.String(raylet["stateSnapshot"]?["state"])?.ToUpperInvariant(),
+                IdleDuration = RayJson.Int64(raylet["stateSnapshot"]?["idleDurationMs"]) is { } idleMs ? TimeSpan.FromMilliseconds(idleMs) : null,
             });
         }
         return nodes;

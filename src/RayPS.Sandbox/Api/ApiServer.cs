@@ -50,14 +50,17 @@ internal sealed class ApiServer
                 response.Abort();
                 return;
             }
-            await ApiResponses.WriteStatusAsync(response, InjectedError(fault)).ConfigureAwait(false);
+            var injected = fault.StatusCode == 403
+                ? Authorization.Forbid(_auth.Authenticate(request) ?? Authorization.Anonymous, info)
+                : InjectedError(fault);
+            await ApiResponses.WriteStatusAsync(response, injected).ConfigureAwait(false);
             return;
         }
 
         try
         {
             var user = _auth.Authenticate(request) ?? throw ApiErrors.Unauthorized();
-            if (Authorization.Authorize(user, info) is { } forbidden)
+            if (_auth.Authorize(user, info) is { } forbidden)
             {
                 throw forbidden;
             }

@@ -14,20 +14,25 @@ public sealed record UserInfo(string Name, IReadOnlyList<string> Groups)
 }
 
 /// <summary>
-/// Bearer-token authentication and the slice of RBAC the sandbox needs: the admin token is in
-/// system:masters; the viewer is an authenticated user bound to nothing beyond the default
-/// discovery/basic-user roles; no token is system:anonymous with only the public-info role.
+/// Bearer-token authentication and authorization: the admin token is in system:masters (allowed everything,
+/// as kube-apiserver's privileged-group authorizer does); every other caller (the viewer, an authenticated
+/// user bound to nothing but the default policy; no token, system:anonymous) is judged by RBAC over the stored
+/// Roles, ClusterRoles and their bindings (<see cref="Rbac"/>).
 /// </summary>
 public sealed class Authorization
 {
-    private static readonly string[] DiscoveryPaths = ["/api", "/apis", "/openapi"];
-    private static readonly string[] PublicInfoPaths = ["/healthz", "/livez", "/readyz", "/version", "/version/"];
-    private static readonly string[] SelfReviews = ["selfsubjectaccessreviews", "selfsubjectrulesreviews", "selfsubjectreviews"];
+    private readonly Rbac? _rbac;
 
     public Authorization()
     {
         AdminToken = NewToken();
         ViewerToken = NewToken();
+    }
+
+    internal Authorization(ObjectStore store)
+        : this()
+    {
+        _rbac = new Rbac(store);
     }
 
     public string AdminToken { get; }
@@ -62,12 +67,21 @@ public sealed class Authorization
     }
 
     /// <summary>Allows or answers the RBAC Forbidden Status for the request.</summary>
-    public static ApiException? Authorize(UserInfo user, RequestInfo info)
+    internal ApiException? Authorize(UserInfo user, RequestInfo info)
     {
-        if (user.IsMaster || Allowed(user, info))
+        var attributes = info.IsResourceRequest
+            ? new AccessAttributes(info.Verb, info.Namespace, info.Group, info.Resource, info.Subresource, info.Name)
+            : new AccessAttributes(info.Verb, "", "", "", "", "", info.Path);
+        if (Check(_rbac, user, attributes).Allowed)
         {
             return null;
         }
+        return Forbid(user, info);
+    }
+
+    /// <summary>The RBAC Forbidden Status for the request (also what an injected 403 fault answers, as if RBAC denied it).</summary>
+    public static ApiException Forbid(UserInfo user, RequestInfo info)
+    {
         if (!info.IsResourceRequest)
         {
             return ApiErrors.Forbidden("", "", "", $"User {JsonNodes.Quote(user.Name)} cannot {info.Verb} path {JsonNodes.Quote(info.Path)}");
@@ -78,30 +92,17 @@ public sealed class Authorization
         return ApiErrors.Forbidden(info.Resource, info.Group, info.Name, message);
     }
 
-    /// <summary>Whether <paramref name="user"/> may perform <paramref name="verb"/> on a resource (for access reviews).</summary>
-    public static bool Allows(UserInfo user, string verb, string group, string resource) =>
-        user.IsMaster || (user.IsAuthenticated && verb == "create" && SelfReviews.Contains(resource) && group is "authorization.k8s.io" or "authentication.k8s.io");
-
-    private static bool Allowed(UserInfo user, RequestInfo info) =>
-        info.IsResourceRequest ? Allows(user, info.Verb, info.Group, info.Resource) : AllowsPath(user, info.Verb, info.Path);
-
-    /// <summary>Non-resource URLs: health and version for everyone, discovery and openapi for authenticated users.</summary>
-    public static bool AllowsPath(UserInfo user, string verb, string path)
+    /// <summary>
+    /// The decision for a request or an access review: system:masters may do anything (no reason given);
+    /// others as RBAC says, with the reason naming the binding that allowed it.
+    /// </summary>
+    internal static (bool Allowed, string? Reason) Check(Rbac? rbac, UserInfo user, AccessAttributes attributes)
     {
         if (user.IsMaster)
         {
-            return true;
+            return (true, null);
         }
-        if (verb != "get" && verb != "head")
-        {
-            return false;
-        }
-        if (PublicInfoPaths.Contains(path))
-        {
-            return true;
-        }
-        return user.IsAuthenticated && (DiscoveryPaths.Contains(path) ||
-            DiscoveryPaths.Any(p => path.StartsWith(p + "/", StringComparison.Ordinal)) ||
-            path is "/.well-known/openid-configuration" or "/openid/v1/jwks");
+        // Without a store there are no bindings: nothing beyond system:masters is allowed.
+        return rbac is null ? (false, null) : rbac.Authorize(user, attributes);
     }
 }

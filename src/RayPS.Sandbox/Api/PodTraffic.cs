@@ -52,6 +52,11 @@ internal sealed class PodTraffic(ObjectStore store, Func<IPodNetwork> network, F
             await response.WriteAsync(ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
             return;
         }
+        if (KubeletLogRefusal(pod, name, container, request.QueryValue("previous") is "true" or "1") is { } refusal)
+        {
+            // The kubelet answers 400 with the error text; the apiserver's response checker turns it into a BadRequest Status.
+            throw ApiErrors.BadRequest(refusal);
+        }
         var options = new PodLogOptions(
             container,
             request.QueryValue("follow") is "true" or "1",
@@ -76,6 +81,54 @@ internal sealed class PodTraffic(ObjectStore store, Func<IPodNetwork> network, F
             }
         }
         await body.CompleteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Why the kubelet has no log for the container (its validateContainerLogStatus), or null when it has one: a container
+    /// that never ran is "waiting to start", -previous needs a terminated earlier instance, and a waiting container that
+    /// ran before serves its last instance's log.
+    /// </summary>
+    internal static string? KubeletLogRefusal(JsonObject pod, string podName, string container, bool previous)
+    {
+        var status = ((JsonNodes.At(pod, "status", "containerStatuses") as JsonArray)?.OfType<JsonObject>() ?? [])
+            .Concat((JsonNodes.At(pod, "status", "initContainerStatuses") as JsonArray)?.OfType<JsonObject>() ?? [])
+            .Concat((JsonNodes.At(pod, "status", "ephemeralContainerStatuses") as JsonArray)?.OfType<JsonObject>() ?? [])
+            .FirstOrDefault(s => JsonNodes.GetString(s["name"]) == container);
+        var c = JsonNodes.Quote(container);
+        var p = JsonNodes.Quote(podName);
+        if (status is null)
+        {
+            return $"container {c} in pod {p} is not available";
+        }
+        var lastId = JsonNodes.StringAt(status, "lastState", "terminated", "containerID");
+        if (previous)
+        {
+            return string.IsNullOrEmpty(lastId) ? $"previous terminated container {c} in pod {p} not found" : null;
+        }
+        if (JsonNodes.At(status, "state", "running") is not null)
+        {
+            return null;
+        }
+        if (JsonNodes.At(status, "state", "terminated") is not null)
+        {
+            return !string.IsNullOrEmpty(JsonNodes.StringAt(status, "state", "terminated", "containerID")) || !string.IsNullOrEmpty(lastId)
+                ? null
+                : $"container {c} in pod {p} is terminated";
+        }
+        if (JsonNodes.At(status, "lastState", "terminated") is not null)
+        {
+            return string.IsNullOrEmpty(lastId) ? $"container {c} in pod {p} is terminated" : null;
+        }
+        if (JsonNodes.StringAt(status, "state", "waiting", "reason") is { } reason)
+        {
+            return reason switch
+            {
+                "ErrImagePull" => $"container {c} in pod {p} is waiting to start: image can't be pulled",
+                "ImagePullBackOff" => $"container {c} in pod {p} is waiting to start: trying and failing to pull image",
+                _ => $"container {c} in pod {p} is waiting to start: {reason}",
+            };
+        }
+        return $"container {c} in pod {p} is waiting to start - no logs yet";
     }
 
     public async Task PortForwardAsync(HttpRequest request, HttpResponse response, string ns, string name)

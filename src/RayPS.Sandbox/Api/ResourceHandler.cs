@@ -10,6 +10,10 @@ namespace RayPS.Sandbox.Api;
 /// <summary>The REST verbs on resources: get, list, watch, create, update, patch, delete, deletecollection.</summary>
 internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subresources, WatchHandler watches)
 {
+    /// <summary>RBAC's escalation check for writes of Roles and bindings by anyone but system:masters.</summary>
+    private Func<ResourceType, JsonObject, ApiException?>? Admission(UserInfo user) =>
+        user.IsMaster ? null : (type, obj) => type.Group == "rbac.authorization.k8s.io" ? new Rbac(store).ConfirmNoEscalation(user, type, obj) : null;
+
     public async Task HandleAsync(HttpRequest request, HttpResponse response, RequestInfo info, UserInfo user, FaultRule? watchDrop)
     {
         var type = store.Registry.Find(info.Group, info.Version, info.Resource);
@@ -32,7 +36,7 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
             }
             else
             {
-                await Reviews.HandleAsync(request, response, info, user, type).ConfigureAwait(false);
+                await Reviews.HandleAsync(store, request, response, info, user, type).ConfigureAwait(false);
             }
             return;
         }
@@ -86,6 +90,7 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
             case "create":
                 {
                     var options = RequestOptions.Write(request, new WriteOptions(), "CreateOptions");
+                    options.Admission = Admission(user);
                     var body = RequestOptions.Body(request, options);
                     var result = store.Create(gvr, ns, body, options);
                     await WriteResultAsync(response, 201, type, info.Version, result, options.Warnings).ConfigureAwait(false);
@@ -94,6 +99,7 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
             case "update":
                 {
                     var options = RequestOptions.Write(request, new WriteOptions(), "UpdateOptions");
+                    options.Admission = Admission(user);
                     var body = RequestOptions.Body(request, options);
                     var result = store.Update(gvr, ns, info.Name, body, options, null);
                     await WriteResultAsync(response, result.Created ? 201 : 200, type, info.Version, result, options.Warnings).ConfigureAwait(false);
@@ -103,6 +109,7 @@ internal sealed class ResourceHandler(ObjectStore store, SubresourceHandler subr
                 {
                     var patchType = RequestOptions.PatchTypeOf(request, type);
                     var options = RequestOptions.Write(request, new PatchOptions(), "PatchOptions", patchType);
+                    options.Admission = Admission(user);
                     var result = store.Patch(gvr, ns, info.Name, patchType, request.Body, options, null);
                     await WriteResultAsync(response, result.Created ? 201 : 200, type, info.Version, result, options.Warnings).ConfigureAwait(false);
                     break;

@@ -8,11 +8,13 @@ namespace RayPS.Sandbox.Api;
 
 /// <summary>
 /// The create-only review resources: SelfSubjectReview (who am I), SelfSubjectAccessReview (can I)
-/// and SelfSubjectRulesReview (what can I). Answered from the caller's identity, never stored.
+/// and SelfSubjectRulesReview (what can I). Answered from the caller's identity and RBAC, never stored.
 /// </summary>
 internal static class Reviews
 {
-    public static Task HandleAsync(HttpRequest request, HttpResponse response, RequestInfo info, UserInfo user, ResourceType type)
+    private static string Text(JsonNode? node) => JsonNodes.GetString(node) ?? "";
+
+    public static Task HandleAsync(ObjectStore store, HttpRequest request, HttpResponse response, RequestInfo info, UserInfo user, ResourceType type)
     {
         if (info.Verb != "create")
         {
@@ -41,36 +43,44 @@ internal static class Reviews
             case "selfsubjectaccessreviews":
                 var spec = body["spec"] as JsonObject ?? new JsonObject();
                 result["spec"] = spec.DeepClone();
-                var allowed = spec["resourceAttributes"] is JsonObject attributes
-                    ? Authorization.Allows(user, JsonNodes.GetString(attributes["verb"]) ?? "", JsonNodes.GetString(attributes["group"]) ?? "", JsonNodes.GetString(attributes["resource"]) ?? "")
-                    : spec["nonResourceAttributes"] is JsonObject path &&
-                      Authorization.AllowsPath(user, JsonNodes.GetString(path["verb"]) ?? "", JsonNodes.GetString(path["path"]) ?? "");
-                result["status"] = allowed ? new JsonObject { ["allowed"] = true } : new JsonObject { ["allowed"] = false };
+                AccessAttributes? asked = null;
+                if (spec["resourceAttributes"] is JsonObject attributes)
+                {
+                    asked = new AccessAttributes(Text(attributes["verb"]), Text(attributes["namespace"]), Text(attributes["group"]),
+                        Text(attributes["resource"]), Text(attributes["subresource"]), Text(attributes["name"]));
+                }
+                else if (spec["nonResourceAttributes"] is JsonObject path)
+                {
+                    asked = new AccessAttributes(Text(path["verb"]), "", "", "", "", "", Text(path["path"]));
+                }
+                var (allowed, reason) = asked is null ? (false, null) : Authorization.Check(new Rbac(store), user, asked);
+                var status = new JsonObject { ["allowed"] = allowed };
+                if (reason is not null)
+                {
+                    status["reason"] = reason;
+                }
+                result["status"] = status;
                 break;
             default:
                 result["spec"] = (body["spec"] as JsonObject)?.DeepClone() ?? new JsonObject();
-                result["status"] = user.IsMaster
-                    ? new JsonObject
+                if (user.IsMaster)
+                {
+                    result["status"] = new JsonObject
                     {
                         ["resourceRules"] = new JsonArray(new JsonObject { ["verbs"] = new JsonArray("*"), ["apiGroups"] = new JsonArray("*"), ["resources"] = new JsonArray("*") }),
                         ["nonResourceRules"] = new JsonArray(new JsonObject { ["verbs"] = new JsonArray("*"), ["nonResourceURLs"] = new JsonArray("*") }),
                         ["incomplete"] = false,
-                    }
-                    : new JsonObject
-                    {
-                        ["resourceRules"] = new JsonArray(new JsonObject
-                        {
-                            ["verbs"] = new JsonArray("create"),
-                            ["apiGroups"] = new JsonArray("authorization.k8s.io"),
-                            ["resources"] = new JsonArray("selfsubjectaccessreviews", "selfsubjectrulesreviews"),
-                        }),
-                        ["nonResourceRules"] = new JsonArray(new JsonObject
-                        {
-                            ["verbs"] = new JsonArray("get"),
-                            ["nonResourceURLs"] = new JsonArray("/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"),
-                        }),
-                        ["incomplete"] = false,
                     };
+                    break;
+                }
+                var ns = JsonNodes.StringAt(body, "spec", "namespace") ?? "";
+                var (resourceRules, nonResourceRules) = new Rbac(store).RulesFor(user, ns);
+                result["status"] = new JsonObject
+                {
+                    ["resourceRules"] = new JsonArray(resourceRules.Select(r => (JsonNode?)r).ToArray()),
+                    ["nonResourceRules"] = new JsonArray(nonResourceRules.Select(r => (JsonNode?)r).ToArray()),
+                    ["incomplete"] = false,
+                };
                 break;
         }
         return ApiResponses.WriteJsonAsync(response, 201, result);

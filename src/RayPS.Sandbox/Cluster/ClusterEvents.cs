@@ -28,6 +28,28 @@ internal static class ClusterEvents
         }
     }
 
+    private const int MaxRemembered = 4096;
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ObjectStore, Dictionary<string, string>> Recorded = new();
+
+    private static bool Bump(ObjectStore store, string ns, string eventName, string now)
+    {
+        try
+        {
+            store.Mutate(Gvr.Events, ns, eventName, e =>
+            {
+                e["count"] = (JsonNodes.GetInteger(e["count"]) ?? 1) + 1;
+                e["lastTimestamp"] = now;
+                return true;
+            }, "event-correlator");
+            return true;
+        }
+        catch (ApiException)
+        {
+            return false; // expired or deleted meanwhile: record a new one
+        }
+    }
+
     public static void Record(ObjectStore store, JsonObject involved, string type, string reason, string message, string component,
         string? host = null, string? fieldPath = null)
     {
@@ -46,6 +68,20 @@ internal static class ClusterEvents
         if (fieldPath is not null)
         {
             involvedObject["fieldPath"] = fieldPath;
+        }
+        // client-go's event correlator: an event identical to one already recorded (same source, object,
+        // type, reason and message) bumps that event's count and lastTimestamp instead of adding another.
+        var key = string.Join("\u0000", component, host, JsonNodes.GetString(involved["kind"]), ns, name, fieldPath, ObjectMeta.Uid(involved),
+            JsonNodes.GetString(involved["apiVersion"]), type, reason, message);
+        var recorded = Recorded.GetOrCreateValue(store);
+        string? previous;
+        lock (recorded)
+        {
+            recorded.TryGetValue(key, out previous);
+        }
+        if (previous is not null && Bump(store, ns, previous, now))
+        {
+            return;
         }
         var source = new JsonObject { ["component"] = component };
         if (host is not null)
@@ -76,6 +112,14 @@ internal static class ClusterEvents
         try
         {
             store.Create(Gvr.Events, evt, new WriteOptions { FieldManager = component });
+            lock (recorded)
+            {
+                if (recorded.Count >= MaxRemembered)
+                {
+                    recorded.Clear();
+                }
+                recorded[key] = ObjectMeta.Name(evt);
+            }
         }
         catch (ApiException)
         {

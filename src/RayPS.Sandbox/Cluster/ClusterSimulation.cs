@@ -27,7 +27,7 @@ public sealed class ClusterSimulation : IAsyncDisposable
         Options = options ?? new ClusterSimulationOptions();
         Ray = new RayRegistry(_time, Options) { ServiceResolver = ClusterOfService };
         _network = new SimulatedPodNetwork(Ray, fallback, (ns, pod) => LookupPod(ns, pod));
-        Logs = new SimulatedPodLogs(store);
+        Logs = new SimulatedPodLogs(store, Ray);
     }
 
     public ClusterSimulationOptions Options { get; }
@@ -48,16 +48,18 @@ public sealed class ClusterSimulation : IAsyncDisposable
     internal KubeRayController? Operator { get; private set; }
 
     /// <summary>Adds the kubelet and/or the KubeRay operator to the sandbox's controllers.</summary>
-    internal void Start(ControllerHost host, bool kubeRay, bool kubelet, bool kubeRayInstalledByUser = false)
+    internal void Start(ControllerHost host, bool kubeRay, bool kubelet, int seed = 0, bool kubeRayInstalledByUser = false)
     {
         if (kubelet)
         {
             Kubelet = new KubeletController(_store, Ray, Options, _time);
             host.Add(Kubelet);
+            // The Ray autoscaler runs inside head pods (KubeRay's sidecar), so it comes with the simulated Ray processes.
+            host.Add(new AutoscalerController(_store, Ray, Options, _time));
         }
         if (kubeRay)
         {
-            Operator = new KubeRayController(_store, _time, kubeRayInstalledByUser);
+            Operator = new KubeRayController(_store, _time, Options, seed, kubeRayInstalledByUser);
             host.Add(Operator);
         }
     }

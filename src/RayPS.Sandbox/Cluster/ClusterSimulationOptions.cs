@@ -42,6 +42,9 @@ public sealed class ClusterSimulationOptions
     /// <summary>How long a Ray job runs unless its entrypoint says otherwise (<c>sleep N</c>: N × <see cref="ProbeSecond"/>).</summary>
     public TimeSpan JobRunTime { get; set; } = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>Ray's limit on an uploaded working_dir package (GCS_STORAGE_MAX_SIZE): 500 MiB.</summary>
+    public long PackageMaxBytes { get; set; } = 500L * 1024 * 1024;
+
     /// <summary>The Kubernetes version nodes report.</summary>
     public string KubeletVersion { get; set; } = "v1.36.2";
 

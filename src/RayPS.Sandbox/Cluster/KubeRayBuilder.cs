@@ -42,6 +42,7 @@ internal static class KubeRayBuilder
             return pod;
         }
         EnsureContainerPort(ray, MetricsPortName, DefaultMetricsPort);
+        AddSharedMemoryVolume(spec, ray);
         if (cluster.Autoscaling)
         {
             AddAutoscalerSidecar(cluster, spec, ray);
@@ -62,6 +63,7 @@ internal static class KubeRayBuilder
         }
         EnsureContainerPort(ray, MetricsPortName, DefaultMetricsPort);
         AddWaitGcsReadyInitContainer(cluster, spec, ray);
+        AddSharedMemoryVolume(spec, ray);
         ConfigureRayContainer(cluster, pod, ray, RayNodeType.Worker, group.StartParams);
         return pod;
     }
@@ -83,15 +85,21 @@ internal static class KubeRayBuilder
         {
             annotations[k] = v;
         }
-        annotations[FtEnabledAnnotation] = cluster.FaultToleranceEnabled ? "true" : "false";
+        if (type == RayNodeType.Head)
+        {
+            annotations[FtEnabledAnnotation] = cluster.FaultToleranceEnabled ? "true" : "false";
+        }
         var meta = new JsonObject
         {
             ["generateName"] = generateName,
             ["namespace"] = cluster.Namespace,
             ["labels"] = labels,
-            ["annotations"] = annotations,
-            ["ownerReferences"] = new JsonArray(cluster.OwnerReference()),
         };
+        if (annotations.Count > 0)
+        {
+            meta["annotations"] = annotations;
+        }
+        meta["ownerReferences"] = new JsonArray(cluster.OwnerReference());
         var spec = template["spec"] as JsonObject ?? new JsonObject();
         template.Remove("spec");
         return new JsonObject
@@ -150,25 +158,25 @@ internal static class KubeRayBuilder
                 });
             }
         }
+        if (type == RayNodeType.Worker)
+        {
+            // The worker's own FQ_RAY_IP/RAY_IP come first (the wait-gcs-ready container's copy is made before).
+            Add("FQ_RAY_IP", cluster.FqdnHeadService);
+            Add("RAY_IP", cluster.HeadServiceName);
+        }
         AddField("RAY_CLUSTER_NAME", $"metadata.labels['{RayClusterLabel}']");
         AddField("RAY_CLOUD_INSTANCE_ID", "metadata.name");
         AddField("RAY_NODE_TYPE_NAME", $"metadata.labels['{GroupLabel}']");
         Add("KUBERAY_GEN_RAY_START_CMD", rayStartCmd);
+        Add("RAY_PORT", cluster.HeadPort);
+        Add("RAY_ADDRESS", (type == RayNodeType.Head ? "127.0.0.1" : cluster.FqdnHeadService) + ":" + cluster.HeadPort);
+        Add("RAY_USAGE_STATS_KUBERAY_IN_USE", "1");
         if (type == RayNodeType.Head)
         {
-            Add("RAY_ADDRESS", "127.0.0.1:" + cluster.HeadPort);
-            Add("RAY_USAGE_STATS_KUBERAY_IN_USE", "1");
             Add("RAY_USAGE_STATS_EXTRA_TAGS", $"kuberay_version={OperatorVersion};kuberay_crd=RayCluster");
         }
-        else
-        {
-            Add("FQ_RAY_IP", cluster.FqdnHeadService);
-            Add("RAY_IP", cluster.HeadServiceName);
-        }
-        Add("RAY_PORT", cluster.HeadPort);
-        Add("RAY_TIMEOUT_MS_TASK_WAIT_FOR_DEATH_INFO", "0");
-        Add("RAY_gcs_server_request_timeout_seconds", "5");
-        Add("RAY_SERVE_KV_TIMEOUT_S", "5");
+        // RAY_timeout_ms_task_wait_for_death_info, RAY_gcs_server_request_timeout_seconds and RAY_SERVE_KV_TIMEOUT_S
+        // are set for RayService clusters only.
         Add("RAY_DASHBOARD_ENABLE_K8S_DISK_USAGE", "1");
     }
 
@@ -177,26 +185,28 @@ internal static class KubeRayBuilder
     /// <summary>The exec probe KubeRay injects when the Ray container has none (ENABLE_PROBES_INJECTION).</summary>
     public static string HealthCommand(RayNodeType type, int agentPort, int dashboardPort)
     {
-        var raylet = WgetCommand(agentPort, RayletHealthPath);
-        return type == RayNodeType.Head ? raylet + " && " + WgetCommand(dashboardPort, GcsHealthPath) : raylet;
+        var raylet = WgetCommand(agentPort, RayletHealthPath, DefaultProbeTimeoutSeconds);
+        return type == RayNodeType.Head ? raylet + " && " + WgetCommand(dashboardPort, GcsHealthPath, HeadGcsHealthTimeoutSeconds) : raylet;
     }
 
-    private static string WgetCommand(int port, string path) =>
-        $"wget --tries 1 -T {ReadinessTimeoutSeconds} -q -O- http://localhost:{port.ToString(CultureInfo.InvariantCulture)}/{path} | grep success";
+    private static string WgetCommand(int port, string path, int timeoutSeconds) =>
+        $"wget --tries 1 -T {timeoutSeconds.ToString(CultureInfo.InvariantCulture)} -q -O- http://localhost:{port.ToString(CultureInfo.InvariantCulture)}/{path} | grep success";
 
     private static void InjectProbes(JsonObject ray, RayNodeType type, IReadOnlyDictionary<string, string> completeParams)
     {
         var agentPort = ParsePort(completeParams.GetValueOrDefault("dashboard-agent-listen-port"), DefaultDashboardAgentListenPort);
         var dashboardPort = ParsePort(completeParams.GetValueOrDefault("dashboard-port"), DefaultDashboardPort);
         var command = HealthCommand(type, agentPort, dashboardPort);
+        // The head's probe also waits up to 10 s for the dashboard, so its timeout is longer.
+        var timeout = type == RayNodeType.Head ? HeadProbeTimeoutSeconds : DefaultProbeTimeoutSeconds;
         if (ray["livenessProbe"] is null)
         {
-            ray["livenessProbe"] = ExecProbe(command, LivenessInitialDelaySeconds, LivenessTimeoutSeconds, LivenessPeriodSeconds,
+            ray["livenessProbe"] = ExecProbe(command, LivenessInitialDelaySeconds, timeout, LivenessPeriodSeconds,
                 LivenessSuccessThreshold, LivenessFailureThreshold);
         }
         if (ray["readinessProbe"] is null)
         {
-            ray["readinessProbe"] = ExecProbe(command, ReadinessInitialDelaySeconds, ReadinessTimeoutSeconds, ReadinessPeriodSeconds,
+            ray["readinessProbe"] = ExecProbe(command, ReadinessInitialDelaySeconds, timeout, ReadinessPeriodSeconds,
                 ReadinessSuccessThreshold, ReadinessFailureThreshold);
         }
     }
@@ -223,6 +233,30 @@ internal static class KubeRayBuilder
         }
     }
 
+    /// <summary>
+    /// An in-memory emptyDir at /dev/shm for Ray's object store, sized to the Ray container's memory limit
+    /// (skipped when something is mounted there already).
+    /// </summary>
+    private static void AddSharedMemoryVolume(JsonObject spec, JsonObject ray)
+    {
+        var containers = (spec["containers"] as JsonArray)?.OfType<JsonObject>() ?? [];
+        if (containers.Any(c => (c["volumeMounts"] as JsonArray)?.OfType<JsonObject>().Any(m => JsonNodes.GetString(m["mountPath"]) == SharedMemoryMountPath) == true))
+        {
+            return;
+        }
+        var volumes = JsonNodes.EnsureArray(spec, "volumes");
+        if (!volumes.OfType<JsonObject>().Any(v => JsonNodes.GetString(v["name"]) == SharedMemoryVolumeName))
+        {
+            var emptyDir = new JsonObject { ["medium"] = "Memory" };
+            if (JsonNodes.At(ray, "resources", "limits", "memory") is { } limit && JsonNodes.GetString(limit) is not ("0" or ""))
+            {
+                emptyDir["sizeLimit"] = limit.DeepClone();
+            }
+            volumes.Add(new JsonObject { ["name"] = SharedMemoryVolumeName, ["emptyDir"] = emptyDir });
+        }
+        JsonNodes.EnsureArray(ray, "volumeMounts").Add(new JsonObject { ["name"] = SharedMemoryVolumeName, ["mountPath"] = SharedMemoryMountPath });
+    }
+
     private static void AddWaitGcsReadyInitContainer(RayClusterSpec cluster, JsonObject spec, JsonObject ray)
     {
         var address = cluster.FqdnHeadService + ":" + cluster.HeadPort;
@@ -245,7 +279,7 @@ internal static class KubeRayBuilder
 						fi
 						sleep 5
 					done
-
+				
 """;
         var env = ray["env"]?.DeepClone() as JsonArray ?? new JsonArray();
         if (!Exists(env, "FQ_RAY_IP"))
@@ -301,8 +335,8 @@ internal static class KubeRayBuilder
             ["name"] = AutoscalerContainerName,
             ["image"] = image,
             ["imagePullPolicy"] = JsonNodes.GetString(options?["imagePullPolicy"]) ?? "IfNotPresent",
-            ["command"] = new JsonArray("ray"),
-            ["args"] = new JsonArray("kuberay-autoscaler", "--cluster-name", "$(RAY_CLUSTER_NAME)", "--cluster-namespace", "$(RAY_CLUSTER_NAMESPACE)"),
+            ["command"] = new JsonArray("/bin/bash", "-c", "--"),
+            ["args"] = new JsonArray("ray kuberay-autoscaler --cluster-name $(RAY_CLUSTER_NAME) --cluster-namespace $(RAY_CLUSTER_NAMESPACE)"),
             ["env"] = new JsonArray(
                 FieldEnv("RAY_CLUSTER_NAME", $"metadata.labels['{RayClusterLabel}']"),
                 FieldEnv("RAY_CLUSTER_NAMESPACE", "metadata.namespace"),
@@ -315,6 +349,21 @@ internal static class KubeRayBuilder
             },
             ["volumeMounts"] = new JsonArray(new JsonObject { ["name"] = logMount["name"]?.DeepClone(), ["mountPath"] = "/tmp/ray" }),
         };
+        if (options?["env"] is JsonArray { Count: > 0 } extraEnv)
+        {
+            foreach (var e in extraEnv)
+            {
+                ((JsonArray)autoscaler["env"]!).Add(e?.DeepClone());
+            }
+        }
+        if (options?["envFrom"] is JsonArray { Count: > 0 } envFrom)
+        {
+            autoscaler["envFrom"] = envFrom.DeepClone();
+        }
+        if (options?["securityContext"] is JsonObject securityContext)
+        {
+            autoscaler["securityContext"] = securityContext.DeepClone();
+        }
         JsonNodes.EnsureArray(spec, "containers").Add(autoscaler);
         if (string.IsNullOrEmpty(JsonNodes.GetString(spec["serviceAccountName"])))
         {
@@ -383,19 +432,26 @@ internal static class KubeRayBuilder
         var type = JsonNodes.GetString(cluster.Head["serviceType"]) is { Length: > 0 } t ? t
             : JsonNodes.StringAt(custom, "spec", "type") is { Length: > 0 } ct ? ct : "ClusterIP";
         var ports = new JsonArray();
-        foreach (var (name, port) in HeadServicePorts(cluster))
+        // KubeRay collects the ports in a map and sorts them by name.
+        foreach (var (name, port) in HeadServicePorts(cluster).OrderBy(p => p.Name, StringComparer.Ordinal))
         {
             ports.Add(new JsonObject { ["name"] = name, ["port"] = port, ["appProtocol"] = DefaultServiceAppProtocol });
+        }
+        var selector = new JsonObject();
+        foreach (var (k, v) in PodLabels(cluster.Name, RayNodeType.Head, HeadGroupName).Where(l => l.Key is not (IsRayNodeLabel or GroupLabel)))
+        {
+            selector[k] = v;
         }
         var spec = new JsonObject
         {
             ["ports"] = ports,
-            ["selector"] = new JsonObject { [RayClusterLabel] = cluster.Name, [NodeTypeLabel] = "head" },
+            ["selector"] = selector,
             ["type"] = type,
         };
         if (type == "ClusterIP")
         {
             spec["clusterIP"] = "None";
+            spec["publishNotReadyAddresses"] = true;
         }
         var meta = new JsonObject
         {
@@ -410,6 +466,57 @@ internal static class KubeRayBuilder
         }
         return new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Service", ["metadata"] = meta, ["spec"] = spec };
     }
+
+    /// <summary>The head pod's ServiceAccount: the template's, else one named after the cluster (created for the autoscaler).</summary>
+    public static string AutoscalerServiceAccountName(RayClusterSpec cluster) =>
+        JsonNodes.StringAt(cluster.HeadTemplate, "spec", "serviceAccountName") is { Length: > 0 } named ? named : KubeNames.CheckName(cluster.Name);
+
+    private static JsonObject AutoscalerMeta(RayClusterSpec cluster, string name) => new()
+    {
+        ["name"] = name,
+        ["namespace"] = cluster.Namespace,
+        ["labels"] = new JsonObject
+        {
+            [RayClusterLabel] = cluster.Name,
+            [AppNameLabel] = AppName,
+            [CreatedByLabel] = ComponentName,
+        },
+        ["ownerReferences"] = new JsonArray(cluster.OwnerReference()),
+    };
+
+    /// <summary>BuildServiceAccount: the autoscaler's identity.</summary>
+    public static JsonObject BuildAutoscalerServiceAccount(RayClusterSpec cluster) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "ServiceAccount",
+        ["metadata"] = AutoscalerMeta(cluster, AutoscalerServiceAccountName(cluster)),
+    };
+
+    /// <summary>BuildRole: what the autoscaler may do (watch the pods, read and patch its RayCluster).</summary>
+    public static JsonObject BuildAutoscalerRole(RayClusterSpec cluster) => new()
+    {
+        ["apiVersion"] = "rbac.authorization.k8s.io/v1",
+        ["kind"] = "Role",
+        ["metadata"] = AutoscalerMeta(cluster, KubeNames.CheckName(cluster.Name)),
+        ["rules"] = new JsonArray(
+            new JsonObject { ["apiGroups"] = new JsonArray(""), ["resources"] = new JsonArray("pods"), ["verbs"] = new JsonArray("get", "list", "watch") },
+            new JsonObject { ["apiGroups"] = new JsonArray("ray.io"), ["resources"] = new JsonArray("rayclusters"), ["verbs"] = new JsonArray("get", "patch") }),
+    };
+
+    /// <summary>BuildRoleBinding: the Role granted to the autoscaler's ServiceAccount.</summary>
+    public static JsonObject BuildAutoscalerRoleBinding(RayClusterSpec cluster) => new()
+    {
+        ["apiVersion"] = "rbac.authorization.k8s.io/v1",
+        ["kind"] = "RoleBinding",
+        ["metadata"] = AutoscalerMeta(cluster, KubeNames.CheckName(cluster.Name)),
+        ["subjects"] = new JsonArray(new JsonObject
+        {
+            ["kind"] = "ServiceAccount",
+            ["name"] = AutoscalerServiceAccountName(cluster),
+            ["namespace"] = cluster.Namespace,
+        }),
+        ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "Role", ["name"] = KubeNames.CheckName(cluster.Name) },
+    };
 
     /// <summary>Name of the headless service KubeRay creates for multi-host worker groups.</summary>
     public static string HeadlessWorkerServiceName(string cluster) => KubeNames.CheckName(cluster + "-headless");

@@ -52,6 +52,11 @@ internal static class KubeRayConstants
     public const int ReadinessPeriodSeconds = 5;
     public const int ReadinessSuccessThreshold = 1;
     public const int ReadinessFailureThreshold = 10;
+    public const int DefaultProbeTimeoutSeconds = 2;
+    public const int HeadProbeTimeoutSeconds = 5;
+    public const int HeadGcsHealthTimeoutSeconds = 10;
+    public const string SharedMemoryVolumeName = "shared-mem";
+    public const string SharedMemoryMountPath = "/dev/shm";
     public const string RayletHealthPath = "api/local_raylet_healthz";
     public const string GcsHealthPath = "api/gcs_healthz";
 
@@ -67,6 +72,14 @@ internal static class KubeRayConstants
     public const string FailedToDeleteWorkerPod = "FailedToDeleteWorkerPod";
     public const string CreatedService = "CreatedService";
     public const string FailedToCreateService = "FailedToCreateService";
+    public const string DeletedPod = "DeletedPod";
+    public const string CreatedServiceAccount = "CreatedServiceAccount";
+    public const string FailedToCreateServiceAccount = "FailedToCreateServiceAccount";
+    public const string CreatedRole = "CreatedRole";
+    public const string FailedToCreateRole = "FailedToCreateRole";
+    public const string CreatedRoleBinding = "CreatedRoleBinding";
+    public const string FailedToCreateRoleBinding = "FailedToCreateRoleBinding";
+    public const string FailedToDeletePodCollection = "FailedToDeletePodCollection";
 
     // Condition types and reasons (rayv1).
     public const string HeadPodReady = "HeadPodReady";
@@ -82,6 +95,7 @@ internal static class KubeRayConstants
     public const string FailedCreateHeadPodReason = "FailedCreateHeadPod";
     public const string FailedCreateWorkerPodReason = "FailedCreateWorkerPod";
     public const string FailedDeleteWorkerPodReason = "FailedDeleteWorkerPod";
+    public const string FailedDeleteAllPodsReason = "FailedDeleteAllPods";
     public const string FailedCreateHeadServiceReason = "FailedCreateHeadService";
 
     public const int MaxRayClusterNameLength = 63;

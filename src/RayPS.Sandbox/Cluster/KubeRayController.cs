@@ -21,6 +21,8 @@ internal sealed class KubeRayController : Controller
     private const string CrdName = "rayclusters.ray.io";
 
     private readonly TimeProvider _time;
+    private readonly ClusterSimulationOptions _options;
+    private readonly Random _victims;
     private readonly Dictionary<string, string> _reportedInvalid = new(StringComparer.Ordinal);
     private readonly ObjectCache _pods = new();
     private readonly ObjectCache _services = new();
@@ -42,10 +44,20 @@ internal sealed class KubeRayController : Controller
     /// <summary>Pod and service changes of a cluster arriving within this window are handled by one reconcile.</summary>
     internal static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(15);
 
-    public KubeRayController(ObjectStore store, TimeProvider? time = null, bool installedByUser = false)
+    /// <summary>DefaultRequeueDuration: the delay of the reconcile that follows a status change.</summary>
+    private const double StatusRequeueSeconds = 2;
+
+    /// <param name="store">The store.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="options">Timings (the 2 s requeue after a status change is two simulated seconds).</param>
+    /// <param name="seed">Seeds the order in which a plain scale-down picks its victims.</param>
+    /// <param name="installedByUser">Runs only while an operator Deployment the user installed has a ready pod (-WithoutKubeRay).</param>
+    public KubeRayController(ObjectStore store, TimeProvider? time = null, ClusterSimulationOptions? options = null, int seed = 0, bool installedByUser = false)
         : base(store)
     {
         _time = time ?? TimeProvider.System;
+        _options = options ?? new ClusterSimulationOptions();
+        _victims = new Random(seed);
         _installedByUser = installedByUser;
     }
 
@@ -282,7 +294,11 @@ internal sealed class KubeRayController : Controller
         }
         var cluster = new RayClusterSpec(raw);
         var (pods, services) = Observed(cluster);
-        var plan = RayClusterPlanner.Plan(cluster, pods, services);
+        RayClusterPlan plan;
+        lock (_victims)
+        {
+            plan = RayClusterPlanner.Plan(cluster, pods, services, _victims);
+        }
         if (plan.InvalidReason is not null)
         {
             var marker = cluster.Uid + "/" + cluster.Generation + "/" + plan.InvalidMessage;
@@ -302,8 +318,13 @@ internal sealed class KubeRayController : Controller
         {
             _reportedInvalid.Remove(key);
         }
-        var failure = Execute(cluster, raw, plan);
-        if (!plan.IsEmpty)
+        // reconcileAutoscalerServiceAccount/Role/RoleBinding run before the services and pods; a failure stops the reconcile there.
+        var failure = cluster.Autoscaling && !cluster.Deleting && !ReconcileAutoscalerRbac(cluster, raw)
+            ? null
+            : Execute(cluster, raw, plan);
+        // A collection delete for a suspension is not in the informer cache yet when KubeRay computes the
+        // status, so Suspended is only set by a later reconcile (one the pods' deletion events trigger).
+        if (!plan.IsEmpty && !plan.DeleteAllForSuspension)
         {
             (pods, services) = Observed(cluster);
         }
@@ -316,6 +337,59 @@ internal sealed class KubeRayController : Controller
     {
         var key = KeyOf(cluster.Namespace, cluster.Name);
         return (_pods.Snapshot(key).Where(p => PodInfo.Label(p, RayClusterLabel) == cluster.Name).ToList(), _services.Snapshot(key));
+    }
+
+    /// <summary>Creates the autoscaler's ServiceAccount, Role and RoleBinding when missing; false when the reconcile must stop.</summary>
+    private bool ReconcileAutoscalerRbac(RayClusterSpec cluster, JsonObject raw)
+    {
+        var options = new WriteOptions { FieldManager = FieldManager };
+        var account = KubeRayBuilder.AutoscalerServiceAccountName(cluster);
+        if (Store.TryGet(Gvr.ServiceAccounts, cluster.Namespace, account) is null)
+        {
+            if (JsonNodes.StringAt(cluster.HeadTemplate, "spec", "serviceAccountName") == account)
+            {
+                return false; // a ServiceAccount the user named must be created by the user
+            }
+            if (!CreateOwned(Gvr.ServiceAccounts, KubeRayBuilder.BuildAutoscalerServiceAccount(cluster), options, raw,
+                    CreatedServiceAccount, FailedToCreateServiceAccount, "service account"))
+            {
+                return false;
+            }
+        }
+        var name = KubeNames.CheckName(cluster.Name);
+        if (Store.TryGet(Gvr.Roles, cluster.Namespace, name) is null
+            && !CreateOwned(Gvr.Roles, KubeRayBuilder.BuildAutoscalerRole(cluster), options, raw, CreatedRole, FailedToCreateRole, "role"))
+        {
+            return false;
+        }
+        if (Store.TryGet(Gvr.RoleBindings, cluster.Namespace, name) is null
+            && !CreateOwned(Gvr.RoleBindings, KubeRayBuilder.BuildAutoscalerRoleBinding(cluster), options, raw, CreatedRoleBinding, FailedToCreateRoleBinding,
+                "role binding"))
+        {
+            return false;
+        }
+        return true;
+    }
+
+    private bool CreateOwned(Gvr gvr, JsonObject obj, WriteOptions options, JsonObject cluster, string createdReason, string failedReason, string what)
+    {
+        var ns = ObjectMeta.Namespace(obj);
+        var name = ObjectMeta.Name(obj);
+        try
+        {
+            Store.Create(gvr, obj, options);
+            ClusterEvents.Record(Store, cluster, "Normal", createdReason, $"Created {what} {ns}/{name}", ControllerComponent);
+            return true;
+        }
+        catch (ApiException ex) when (ex.Code == 409)
+        {
+            return true;
+        }
+        catch (ApiException ex)
+        {
+            ClusterEvents.Record(Store, cluster, "Warning", failedReason, $"Failed to create {what} {ns}/{name}, {ex.Message}", ControllerComponent);
+            return false;
+        }
     }
 
     private ReconcileFailure? Execute(RayClusterSpec cluster, JsonObject raw, RayClusterPlan plan)
@@ -346,10 +420,15 @@ internal sealed class KubeRayController : Controller
             try
             {
                 var deleted = Store.Delete(Gvr.Pods, cluster.Namespace, delete.Name);
-                var cacheKey = KeyOf(cluster.Namespace, cluster.Name);
-                if (ObjectMeta.DeletionTimestamp(deleted) is not null)
+                if (plan.DeleteAllForSuspension)
                 {
-                    _pods.Put(cacheKey, deleted);
+                    continue; // the cache learns of it from the watch
+                }
+                var cacheKey = KeyOf(cluster.Namespace, cluster.Name);
+                // A pod on no node is removed at once (its answer carries a deletionTimestamp all the same).
+                if (Store.TryGet(Gvr.Pods, cluster.Namespace, delete.Name) is { } terminating && ObjectMeta.Uid(terminating) == ObjectMeta.Uid(deleted))
+                {
+                    _pods.Put(cacheKey, terminating);
                 }
                 else
                 {
@@ -361,12 +440,23 @@ internal sealed class KubeRayController : Controller
             catch (ApiException ex) when (ex.Code == 404)
             {
             }
+            catch (ApiException ex) when (plan.DeleteAllForSuspension)
+            {
+                ClusterEvents.Record(Store, raw, "Warning", FailedToDeletePodCollection,
+                    $"Failed deleting Pods due to suspension for RayCluster {cluster.Namespace}/{cluster.Name}, {ex.Message}", ControllerComponent);
+                return new ReconcileFailure(FailedDeleteAllPodsReason, ex.Message);
+            }
             catch (ApiException ex)
             {
                 ClusterEvents.Record(Store, raw, "Warning", FailedToDeleteWorkerPod, $"Failed deleting Pod {cluster.Namespace}/{delete.Name}, {ex.Message}",
                     ControllerComponent);
                 failure ??= new ReconcileFailure(FailedDeleteWorkerPodReason, ex.Message);
             }
+        }
+        if (plan.DeleteAllForSuspension && failure is null)
+        {
+            ClusterEvents.Record(Store, raw, "Normal", DeletedPod, $"Deleted Pods for RayCluster {cluster.Namespace}/{cluster.Name} due to suspension",
+                ControllerComponent);
         }
         foreach (var create in plan.PodsToCreate)
         {
@@ -412,6 +502,9 @@ internal sealed class KubeRayController : Controller
             return true;
         }, FieldManager, "status");
         PutCluster(KeyOf(cluster.Namespace, cluster.Name), written);
+        // Like KubeRay: a changed status requeues the cluster after 2 s, which is what moves a suspension
+        // from Suspending to deleting the pods, and a resumption from Suspended to creating them.
+        EnqueueAfter(KeyOf(cluster.Namespace, cluster.Name), _options.Seconds(StatusRequeueSeconds));
     }
 
     /// <summary>

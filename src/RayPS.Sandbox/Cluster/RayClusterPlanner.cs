@@ -25,6 +25,13 @@ internal sealed class RayClusterPlan
 
     public List<PodToDelete> PodsToDelete { get; } = [];
 
+    /// <summary>
+    /// Set while the status says Suspending: <see cref="PodsToDelete"/> holds every pod not yet terminating,
+    /// deleted as one collection, and each such reconcile records one DeletedPod event (as KubeRay does,
+    /// even when nothing was left to delete).
+    /// </summary>
+    public bool DeleteAllForSuspension { get; set; }
+
     public bool IsEmpty => InvalidReason is null && ServicesToCreate.Count == 0 && PodsToCreate.Count == 0 && PodsToDelete.Count == 0;
 }
 
@@ -37,7 +44,11 @@ internal static class RayClusterPlanner
     /// <param name="cluster">The RayCluster.</param>
     /// <param name="pods">Pods in the cluster's namespace labelled ray.io/cluster=&lt;name&gt;.</param>
     /// <param name="services">Services in the cluster's namespace labelled ray.io/cluster=&lt;name&gt; (or the headless worker label).</param>
-    public static RayClusterPlan Plan(RayClusterSpec cluster, IReadOnlyList<JsonObject> pods, IReadOnlyList<JsonObject> services)
+    /// <param name="victims">
+    /// Orders the candidates of a plain scale-down: the real operator takes the first N of its cache's
+    /// list, which is effectively arbitrary; null keeps name order (for unit tests of other decisions).
+    /// </param>
+    public static RayClusterPlan Plan(RayClusterSpec cluster, IReadOnlyList<JsonObject> pods, IReadOnlyList<JsonObject> services, Random? victims = null)
     {
         var plan = new RayClusterPlan();
         if (cluster.Deleting)
@@ -56,16 +67,6 @@ internal static class RayClusterPlanner
             plan.InvalidMessage = $"The RayCluster spec is invalid {cluster.Namespace}/{cluster.Name}: {specError}";
             return plan;
         }
-        if (cluster.Suspend)
-        {
-            foreach (var pod in pods.Where(p => !PodInfo.IsTerminating(p)))
-            {
-                var type = PodInfo.Label(pod, NodeTypeLabel) == "head" ? RayNodeType.Head : RayNodeType.Worker;
-                plan.PodsToDelete.Add(new PodToDelete(ObjectMeta.Name(pod), type, PodInfo.Label(pod, GroupLabel) ?? "",
-                    $"Deleted Pod {cluster.Namespace}/{ObjectMeta.Name(pod)}"));
-            }
-            return plan;
-        }
         if (!services.Any(s => ObjectMeta.LabelMap(s).GetValueOrDefault(NodeTypeLabel) == "head"
                 && ObjectMeta.LabelMap(s).GetValueOrDefault(RayClusterLabel) == cluster.Name))
         {
@@ -75,10 +76,29 @@ internal static class RayClusterPlanner
         {
             plan.ServicesToCreate.Add(KubeRayBuilder.BuildHeadlessWorkerService(cluster));
         }
+        // reconcilePods: a suspension is carried out once the status says Suspending (set by the reconcile
+        // that first saw spec.suspend); while suspending or suspended no pod is created.
+        switch (RayClusterStatusBuilder.SuspendStatus(cluster))
+        {
+            case RayClusterSuspending:
+                plan.DeleteAllForSuspension = true;
+                foreach (var pod in pods.Where(p => !PodInfo.IsTerminating(p)))
+                {
+                    var type = PodInfo.Label(pod, NodeTypeLabel) == "head" ? RayNodeType.Head : RayNodeType.Worker;
+                    plan.PodsToDelete.Add(new PodToDelete(ObjectMeta.Name(pod), type, PodInfo.Label(pod, GroupLabel) ?? "", ""));
+                }
+                return plan;
+            case RayClusterSuspended:
+                return plan;
+        }
+        if (cluster.Suspend)
+        {
+            return plan;
+        }
         PlanHead(cluster, pods, plan);
         foreach (var group in cluster.Groups)
         {
-            PlanWorkers(cluster, group, pods, plan);
+            PlanWorkers(cluster, group, pods, plan, victims);
         }
         return plan;
     }
@@ -113,7 +133,7 @@ internal static class RayClusterPlanner
         }
     }
 
-    private static void PlanWorkers(RayClusterSpec cluster, WorkerGroup group, IReadOnlyList<JsonObject> pods, RayClusterPlan plan)
+    private static void PlanWorkers(RayClusterSpec cluster, WorkerGroup group, IReadOnlyList<JsonObject> pods, RayClusterPlan plan, Random? victims)
     {
         var groupPods = pods.Where(p => PodInfo.Label(p, GroupLabel) == group.GroupName && PodInfo.Label(p, NodeTypeLabel) != "head")
             .OrderBy(ObjectMeta.Name, StringComparer.Ordinal).ToList();
@@ -158,10 +178,13 @@ internal static class RayClusterPlanner
         }
         else if (diff < 0 && !cluster.Autoscaling)
         {
-            foreach (var pod in running.Take(-diff))
+            // KubeRay promises nothing about which pods go (only workersToDelete names them).
+            var candidates = running.ToArray();
+            victims?.Shuffle(candidates);
+            foreach (var pod in candidates.Take(-diff))
             {
                 plan.PodsToDelete.Add(new PodToDelete(ObjectMeta.Name(pod), RayNodeType.Worker, group.GroupName,
-                    $"Deleted worker Pod {cluster.Namespace}/{ObjectMeta.Name(pod)}"));
+                    $"Deleted Pod {cluster.Namespace}/{ObjectMeta.Name(pod)}"));
             }
         }
     }

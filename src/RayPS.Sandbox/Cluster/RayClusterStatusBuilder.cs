@@ -82,8 +82,16 @@ internal static class RayClusterStatusBuilder
             SetCondition(conditions, HeadPodReady, status, condReason, message, nowText);
         }
 
+        // Suspension (RayClusterStatusConditions on): spec.suspend first sets Suspending; the next reconcile
+        // deletes the pods and, once none is left, sets Suspended. Clearing spec.suspend clears Suspended;
+        // the reconcile after that creates pods again. state stays "suspended" until the pods all run.
+        var suspendStatus = SuspendStatus(conditions);
         var provisioned = conditions.FirstOrDefault(c => JsonNodes.GetString(c["type"]) == RayClusterProvisioned);
-        if (JsonNodes.GetString(provisioned?["status"]) != "True" && !cluster.Suspend)
+        if (suspendStatus == RayClusterSuspended)
+        {
+            SetCondition(conditions, RayClusterProvisioned, "False", RayClusterPodsProvisioning, SuspendedMessage, nowText);
+        }
+        else if (JsonNodes.GetString(provisioned?["status"]) != "True")
         {
             if (allRunning && pods.Count == desired + 1)
             {
@@ -94,26 +102,30 @@ internal static class RayClusterStatusBuilder
                 SetCondition(conditions, RayClusterProvisioned, "False", RayClusterPodsProvisioning, "RayCluster Pods are being provisioned for first time", nowText);
             }
         }
-        if (cluster.Suspend)
+        if (suspendStatus == RayClusterSuspending)
         {
             if (pods.Count == 0)
             {
-                state = "suspended";
+                SetCondition(conditions, RayClusterProvisioned, "False", RayClusterPodsProvisioning, SuspendedMessage, nowText);
+                SetCondition(conditions, RayClusterSuspending, "False", RayClusterSuspending, "", nowText);
                 SetCondition(conditions, RayClusterSuspended, "True", RayClusterSuspended, "", nowText);
-                conditions.RemoveAll(c => JsonNodes.GetString(c["type"]) == RayClusterSuspending);
             }
-            else
+        }
+        else if (suspendStatus == RayClusterSuspended)
+        {
+            if (!cluster.Suspend)
             {
-                SetCondition(conditions, RayClusterSuspending, "True", RayClusterSuspending, "", nowText);
+                SetCondition(conditions, RayClusterSuspended, "False", RayClusterSuspended, "", nowText);
             }
         }
         else
         {
-            conditions.RemoveAll(c => JsonNodes.GetString(c["type"]) is RayClusterSuspending or RayClusterSuspended);
-            if (state == "suspended")
-            {
-                state = null;
-            }
+            SetCondition(conditions, RayClusterSuspended, "False", RayClusterSuspended, "", nowText);
+            SetCondition(conditions, RayClusterSuspending, cluster.Suspend ? "True" : "False", RayClusterSuspending, "", nowText);
+        }
+        if (cluster.Suspend && pods.Count == 0)
+        {
+            state = "suspended";
         }
 
         var result = new JsonObject();
@@ -163,6 +175,24 @@ internal static class RayClusterStatusBuilder
         SetInt("maxWorkerReplicas", Math.Min(max, int.MaxValue));
         SetInt("observedGeneration", cluster.Generation);
         return result;
+    }
+
+    private const string SuspendedMessage = "RayCluster has been suspended";
+
+    /// <summary>FindRayClusterSuspendStatus: RayClusterSuspending or RayClusterSuspended when that condition is True, else null.</summary>
+    public static string? SuspendStatus(RayClusterSpec cluster) =>
+        SuspendStatus((JsonNodes.At(cluster.Object, "status", "conditions") as JsonArray)?.OfType<JsonObject>() ?? []);
+
+    private static string? SuspendStatus(IEnumerable<JsonObject> conditions)
+    {
+        foreach (var condition in conditions)
+        {
+            if (JsonNodes.GetString(condition["type"]) is RayClusterSuspending or RayClusterSuspended && JsonNodes.GetString(condition["status"]) == "True")
+            {
+                return JsonNodes.GetString(condition["type"]);
+            }
+        }
+        return null;
     }
 
     /// <summary>True when the status differs from the stored one in anything but lastUpdateTime.</summary>

@@ -24,6 +24,12 @@ public static class SandboxAnnotations
     /// <summary><c>"false"</c> on a head pod: its GCS health check fails (<c>/api/gcs_healthz</c> 503).</summary>
     public const string GcsHealthy = "sandbox.rayps.io/gcs-healthy";
 
+    /// <summary><c>"true"</c>: the pod's Ray node runs tasks or actors (stateSnapshot ACTIVE, 1 CPU in use), as a running job would.</summary>
+    public const string RayBusy = "sandbox.rayps.io/ray-busy";
+
+    internal static bool IsTrue(JsonObject pod, string annotation) =>
+        string.Equals(PodInfo.Annotation(pod, annotation), "true", StringComparison.OrdinalIgnoreCase);
+
     internal static int? Milliseconds(JsonObject pod, string annotation) =>
         int.TryParse(PodInfo.Annotation(pod, annotation), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) && ms >= 0 ? ms : null;
 

@@ -42,6 +42,11 @@ public abstract class Controller
     {
     }
 
+    /// <summary>Called once when the sandbox stops (release timers).</summary>
+    internal virtual void Stopped()
+    {
+    }
+
     /// <summary>Brings the world in line for one key; throw to retry later.</summary>
     protected abstract void Reconcile(string key);
 

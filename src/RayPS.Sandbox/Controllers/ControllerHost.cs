@@ -103,6 +103,13 @@ public sealed class ControllerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
+        lock (_controllers)
+        {
+            foreach (var controller in _controllers)
+            {
+                controller.Stopped();
+            }
+        }
         _feed.Dispose();
         try
         {

@@ -45,6 +45,9 @@ internal sealed class EndpointsController(ObjectStore store) : Controller(store)
         }
     }
 
+    private const string ManagedByLabel = "endpoints.kubernetes.io/managed-by";
+    private const string ManagedBy = "endpoint-controller";
+
     protected override void Reconcile(string key)
     {
         var (ns, name) = SplitKey(key);
@@ -52,7 +55,7 @@ internal sealed class EndpointsController(ObjectStore store) : Controller(store)
         var current = Store.TryGet(Gvr.Endpoints, ns, name);
         if (service is null)
         {
-            if (current is not null && JsonNodes.At(current, "metadata", "labels", "endpoints.kubernetes.io/managed-by") is null)
+            if (current is not null && JsonNodes.StringAt(current, "metadata", "labels", ManagedByLabel) is null or ManagedBy)
             {
                 Store.Delete(Gvr.Endpoints, ns, name);
             }
@@ -115,6 +118,7 @@ internal sealed class EndpointsController(ObjectStore store) : Controller(store)
         {
             labels[k] = v?.DeepClone();
         }
+        labels[ManagedByLabel] = ManagedBy;
         if (JsonNodes.StringAt(service, "spec", "clusterIP") == "None")
         {
             labels["service.kubernetes.io/headless"] = "";
@@ -123,7 +127,13 @@ internal sealed class EndpointsController(ObjectStore store) : Controller(store)
         {
             ["kind"] = "Endpoints",
             ["apiVersion"] = "v1",
-            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = name,
+                ["namespace"] = ns,
+                // When the change that produced these endpoints happened (here: when they are written).
+                ["annotations"] = new JsonObject { ["endpoints.kubernetes.io/last-change-trigger-time"] = ObjectMeta.Timestamp(DateTimeOffset.UtcNow) },
+            },
         };
         if (labels.Count > 0)
         {

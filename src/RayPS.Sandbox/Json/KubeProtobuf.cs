@@ -7,7 +7,7 @@ namespace RayPS.Sandbox.Json;
 /// <summary>
 /// Decodes the Kubernetes protobuf envelope (<c>k8s\0</c> + runtime.Unknown) for the kinds kubectl sends as
 /// protobuf from its typed clients (<c>create deployment|service|namespace|secret|configmap|serviceaccount</c>,
-/// <c>auth</c>): Deployment, Service, Namespace, ConfigMap, Secret, ServiceAccount and the self-subject reviews.
+/// <c>auth</c>): Deployment, Service, Namespace, ConfigMap, Secret, ServiceAccount, the self-subject reviews and the RBAC kinds.
 /// Field numbers follow k8s.io/api's generated.proto. Go's encoder writes every non-pointer field, so zero values of
 /// those are dropped (what its JSON encoder would omit); fields it writes only when set (<see cref="Field.Pointer"/>)
 /// are kept as sent. Other kinds are reported as unsupported; fields the tables do not list (status, which a create ignores, and
@@ -80,8 +80,34 @@ public static class KubeProtobuf
         }),
     };
 
+    private static readonly Dictionary<int, Field> PolicyRule = new()
+    {
+        [1] = new("verbs", Kind.RepeatedString), [2] = new("apiGroups", Kind.RepeatedString), [3] = new("resources", Kind.RepeatedString),
+        [4] = new("resourceNames", Kind.RepeatedString), [5] = new("nonResourceURLs", Kind.RepeatedString),
+    };
+
+    private static readonly Dictionary<int, Field> RoleFields = new()
+    {
+        [1] = Metadata, [2] = new("rules", Kind.RepeatedMessage, PolicyRule),
+        [3] = Ptr("aggregationRule", Kind.Message, new() { [1] = new("clusterRoleSelectors", Kind.RepeatedMessage, LabelSelector) }),
+    };
+
+    private static readonly Dictionary<int, Field> BindingFields = new()
+    {
+        [1] = Metadata,
+        [2] = new("subjects", Kind.RepeatedMessage, new()
+        {
+            [1] = new("kind", Kind.String), [2] = new("apiGroup", Kind.String), [3] = new("name", Kind.String), [4] = new("namespace", Kind.String),
+        }),
+        [3] = new("roleRef", Kind.Message, new() { [1] = new("apiGroup", Kind.String), [2] = new("kind", Kind.String), [3] = new("name", Kind.String) }),
+    };
+
     private static readonly Dictionary<string, Dictionary<int, Field>> Kinds = new(StringComparer.Ordinal)
     {
+        ["Role"] = RoleFields,
+        ["ClusterRole"] = RoleFields,
+        ["RoleBinding"] = BindingFields,
+        ["ClusterRoleBinding"] = BindingFields,
         ["Namespace"] = new()
         {
             [1] = Metadata,

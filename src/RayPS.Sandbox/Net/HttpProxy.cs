@@ -21,8 +21,17 @@ internal static class HttpProxy
         {
             head.Append(name).Append(": ").Append(value).Append("\r\n");
         }
-        head.Append("Content-Length: ").Append(request.Body.Length.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
-        head.Append("Connection: close\r\n\r\n");
+        // The API server's proxy passes WebSocket upgrades through (its upgrade-aware handler), everything else is one request per connection.
+        var upgrade = request.IsWebSocketUpgrade;
+        if (upgrade)
+        {
+            head.Append("Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+        }
+        else
+        {
+            head.Append("Content-Length: ").Append(request.Body.Length.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+            head.Append("Connection: close\r\n\r\n");
+        }
         await upstream.WriteAsync(Encoding.Latin1.GetBytes(head.ToString()), ct).ConfigureAwait(false);
         await upstream.WriteAsync(request.Body, ct).ConfigureAwait(false);
         await upstream.FlushAsync(ct).ConfigureAwait(false);
@@ -51,10 +60,19 @@ internal static class HttpProxy
             {
                 length = long.Parse(value, CultureInfo.InvariantCulture);
             }
+            else if (upgrade && name.StartsWith("Sec-WebSocket-", StringComparison.OrdinalIgnoreCase))
+            {
+                response.Headers[name] = value;
+            }
             else if (!HopByHop.Contains(name) && !name.Equals("Date", StringComparison.OrdinalIgnoreCase))
             {
                 response.Headers.Add(name, value);
             }
+        }
+        if (upgrade && response.StatusCode == 101)
+        {
+            await PipeUpgradedAsync(upstream, reader, response, ct).ConfigureAwait(false);
+            return;
         }
         if (length is { } n)
         {
@@ -93,5 +111,47 @@ internal static class HttpProxy
             }
         }
         await output.CompleteAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Answers 101 with the pod's handshake headers, then copies bytes both ways until either side closes.</summary>
+    private static async Task PipeUpgradedAsync(Stream upstream, ConnectionReader reader, HttpResponse response, CancellationToken ct)
+    {
+        var leftover = reader.TakeBuffered();
+        using var client = await response.AcceptUpgradeAsync("websocket", ct).ConfigureAwait(false);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (leftover.Length > 0)
+        {
+            await client.WriteAsync(leftover, ct).ConfigureAwait(false);
+            await client.FlushAsync(ct).ConfigureAwait(false);
+        }
+        var down = CopyAsync(upstream, client, both.Token);
+        var up = CopyAsync(client, upstream, both.Token);
+        await Task.WhenAny(down, up).ConfigureAwait(false);
+        await both.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(down, up).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // One side left; the other is closed with it.
+        }
+    }
+
+    private static async Task CopyAsync(Stream from, Stream to, CancellationToken ct)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await from.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                await to.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+                await to.FlushAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+        }
     }
 }

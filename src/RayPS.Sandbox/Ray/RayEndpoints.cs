@@ -113,12 +113,27 @@ internal sealed class RayDashboard(RayClusterState cluster, RayRegistry registry
                     "POST" => cluster.Jobs.Submit(request.Body),
                     _ => RayResponse.MethodNotAllowed("GET", "POST"),
                 };
+            case "/api/v0/logs":
+                return Only(m, "GET") ?? RaySessionLogs.List(cluster, request, message => StateError(message, badRequest: false));
+            case "/api/v0/logs/file":
+                return Only(m, "GET") ?? RaySessionLogs.Read(cluster, request);
+            case "/api/v0/logs/stream":
+                return Only(m, "GET") ?? RaySessionLogs.Stream(cluster, request);
             case "/api/sandbox/blob":
                 return Only(m, "GET") ?? Blob(request);
         }
         if (path.StartsWith("/nodes/", StringComparison.Ordinal) && path.Length > "/nodes/".Length && !path["/nodes/".Length..].Contains('/'))
         {
             return Only(m, "GET") ?? NodeDetail(path["/nodes/".Length..]);
+        }
+        if (path.StartsWith("/api/packages/", StringComparison.Ordinal) && path["/api/packages/".Length..].Split('/') is [{ Length: > 0 } protocol, { Length: > 0 } package])
+        {
+            return m switch
+            {
+                "GET" or "HEAD" => cluster.Jobs.GetPackage(protocol, package),
+                "PUT" => cluster.Jobs.PutPackage(protocol, package, request.Body),
+                _ => RayResponse.MethodNotAllowed("GET", "PUT"),
+            };
         }
         if (path.StartsWith("/api/jobs/", StringComparison.Ordinal))
         {
@@ -176,6 +191,11 @@ internal sealed class RayDashboard(RayClusterState cluster, RayRegistry registry
         {
             var used = cluster.Jobs.UsedByNode();
             var nodes = cluster.Nodes;
+            foreach (var busy in nodes.Where(n => n.Busy && n.State == RayNodeState.Alive && !used.ContainsKey(n.NodeId)))
+            {
+                // A node made busy by the ray-busy fault runs one task: 1 CPU (or what it has) in use.
+                used[busy.NodeId] = new Dictionary<string, double>(StringComparer.Ordinal) { ["CPU"] = Math.Min(1, busy.Resources.GetValueOrDefault("CPU")) };
+            }
             var summary = new JsonArray(nodes.Select(n => (JsonNode?)SummaryEntry(n, used.GetValueOrDefault(n.NodeId))).ToArray());
             var logical = new JsonObject();
             foreach (var n in nodes.Where(n => n.State == RayNodeState.Alive))
@@ -297,7 +317,7 @@ internal sealed class RayDashboard(RayClusterState cluster, RayRegistry registry
         };
         if (n.State == RayNodeState.Alive)
         {
-            var active = used is { Count: > 0 };
+            var active = used is { Count: > 0 } || n.Busy;
             var idleMs = active ? 0 : Math.Max(0, cluster.NowMs - n.StartTimeMs);
             raylet["state_snapshot"] = new JsonObject
             {

@@ -29,6 +29,13 @@ internal sealed class RayJob
     public int? ExitCode { get; set; }
     public StringBuilder Logs { get; } = new();
 
+    /// <summary>What the entrypoint does (read when the driver starts); its lines reach <see cref="Logs"/> as their time comes.</summary>
+    public RayJobProgram? Program { get; set; }
+    public int OutputsWritten { get; set; }
+
+    /// <summary>The runtime_env's working_dir when it names a gcs:// package.</summary>
+    public string? WorkingDirUri => RuntimeEnv?["working_dir"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var uri) ? uri : null;
+
     public bool IsTerminal => Status is "STOPPED" or "SUCCEEDED" or "FAILED";
 }
 
@@ -50,6 +57,7 @@ internal sealed partial class RayJobManager
     private readonly TimeProvider _time;
     private readonly ClusterSimulationOptions _options;
     private readonly List<RayJob> _jobs = [];
+    private readonly Dictionary<string, byte[]> _packages = new(StringComparer.Ordinal);
     private int _nextJobNumber = 1;
 
     public RayJobManager(RayClusterState cluster, TimeProvider time, ClusterSimulationOptions options)
@@ -59,21 +67,10 @@ internal sealed partial class RayJobManager
         _options = options;
     }
 
-    [GeneratedRegex(@"(?:\bsleep\s+|time\.sleep\(\s*)(\d+(?:\.\d+)?)")]
-    private static partial Regex SleepPattern();
-
-    [GeneratedRegex(@"(?:\bexit\s+|sys\.exit\(\s*)(\d+)")]
-    private static partial Regex ExitPattern();
-
-    [GeneratedRegex(@"\becho\s+(?:'([^']*)'|""([^""]*)""|([^;&|\n]*))")]
-    private static partial Regex EchoPattern();
-
-    [GeneratedRegex(@"print\(\s*(?:'([^']*)'|""([^""]*)"")\s*\)")]
-    private static partial Regex PrintPattern();
-
     public void Clear()
     {
         _jobs.Clear();
+        _packages.Clear();
         _nextJobNumber = 1;
     }
 
@@ -149,6 +146,15 @@ internal sealed partial class RayJobManager
         else if (data["runtime_env"] is { } re && re is not JsonObject)
         {
             error = $"TypeError: runtime_env must be a dict, got {PyType(re)}";
+        }
+        else if (data["runtime_env"] is JsonObject { } reEnv && reEnv["env_vars"] is { } envVars && envVars is not JsonObject)
+        {
+            error = $"TypeError: runtime_env['env_vars'] must be of type Dict[str, str], got {PyType(envVars)}";
+        }
+        else if (data["runtime_env"] is JsonObject { } reEnv2 && reEnv2["env_vars"] is JsonObject envMap
+            && envMap.FirstOrDefault(kv => PyType(kv.Value) != "<class 'str'>") is { Key: not null } badVar)
+        {
+            error = $"TypeError: runtime_env['env_vars'] must be of type Dict[str, str], but the value corresponding to key {badVar.Key} is of type {PyType(badVar.Value)}";
         }
         else if (data["metadata"] is { } md && md is not JsonObject)
         {
@@ -240,6 +246,61 @@ internal sealed partial class RayJobManager
             chars[i] = Alphabet[RandomNumberGenerator.GetInt32(Alphabet.Length)];
         }
         return "raysubmit_" + new string(chars);
+    }
+
+    /// <summary>GET /api/packages/{protocol}/{name}: 200 with an empty body when stored, else 404.</summary>
+    public RayResponse GetPackage(string protocol, string name)
+    {
+        var uri = protocol + "://" + name;
+        lock (_cluster.Gate)
+        {
+            return _packages.ContainsKey(uri)
+                ? RayResponse.Text(200, "", "application/octet-stream")
+                : RayResponse.Text(404, $"Package {uri} does not exist", RayResponse.TextPlain, "Not Found");
+        }
+    }
+
+    /// <summary>PUT /api/packages/{protocol}/{name}: stores the bytes in the GCS (internal KV); 500 traceback over the size limit.</summary>
+    public RayResponse PutPackage(string protocol, string name, byte[] body)
+    {
+        var uri = protocol + "://" + name;
+        if (protocol != "gcs")
+        {
+            return RayResponse.Text(500, Traceback(
+                $"  File \"{JobModule}/job_head.py\", line 270, in upload_package\n    await get_or_create_event_loop().run_in_executor(",
+                "  File \"/home/ray/anaconda3/lib/python3.11/site-packages/ray/_private/runtime_env/packaging.py\", line 513, in upload_package_to_gcs\n    raise RuntimeError(")
+                + "RuntimeError: push_package should not be called with remote path.\n");
+        }
+        var max = _options.PackageMaxBytes;
+        if (body.LongLength >= max)
+        {
+            return RayResponse.Text(500, Traceback(
+                $"  File \"{JobModule}/job_head.py\", line 270, in upload_package\n    await get_or_create_event_loop().run_in_executor(",
+                "  File \"/home/ray/anaconda3/lib/python3.11/site-packages/ray/_private/runtime_env/packaging.py\", line 508, in upload_package_to_gcs\n    _store_package_in_gcs(pkg_uri, pkg_bytes)",
+                "  File \"/home/ray/anaconda3/lib/python3.11/site-packages/ray/_private/runtime_env/packaging.py\", line 388, in _store_package_in_gcs\n    raise ValueError(")
+                + $"ValueError: Package size ({Mib(body.LongLength)}) exceeds the maximum size of {Mib(max)}. You can exclude large files using the 'excludes' option to the runtime_env "
+                + "or provide a remote URI of a zip file using protocols such as 's3://', 'https://' and so on, refer to "
+                + "https://docs.ray.io/en/latest/ray-core/handling-dependencies.html#api-reference.\n");
+        }
+        lock (_cluster.Gate)
+        {
+            _packages[uri] = body;
+        }
+        return RayResponse.Text(200, "", "application/octet-stream");
+    }
+
+    private static string Mib(long bytes) => (bytes / 1024.0 / 1024.0).ToString("0.00", CultureInfo.InvariantCulture) + "MiB";
+
+    /// <summary>How many packages the GCS holds (for tests).</summary>
+    public int PackageCount
+    {
+        get
+        {
+            lock (_cluster.Gate)
+            {
+                return _packages.Count;
+            }
+        }
     }
 
     /// <summary>GET /api/jobs/.</summary>
@@ -439,6 +500,19 @@ internal sealed partial class RayJobManager
                 return;
             }
             var runningAt = job.LastUnfitAt is { } unfit && unfit > startAt ? unfit : startAt;
+            job.Program = RayJobProgram.Parse(job.Entrypoint, script => RayJobProgram.ReadFromPackage(
+                job.WorkingDirUri is { } uri ? _packages.GetValueOrDefault(uri) : null, script));
+            if (job.WorkingDirUri is { } missing && missing.StartsWith("gcs://", StringComparison.Ordinal) && !_packages.ContainsKey(missing))
+            {
+                // The runtime env agent cannot fetch a package that was never uploaded: the job fails before its driver runs.
+                job.Status = "FAILED";
+                job.EndedAt = runningAt;
+                job.ErrorType = "RUNTIME_ENV_SETUP_FAILURE";
+                job.Message = $"runtime_env setup failed: Failed to set up runtime environment.\nFailed to download runtime_env file package {missing} from the GCS: "
+                    + $"Failed to fetch URI {missing} from GCS.";
+                job.DriverNode = null;
+                return;
+            }
             job.Status = "RUNNING";
             job.RunningAt = runningAt;
             job.DriverNode = node;
@@ -450,10 +524,7 @@ internal sealed partial class RayJobManager
                 job.Logs.Append(LogLine(runningAt, $"INFO worker.py:1654 -- Connecting to existing Ray cluster at address: {_cluster.Head?.Ip ?? node.Ip}:6379..."));
                 job.Logs.Append(LogLine(runningAt, $"INFO worker.py:1832 -- Connected to Ray cluster. View the dashboard at {_cluster.Head?.Ip ?? node.Ip}:8265 "));
             }
-            foreach (var line in Outputs(job.Entrypoint))
-            {
-                job.Logs.Append(line).Append('\n');
-            }
+            WriteOutputs(job, runningAt, now);
         }
         if (job.Status == "RUNNING")
         {
@@ -465,13 +536,15 @@ internal sealed partial class RayJobManager
                 job.Message = "Job supervisor actor died: The actor died unexpectedly before finishing this task.";
                 return;
             }
-            var endAt = job.RunningAt!.Value + Duration(job.Entrypoint);
+            var endAt = job.RunningAt!.Value + (job.Program?.Seconds is { } seconds ? _options.Seconds(seconds) : _options.JobRunTime);
             if (now < endAt)
             {
+                WriteOutputs(job, job.RunningAt.Value, now);
                 return;
             }
+            WriteOutputs(job, job.RunningAt.Value, DateTimeOffset.MaxValue);
             job.EndedAt = endAt;
-            var exit = ExitCode(job.Entrypoint);
+            var exit = job.Program?.ExitCode ?? 0;
             job.ExitCode = exit;
             if (exit == 0)
             {
@@ -480,7 +553,7 @@ internal sealed partial class RayJobManager
             }
             else
             {
-                if (job.Entrypoint.Contains("raise", StringComparison.Ordinal))
+                if (job.Program?.Raises == true)
                 {
                     job.Logs.Append("Traceback (most recent call last):\n  File \"<string>\", line 1, in <module>\nRuntimeError: simulated failure\n");
                 }
@@ -493,29 +566,22 @@ internal sealed partial class RayJobManager
 
     private static string Tail(string s, int max) => s.Length <= max ? s : s[^max..];
 
-    private TimeSpan Duration(string entrypoint) =>
-        SleepPattern().Match(entrypoint) is { Success: true } m && double.TryParse(m.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var s)
-            ? _options.Seconds(s)
-            : _options.JobRunTime;
-
-    private static int ExitCode(string entrypoint)
+    /// <summary>Appends the program's lines whose time has come by <paramref name="now"/>.</summary>
+    private void WriteOutputs(RayJob job, DateTimeOffset runningAt, DateTimeOffset now)
     {
-        if (ExitPattern().Match(entrypoint) is { Success: true } m && int.TryParse(m.Groups[1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var code) && code != 0)
+        if (job.Program is not { } program)
         {
-            return code;
+            return;
         }
-        return Regex.IsMatch(entrypoint, @"\braise\b") ? 1 : 0;
-    }
-
-    private static IEnumerable<string> Outputs(string entrypoint)
-    {
-        foreach (Match m in EchoPattern().Matches(entrypoint))
+        while (job.OutputsWritten < program.Outputs.Count)
         {
-            yield return (m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Success ? m.Groups[2].Value : m.Groups[3].Value).Trim();
-        }
-        foreach (Match m in PrintPattern().Matches(entrypoint))
-        {
-            yield return m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value;
+            var output = program.Outputs[job.OutputsWritten];
+            if (now != DateTimeOffset.MaxValue && runningAt + _options.Seconds(output.AtSeconds) > now)
+            {
+                return;
+            }
+            job.Logs.Append(output.Text).Append('\n');
+            job.OutputsWritten++;
         }
     }
 

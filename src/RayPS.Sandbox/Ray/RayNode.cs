@@ -84,6 +84,9 @@ public sealed class RayNode
     public bool GcsHealthy { get; internal set; } = true;
     public int ProbeLatencyMs { get; internal set; }
 
+    /// <summary>Runs tasks or actors besides what jobs use (the <see cref="SandboxAnnotations.RayBusy"/> fault).</summary>
+    public bool Busy { get; internal set; }
+
     /// <summary><c>state_message</c>: composed from the death info (compose_state_message).</summary>
     public string? StateMessage
     {

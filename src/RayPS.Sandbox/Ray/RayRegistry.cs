@@ -358,6 +358,7 @@ public sealed class RayRegistry
         node.RayletHealthy = !SandboxAnnotations.IsFalse(pod, SandboxAnnotations.RayletHealthy);
         node.GcsHealthy = !SandboxAnnotations.IsFalse(pod, SandboxAnnotations.GcsHealthy);
         node.ProbeLatencyMs = SandboxAnnotations.Milliseconds(pod, SandboxAnnotations.ProbeLatencyMs) ?? 0;
+        node.Busy = SandboxAnnotations.IsTrue(pod, SandboxAnnotations.RayBusy);
         var dead = string.Equals(PodInfo.Annotation(pod, SandboxAnnotations.RayNodeState), "DEAD", StringComparison.OrdinalIgnoreCase);
         lock (cluster.Gate)
         {
@@ -374,6 +375,7 @@ public sealed class RayRegistry
                 fresh.RayletHealthy = node.RayletHealthy;
                 fresh.GcsHealthy = node.GcsHealthy;
                 fresh.ProbeLatencyMs = node.ProbeLatencyMs;
+                fresh.Busy = node.Busy;
                 process.Node = fresh;
             }
         }

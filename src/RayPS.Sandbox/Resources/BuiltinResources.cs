@@ -66,12 +66,10 @@ internal static class BuiltinResources
         yield return Virtual("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false);
         yield return Virtual("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", false);
 
-        // rbac.authorization.k8s.io/v1: stored as given (what Install-KubeRayOperator writes); the sandbox's own
-        // authorization stays its fixed admin/viewer model and does not read these objects.
-        yield return Rbac("clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false);
-        yield return Rbac("clusterroles", "clusterrole", "ClusterRole", false);
-        yield return Rbac("rolebindings", "rolebinding", "RoleBinding", true);
-        yield return Rbac("roles", "role", "Role", true);
+        yield return Rbac("clusterrolebindings", "ClusterRoleBinding", false, RbacStrategy.Binding);
+        yield return Rbac("clusterroles", "ClusterRole", false, RbacStrategy.Role);
+        yield return Rbac("rolebindings", "RoleBinding", true, RbacStrategy.Binding);
+        yield return Rbac("roles", "Role", true, RbacStrategy.Role);
 
         yield return new ResourceType
         {
@@ -126,18 +124,18 @@ internal static class BuiltinResources
             Strategy = strategy ?? ResourceStrategy.Generic,
         };
 
-    private static ResourceType Rbac(string resource, string singular, string kind, bool namespaced) =>
+    private static ResourceType Rbac(string resource, string kind, bool namespaced, ResourceStrategy strategy) =>
         new()
         {
             Group = "rbac.authorization.k8s.io",
             Resource = resource,
             Kind = kind,
-            Singular = singular,
+            Singular = kind.ToLowerInvariant(),
             Namespaced = namespaced,
             Versions = ["v1"],
             StorageVersion = "v1",
             Verbs = All,
-            Strategy = ResourceStrategy.Generic,
+            Strategy = strategy,
         };
 
     // Create-only review resources: answered from the request, never stored.

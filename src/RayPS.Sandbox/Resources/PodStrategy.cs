@@ -53,6 +53,15 @@ internal sealed class PodStrategy : ResourceStrategy
         }
         spec["serviceAccountName"] = sa;
         spec["serviceAccount"] = sa;
+        // The ServiceAccount admission plugin refuses a pod whose account does not exist. For "default" the real
+        // plugin retries for a while, since the namespace's controller is about to create it: accepted here.
+        var ns = ObjectMeta.Namespace(obj);
+        if (sa != "default" && ns is not null && ctx.Store.TryGet(Gvr.ServiceAccounts, ns, sa) is null)
+        {
+            var meta = obj["metadata"] as JsonObject;
+            var name = !ctx.NameGenerated && JsonNodes.GetString(meta?["name"]) is { Length: > 0 } n ? n : JsonNodes.GetString(meta?["generateName"]) ?? "Unknown";
+            throw ApiErrors.Forbidden("pods", "", name, $"error looking up service account {ns}/{sa}: serviceaccount {JsonNodes.Quote(sa)} not found");
+        }
         if (JsonNodes.GetBool(spec["automountServiceAccountToken"]) != false)
         {
             MountServiceAccountToken(spec);

@@ -8,12 +8,26 @@ internal static class RandomNames
     // utilrand's alphabet: no vowels (no accidental words) and no confusable characters.
     private const string Alphabet = "bcdfghjklmnpqrstvwxz2456789";
 
-    public static string Suffix(int length = 5)
+    public static string Suffix(int length = 5) => Suffix(null, length);
+
+    /// <summary>A suffix drawn from <paramref name="random"/> (a seeded source), or cryptographic randomness when null.</summary>
+    public static string Suffix(Random? random, int length = 5)
     {
         Span<char> chars = stackalloc char[length];
-        for (var i = 0; i < length; i++)
+        if (random is null)
         {
-            chars[i] = Alphabet[RandomNumberGenerator.GetInt32(Alphabet.Length)];
+            for (var i = 0; i < length; i++)
+            {
+                chars[i] = Alphabet[RandomNumberGenerator.GetInt32(Alphabet.Length)];
+            }
+            return new string(chars);
+        }
+        lock (random)
+        {
+            for (var i = 0; i < length; i++)
+            {
+                chars[i] = Alphabet[random.Next(Alphabet.Length)];
+            }
         }
         return new string(chars);
     }

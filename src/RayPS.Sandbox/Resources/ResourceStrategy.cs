@@ -12,6 +12,9 @@ internal sealed class StrategyContext
     public required string Version { get; init; }
     public bool DryRun { get; init; }
     public List<string> Warnings { get; } = [];
+
+    /// <summary>The name came from generateName (the apiserver generates it after admission, which sees no name yet).</summary>
+    public bool NameGenerated { get; set; }
 }
 
 /// <summary>

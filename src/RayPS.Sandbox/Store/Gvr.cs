@@ -11,6 +11,10 @@ public readonly record struct Gvr(string Group, string Version, string Resource)
     public static readonly Gvr ConfigMaps = new("", "v1", "configmaps");
     public static readonly Gvr Secrets = new("", "v1", "secrets");
     public static readonly Gvr ServiceAccounts = new("", "v1", "serviceaccounts");
+    public static readonly Gvr Roles = new("rbac.authorization.k8s.io", "v1", "roles");
+    public static readonly Gvr RoleBindings = new("rbac.authorization.k8s.io", "v1", "rolebindings");
+    public static readonly Gvr ClusterRoles = new("rbac.authorization.k8s.io", "v1", "clusterroles");
+    public static readonly Gvr ClusterRoleBindings = new("rbac.authorization.k8s.io", "v1", "clusterrolebindings");
     public static readonly Gvr Nodes = new("", "v1", "nodes");
     public static readonly Gvr Deployments = new("apps", "v1", "deployments");
     public static readonly Gvr ReplicaSets = new("apps", "v1", "replicasets");

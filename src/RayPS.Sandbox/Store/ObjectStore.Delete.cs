@@ -106,6 +106,10 @@ public sealed partial class ObjectStore
         {
             return MarkDeleting(type, version, ns, existing, finalizerList, 0, options.DryRun);
         }
+        if (type.StorageKey == "/pods")
+        {
+            return DeletePodAtOnce(type, version, ns, existing, options.DryRun);
+        }
         if (!options.DryRun)
         {
             var gone = Commit(type, ns, existing, WatchEvent.Deleted);
@@ -133,6 +137,33 @@ public sealed partial class ObjectStore
         var stored = Commit(type, ns, updated, WatchEvent.Modified);
         AfterCommit(type, WatchEvent.Modified, stored.Object, existing);
         return DeletedResponse(type, version, stored.Object, pending: true);
+    }
+
+    /// <summary>
+    /// A pod deleted with a grace period of 0 (one on no node, a finished one, or a forced delete) still goes
+    /// through graceful deletion: the apiserver first writes its deletionTimestamp and deletionGracePeriodSeconds 0
+    /// (a MODIFIED a watcher sees), then removes it (DELETED). The answer is the pod as deleted.
+    /// </summary>
+    private JsonObject DeletePodAtOnce(ResourceType type, string version, string? ns, JsonObject existing, bool dryRun)
+    {
+        var updated = (JsonObject)existing.DeepClone();
+        var meta = ObjectMeta.Meta(updated);
+        meta["deletionTimestamp"] = Now();
+        meta["deletionGracePeriodSeconds"] = 0L;
+        if (type.Strategy.TracksGeneration)
+        {
+            meta["generation"] = ObjectMeta.Generation(existing) + 1;
+        }
+        Serialization.Arrange(type, updated);
+        if (dryRun)
+        {
+            return ToVersion(type, updated, version);
+        }
+        var marked = Commit(type, ns, updated, WatchEvent.Modified);
+        AfterCommit(type, WatchEvent.Modified, marked.Object, existing);
+        var gone = Commit(type, ns, marked.Object, WatchEvent.Deleted);
+        AfterCommit(type, WatchEvent.Deleted, gone.Object, marked.Object);
+        return ToVersion(type, gone.Object, version);
     }
 
     private JsonObject MarkTerminating(ResourceType type, string version, string? ns, JsonObject existing, DeleteOptions options, Action<JsonObject> mutate)

@@ -34,6 +34,9 @@ public sealed partial class ObjectStore
 
     internal ResourceRegistry Registry { get; }
 
+    /// <summary>Draws generateName suffixes; seeded by the sandbox so a seed reproduces names (null: cryptographic randomness).</summary>
+    internal Random? NameRandom { get; set; }
+
     /// <summary>How many past events watches can resume from; older resourceVersions get 410 Gone.</summary>
     public int HistoryLimit
     {
@@ -194,10 +197,11 @@ public sealed partial class ObjectStore
             string candidate;
             do
             {
-                candidate = prefix + RandomNames.Suffix();
+                candidate = prefix + RandomNames.Suffix(NameRandom);
             }
             while (Find(type, ns, candidate) is not null);
             meta["name"] = candidate;
+            ctx.NameGenerated = true;
         }
         var appliedFields = trackFields ? null : meta["managedFields"]?.DeepClone();
         foreach (var field in new[] { "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "generation", "managedFields" })
@@ -214,6 +218,10 @@ public sealed partial class ObjectStore
         if (errs.Count > 0)
         {
             throw InvalidError(type, ObjectMeta.Name(obj), errs);
+        }
+        if (options.Admission?.Invoke(type, obj) is { } refused)
+        {
+            throw refused;
         }
         var name = ObjectMeta.Name(obj);
         if (Find(type, ns, name) is not null)
@@ -327,6 +335,10 @@ public sealed partial class ObjectStore
         if (errs.Count > 0)
         {
             throw InvalidError(type, name, errs);
+        }
+        if (options.Admission?.Invoke(type, updated) is { } refused)
+        {
+            throw refused;
         }
         if (type.Strategy.TracksGeneration && GenerationChanged(type, updated, existing))
         {

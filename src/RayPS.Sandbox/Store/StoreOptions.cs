@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace RayPS.Sandbox.Store;
 
 /// <summary>How unknown or duplicate fields in a request body are treated (the fieldValidation parameter).</summary>
@@ -32,6 +33,12 @@ public class WriteOptions
 
     /// <summary>Fields the request body repeated (filled by the HTTP layer when it parses the body).</summary>
     public List<string> DuplicateFields { get; } = [];
+
+    /// <summary>
+    /// Validating admission that depends on who writes (the HTTP layer sets it, e.g. RBAC's escalation check):
+    /// runs on the final object after validation; a returned error refuses the write.
+    /// </summary>
+    internal Func<Resources.ResourceType, JsonObject, ApiException?>? Admission { get; set; }
 }
 
 /// <summary>Patch options; <see cref="Force"/> takes over conflicting fields in server-side apply.</summary>

@@ -87,6 +87,13 @@ public abstract class RayAsyncCmdlet : PSCmdlet
         {
             throw new PipelineStoppedException();
         }
+        catch
+        {
+            // Writing failed on the pipeline thread (a downstream Select-Object -First stopped the pipeline, ...): stop the
+            // work too, so it does not go on in the background after this command is over.
+            _cts?.Cancel();
+            throw;
+        }
         finally
         {
             _queue = previous;
@@ -126,9 +133,14 @@ public abstract class RayAsyncCmdlet : PSCmdlet
     protected void Post(Action action)
     {
         var queue = _queue;
-        if (queue is null || Environment.CurrentManagedThreadId == _pipelineThreadId)
+        if (Environment.CurrentManagedThreadId == _pipelineThreadId)
         {
             action();
+            return;
+        }
+        if (queue is null)
+        {
+            // No Run is pumping (the command is between records or over): writing from this thread would corrupt the pipeline.
             return;
         }
         try

@@ -56,6 +56,10 @@ public sealed class SetRaySandboxPodFaultCommand : RayAsyncCmdlet
     public bool? GcsHealthy { get; set; }
 
     /// <summary>Removes every sandbox fault from the pod.</summary>
+    /// <summary>The pod's Ray node runs tasks (stateSnapshot ACTIVE): a scale-down should not pick it.</summary>
+    [Parameter(ParameterSetName = "Set")]
+    public bool? RayBusy { get; set; }
+
     [Parameter(Mandatory = true, ParameterSetName = "Clear")]
     public SwitchParameter Clear { get; set; }
 
@@ -66,7 +70,7 @@ public sealed class SetRaySandboxPodFaultCommand : RayAsyncCmdlet
     private static readonly string[] FaultAnnotations =
     [
         SandboxAnnotations.RayletHealthy, SandboxAnnotations.RayNodeState, SandboxAnnotations.ProbeLatencyMs,
-        SandboxAnnotations.OomAfterMs, SandboxAnnotations.GcsHealthy,
+        SandboxAnnotations.OomAfterMs, SandboxAnnotations.GcsHealthy, SandboxAnnotations.RayBusy,
     ];
 
     protected override void OnBeginProcessing()
@@ -83,10 +87,10 @@ public sealed class SetRaySandboxPodFaultCommand : RayAsyncCmdlet
 
     private void ResolveSandbox()
     {
-        if (ParameterSetName == "Set" && RayletHealthy is null && RayNodeState is null && ProbeLatencyMs is null && OomAfterMs is null && GcsHealthy is null)
+        if (ParameterSetName == "Set" && RayletHealthy is null && RayNodeState is null && ProbeLatencyMs is null && OomAfterMs is null && GcsHealthy is null && RayBusy is null)
         {
             throw new RayPSException(ErrorIds.PodFaultMissing, RayErrorCategory.InvalidArgument,
-                "Say which fault to set: -RayletHealthy, -RayNodeState, -ProbeLatencyMs, -OomAfterMs or -GcsHealthy (or -Clear to remove them).");
+                "Say which fault to set: -RayletHealthy, -RayNodeState, -ProbeLatencyMs, -OomAfterMs, -GcsHealthy or -RayBusy (or -Clear to remove them).");
         }
         Sandbox ??= SandboxRegistry.All switch
         {
@@ -167,6 +171,10 @@ public sealed class SetRaySandboxPodFaultCommand : RayAsyncCmdlet
         {
             Add(SandboxAnnotations.GcsHealthy, gcs ? null : "false");
         }
+        if (RayBusy is { } busy)
+        {
+            Add(SandboxAnnotations.RayBusy, busy ? "true" : null);
+        }
         return changes;
     }
 
@@ -187,6 +195,7 @@ public sealed class SetRaySandboxPodFaultCommand : RayAsyncCmdlet
             ProbeLatencyMs = Ms(SandboxAnnotations.ProbeLatencyMs),
             OomAfterMs = Ms(SandboxAnnotations.OomAfterMs),
             GcsHealthy = Flag(SandboxAnnotations.GcsHealthy),
+            RayBusy = Read(SandboxAnnotations.RayBusy) is { } busy && string.Equals(busy, "true", StringComparison.OrdinalIgnoreCase),
         };
     }
 }

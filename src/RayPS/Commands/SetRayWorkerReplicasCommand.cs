@@ -1,12 +1,14 @@
 using System.Management.Automation;
 using RayPS.Completers;
+using RayPS.Internal;
 using RayPS.Operations;
 
 namespace RayPS.Commands;
 
 /// <summary>
-/// Sets the replicas of a worker group of either kind with one write that cannot lose a concurrent update: a tested
-/// JSON patch for a RayCluster group, the scale subresource for a Deployment group.
+/// Sets the replicas (and, for a RayCluster group, the bounds) of a worker group of either kind with one write that cannot
+/// lose a concurrent update: a tested JSON patch for a RayCluster group, which names the pods a scale-down removes (not
+/// ready, then idle Ray nodes, then the newest) in scaleStrategy.workersToDelete; the scale subresource for a Deployment group.
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "RayWorkerReplicas", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayWorkerGroup))]
@@ -24,10 +26,26 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
     [ValidateNotNullOrEmpty]
     public string GroupName { get; set; } = "";
 
-    /// <summary>The new replica count.</summary>
-    [Parameter(Mandatory = true, Position = 2)]
+    /// <summary>The new replica count (optional when -MinReplicas, -MaxReplicas or -WorkersToDelete say what to change).</summary>
+    [Parameter(Position = 2)]
     [ValidateRange(0, int.MaxValue)]
-    public int Replicas { get; set; }
+    public int? Replicas { get; set; }
+
+    /// <summary>New minReplicas of a RayCluster group (what to change on an autoscaled group).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int? MinReplicas { get; set; }
+
+    /// <summary>New maxReplicas of a RayCluster group.</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int? MaxReplicas { get; set; }
+
+    /// <summary>Pods of a RayCluster group to remove (scaleStrategy.workersToDelete), chosen by the user.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(WorkerPodNameCompleter))]
+    public string[]? WorkersToDelete { get; set; }
 
     /// <summary>The group's kind; found by reading when not given (binds from Kind of piped RayWorkerGroup objects).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -53,11 +71,22 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private string Describe()
+    {
+        var parts = new List<string>();
+        if (Replicas is { } replicas) parts.Add($"set replicas to {replicas}");
+        if (MinReplicas is { } min) parts.Add($"minReplicas to {min}");
+        if (MaxReplicas is { } max) parts.Add($"maxReplicas to {max}");
+        if (WorkersToDelete is { Length: > 0 } pods) parts.Add($"remove pods {string.Join(", ", pods)}");
+        var text = string.Join(", ", parts);
+        return text.Length == 0 ? "Change nothing" : char.ToUpperInvariant(text[0]) + text[1..];
+    }
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = TargetNamespace;
         var target = $"worker group '{GroupName}' of Ray cluster '{ClusterName}' in namespace '{ns}' (context '{Connection.ContextName}')";
-        if (!await ShouldProcessAsync(target, $"Set replicas to {Replicas}").ConfigureAwait(false))
+        if (!await ShouldProcessAsync(target, Describe()).ConfigureAwait(false))
         {
             return;
         }
@@ -68,6 +97,9 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
             ClusterName = ClusterName,
             GroupName = GroupName,
             Replicas = Replicas,
+            MinReplicas = MinReplicas,
+            MaxReplicas = MaxReplicas,
+            WorkersToDelete = WorkersToDelete,
             Kind = Kind is null ? null : Enum.Parse<WorkerGroupKind>(Kind, ignoreCase: true),
             AdjustBounds = AdjustBounds,
             Force = Force,
@@ -83,8 +115,25 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
 
         if (Wait)
         {
-            group = await WaitForGroupAsync(group, $"Scaling worker group '{GroupName}' of '{ClusterName}' to {Replicas}", Timeout,
+            var started = DateTime.UtcNow;
+            group = await WaitForGroupAsync(group, $"Scaling worker group '{GroupName}' of '{ClusterName}' to {group.Replicas}", Timeout,
                 cancellationToken).ConfigureAwait(false);
+            if (result.WorkersToDelete.Count > 0)
+            {
+                var activity = $"Waiting for {result.WorkersToDelete.Count} pod(s) of worker group '{GroupName}' to go";
+                try
+                {
+                    var left = Timeout - (DateTime.UtcNow - started);
+                    await WorkerGroupOperations.WaitWorkersGoneAndClearAsync(Connection, group, result.WorkersToDelete.ToHashSet(StringComparer.Ordinal),
+                        left > TimeSpan.Zero ? left : TimeSpan.Zero,
+                        remaining => EmitProgress(new ProgressRecord(WorkerGroupProgress.ActivityId + 1, activity, $"{remaining} still there")), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    EmitProgress(new ProgressRecord(WorkerGroupProgress.ActivityId + 1, activity, "Done") { RecordType = ProgressRecordType.Completed });
+                }
+                EmitVerbose($"Pods {string.Join(", ", result.WorkersToDelete)} are gone; cleared them from scaleStrategy.workersToDelete.");
+            }
         }
 
         if (PassThru)

@@ -45,6 +45,13 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
     [ValidateRange(1, 1000)]
     public int? ProbeSecondMs { get; set; }
 
+    /// <summary>
+    /// Seeds the sandbox's deliberately unpredictable choices (which workers a plain scale-down removes,
+    /// arbitrary on a real KubeRay operator); default: a random seed, reported as the sandbox's Seed.
+    /// </summary>
+    [Parameter]
+    public int? Seed { get; set; }
+
     /// <summary>Blocks until Ctrl+C, then stops the sandbox (to serve kubectl or other processes).</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -78,6 +85,7 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
                 KubeRayInstalledByUser = WithoutKubeRay,
                 Controllers = controllers,
                 Cluster = ClusterTiming(),
+                Seed = Seed,
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (System.Net.Sockets.SocketException ex)
@@ -95,7 +103,7 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
         KubeConnection.ClearCache();
         var sandbox = new RaySandbox(server, controllers, !WithoutKubeRay);
         SandboxRegistry.Add(sandbox);
-        EmitVerbose($"Sandbox {sandbox.Id} listening on {sandbox.Uri}; kubeconfig {sandbox.KubeConfigPath}, context {sandbox.Context}.");
+        EmitVerbose($"Sandbox {sandbox.Id} listening on {sandbox.Uri}; kubeconfig {sandbox.KubeConfigPath}, context {sandbox.Context}, seed {sandbox.Seed}.");
         if (!Wait || PassThru)
         {
             Emit(sandbox);

@@ -26,6 +26,9 @@ public sealed class RaySandbox
     public DateTimeOffset StartedAt { get; }
     public bool Running { get; internal set; } = true;
 
+    /// <summary>The seed of the sandbox's unpredictable choices (Start-RaySandbox -Seed reproduces them).</summary>
+    public int Seed => Server.Seed;
+
     /// <summary>Requests served so far, the API server's own count.</summary>
     public long RequestCount => Server.Requests.Total;
 

@@ -19,5 +19,8 @@ public sealed class RaySandboxPodFault
     /// <summary>False when a head pod's GCS health check fails; null when not set.</summary>
     public bool? GcsHealthy { get; init; }
 
+    /// <summary>True when the pod's Ray node is made busy (runs tasks), so a scale-down should keep it.</summary>
+    public bool RayBusy { get; init; }
+
     public override string ToString() => $"{Namespace}/{PodName}";
 }

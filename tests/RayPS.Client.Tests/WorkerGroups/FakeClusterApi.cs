@@ -166,8 +166,27 @@ internal sealed class FakeClusterApi : DelegatingHandler
                 return Json(200, new JsonObject { ["kind"] = "PodList", ["items"] = new JsonArray(items) });
             }
         }
+        if (path == "/api/v1/namespaces/default/services/ray-cluster-head-svc:dashboard/proxy/nodes" && NodeActivity is { } activity)
+        {
+            // The head dashboard's node summary: one Ray node per pod, matched by host name (the pod's name).
+            var summary = new JsonArray(activity.Select(a => (JsonNode?)new JsonObject
+            {
+                ["hostname"] = a.Key,
+                ["raylet"] = new JsonObject
+                {
+                    ["nodeId"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(a.Key)))[..56].ToLowerInvariant(),
+                    ["state"] = "ALIVE",
+                    ["isHeadNode"] = false,
+                    ["stateSnapshot"] = new JsonObject { ["state"] = a.Value, ["idleDurationMs"] = a.Value == "IDLE" ? "5000" : "0", ["nodeActivity"] = new JsonArray() },
+                },
+            }).ToArray());
+            return Json(200, new JsonObject { ["result"] = true, ["msg"] = "Node summary fetched.", ["data"] = new JsonObject { ["summary"] = summary } });
+        }
         return Json(404, new JsonObject { ["kind"] = "Status", ["code"] = 404, ["message"] = "unexpected " + path });
     }
+
+    /// <summary>Pod name -> stateSnapshot.state (IDLE, ACTIVE) served as the head's node summary; null: the proxy answers 404.</summary>
+    public Dictionary<string, string>? NodeActivity { get; set; }
 
     // As the API server does for a custom resource with a status subresource: generation counts spec changes.
     private static void BumpGenerationIfSpecChanged(JsonNode? specBefore, JsonObject obj)

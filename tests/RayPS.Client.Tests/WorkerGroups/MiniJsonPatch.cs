@@ -54,6 +54,17 @@ internal static class MiniJsonPatch
                         throw new FailedException($"replace: {path} missing");
                     }
                     break;
+                case "remove":
+                    if (parent is JsonArray rm)
+                    {
+                        if (!int.TryParse(last, out var mi) || mi >= rm.Count) throw new FailedException($"remove: {path} missing");
+                        rm.RemoveAt(mi);
+                    }
+                    else if (!parent.AsObject().Remove(last))
+                    {
+                        throw new FailedException($"remove: {path} missing");
+                    }
+                    break;
                 default:
                     throw new NotSupportedException(op["op"]!.GetValue<string>());
             }

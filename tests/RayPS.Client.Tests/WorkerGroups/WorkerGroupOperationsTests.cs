@@ -162,8 +162,81 @@ public sealed class WorkerGroupOperationsTests
             new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 1, Force = true }, warnings.Add, None);
         Assert.Equal(new[] { "npu-3", "npu-2" }, result.WorkersToDelete);
         Assert.Equal(new[] { "npu-3", "npu-2" }, result.Group.WorkersToDelete);
-        Assert.Contains("autoscaler", Assert.Single(warnings));
+        Assert.Equal(2, warnings.Count);
+        Assert.Contains("autoscaler owns", warnings[0]);
+        // The fake head has no dashboard: Ray's state is unknown, and the choice falls back to readiness and age.
+        Assert.Contains("Could not read which Ray nodes", warnings[1]);
         Assert.Equal(1, server.Count("GET /api/v1/namespaces/default/pods?labelSelector=ray.io/cluster=ray-cluster,ray.io/group=npu"));
+    }
+
+    [Fact]
+    public async Task Scale_down_without_autoscaling_names_idle_nodes_before_busy_ones_in_the_same_patch()
+    {
+        var server = Server();
+        server.Pods.RemoveAll(p => p["metadata"]!["labels"]!["ray.io/group"]!.GetValue<string>() == "npu");
+        server.Pods.Add(FakeClusterApi.NewPod("npu-old-idle", "npu", created: "2026-01-01T00:00:00Z"));
+        server.Pods.Add(FakeClusterApi.NewPod("npu-new-busy", "npu", created: "2026-01-05T00:00:00Z"));
+        server.Pods.Add(FakeClusterApi.NewPod("npu-mid-idle", "npu", created: "2026-01-03T00:00:00Z"));
+        server.Pods.Add(FakeClusterApi.NewPod("npu-busy-2", "npu", created: "2026-01-04T00:00:00Z"));
+        server.NodeActivity = new() { ["npu-old-idle"] = "IDLE", ["npu-new-busy"] = "ACTIVE", ["npu-mid-idle"] = "IDLE", ["npu-busy-2"] = "ACTIVE" };
+        server.Mutate(c => c["spec"]!["workerGroupSpecs"]![1]!["replicas"] = 4);
+        server.Requests.Clear();
+
+        var warnings = new List<string>();
+        var result = await WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 1 }, warnings.Add, None);
+
+        // Idle first (newest idle first), then the newest busy one.
+        Assert.Equal(new[] { "npu-mid-idle", "npu-old-idle", "npu-new-busy" }, result.WorkersToDelete);
+        Assert.Empty(warnings);
+        var patch = Assert.Single(server.Patches).AsArray();
+        Assert.Contains(patch, op => op!["path"]!.GetValue<string>().EndsWith("/replicas") && op["value"]!.GetValue<int>() == 1);
+        Assert.Contains(patch, op => op!["path"]!.GetValue<string>() == "/metadata/generation");
+        // GET the RayCluster, LIST the group's pods, GET the node summary through the service proxy, one PATCH.
+        Assert.Equal(4, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Workers_to_delete_chosen_by_the_user_must_be_pods_of_the_group()
+    {
+        var server = Server();
+        server.Pods.RemoveAll(p => p["metadata"]!["labels"]!["ray.io/group"]!.GetValue<string>() == "npu");
+        server.Pods.Add(FakeClusterApi.NewPod("npu-a", "npu"));
+        server.Pods.Add(FakeClusterApi.NewPod("npu-b", "npu"));
+        server.Mutate(c => c["spec"]!["workerGroupSpecs"]![1]!["replicas"] = 2);
+        var refused = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 1, WorkersToDelete = ["npu-x"] }, null, None));
+        Assert.Equal(ErrorIds.WorkerNotInGroup, refused.ErrorId);
+        Assert.Contains("npu-a, npu-b", refused.Message);
+        Assert.Empty(server.Patches);
+
+        server.Requests.Clear();
+        var chosen = await WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", Replicas = 1, WorkersToDelete = ["npu-a"] }, null, None);
+        Assert.Equal(new[] { "npu-a" }, chosen.WorkersToDelete);
+        // The user's choice covers the whole reduction: Ray's state is not read.
+        Assert.DoesNotContain(server.Requests, r => r.Contains("/proxy/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Bounds_alone_move_replicas_into_them_and_refuse_min_above_max()
+    {
+        var server = Server(autoscaling: true);
+        var warnings = new List<string>();
+        var result = await WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", MinReplicas = 3, MaxReplicas = 6 }, warnings.Add, None);
+        Assert.Equal((3, 6, 3), (result.Group.Min, result.Group.Max, result.Group.Replicas));
+        Assert.Contains("outside the new bounds", Assert.Single(warnings));
+
+        var bad = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu", MinReplicas = 7 }, null, None));
+        Assert.Equal(ErrorIds.ReplicasOutOfRange, bad.ErrorId);
+        var nothing = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu" }, null, None));
+        Assert.Equal(ErrorIds.ScaleTargetMissing, nothing.ErrorId);
+        var deployment = await Assert.ThrowsAsync<RayPSException>(() => WorkerGroupOperations.ScaleAsync(server.Connect(),
+            new WorkerGroupScaleRequest { Namespace = "default", ClusterName = "ray-cluster", GroupName = "npu-deploy", MaxReplicas = 3 }, null, None));
+        Assert.Equal(ErrorIds.NotSupportedForDeploymentGroup, deployment.ErrorId);
     }
 
     [Fact]

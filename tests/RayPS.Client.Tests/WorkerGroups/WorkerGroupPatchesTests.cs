@@ -57,7 +57,7 @@ public sealed class WorkerGroupPatchesTests
     }
 
     [Fact]
-    public void Workers_to_delete_are_appended_to_an_existing_list_and_created_under_a_generation_test_otherwise()
+    public void Workers_to_delete_rewrite_an_existing_list_under_its_test_and_create_one_under_a_generation_test()
     {
         var cluster = Cluster();
         var create = WorkerGroupPatches.Scale(1, Group(cluster, 1), 1, workersToDelete: new[] { "p1" }, generation: 1);
@@ -65,11 +65,50 @@ public sealed class WorkerGroupPatchesTests
         var after = MiniJsonPatch.Apply(cluster, create);
         Assert.Equal(new[] { "p1" }, Group(after, 1)["scaleStrategy"]!["workersToDelete"]!.AsArray().Select(p => p!.GetValue<string>()));
 
-        var append = WorkerGroupPatches.Scale(1, Group(after, 1), 0, workersToDelete: new[] { "p2" }, generation: 1);
-        Assert.DoesNotContain(append.AsArray(), op => op!["path"]!.GetValue<string>() == "/metadata/generation");
+        // p1 is gone: its stale name is dropped, p2 is added, and the list as read is tested.
+        var rewrite = WorkerGroupPatches.Scale(1, Group(after, 1), 0, workersToDelete: new[] { "p2" }, generation: 1, livePods: new HashSet<string> { "p2", "p3" });
+        Assert.DoesNotContain(rewrite.AsArray(), op => op!["path"]!.GetValue<string>() == "/metadata/generation");
+        Assert.Equal(new[] { "p2" }, Group(MiniJsonPatch.Apply(after, rewrite), 1)["scaleStrategy"]!["workersToDelete"]!.AsArray().Select(p => p!.GetValue<string>()));
+
+        // The autoscaler named a pod meanwhile: the test of the list fails, nothing is lost.
         Group(after, 1)["scaleStrategy"]!["workersToDelete"]!.AsArray().Add("autoscaler-choice");
-        var final = MiniJsonPatch.Apply(after, append);
-        Assert.Equal(new[] { "p1", "autoscaler-choice", "p2" }, Group(final, 1)["scaleStrategy"]!["workersToDelete"]!.AsArray().Select(p => p!.GetValue<string>()));
+        Assert.Throws<MiniJsonPatch.FailedException>(() => MiniJsonPatch.Apply(after, rewrite));
+    }
+
+    [Fact]
+    public void Clearing_workers_to_delete_tests_the_list_and_keeps_other_names()
+    {
+        var cluster = Cluster();
+        Group(cluster, 1)["scaleStrategy"] = new JsonObject { ["workersToDelete"] = new JsonArray("a", "b", "c") };
+        var patch = WorkerGroupPatches.ClearWorkersToDelete(1, Group(cluster, 1), new HashSet<string> { "a", "c" })!;
+        Assert.Equal(new[] { "b" }, Group(MiniJsonPatch.Apply(cluster, patch), 1)["scaleStrategy"]!["workersToDelete"]!.AsArray().Select(p => p!.GetValue<string>()));
+        Assert.Null(WorkerGroupPatches.ClearWorkersToDelete(1, Group(cluster, 1), new HashSet<string> { "zzz" }));
+        Group(cluster, 1)["scaleStrategy"]!["workersToDelete"]!.AsArray().Add("d");
+        Assert.Throws<MiniJsonPatch.FailedException>(() => MiniJsonPatch.Apply(cluster, patch));
+    }
+
+    [Fact]
+    public void Remove_group_tests_the_name_at_the_index()
+    {
+        var cluster = Cluster();
+        var after = MiniJsonPatch.Apply(cluster, WorkerGroupPatches.RemoveGroup(0, "small"));
+        Assert.Equal(new[] { "npu" }, after["spec"]!["workerGroupSpecs"]!.AsArray().Select(g => g!["groupName"]!.GetValue<string>()));
+        Assert.Throws<MiniJsonPatch.FailedException>(() => MiniJsonPatch.Apply(cluster, WorkerGroupPatches.RemoveGroup(1, "small")));
+    }
+
+    [Fact]
+    public void Scale_down_victims_are_not_ready_then_idle_then_unknown_then_busy()
+    {
+        var pods = new[]
+        {
+            WorkerPod.FromJson(FakeClusterApi.NewPod("busy-new", "npu", created: "2026-01-09T00:00:00Z")),
+            WorkerPod.FromJson(FakeClusterApi.NewPod("idle-old", "npu", created: "2026-01-01T00:00:00Z")),
+            WorkerPod.FromJson(FakeClusterApi.NewPod("unknown", "npu", created: "2026-01-05T00:00:00Z")),
+            WorkerPod.FromJson(FakeClusterApi.NewPod("pending", "npu", phase: "Pending", ready: false, created: "2025-01-01T00:00:00Z")),
+        };
+        var activity = new Dictionary<string, RayNodeActivity> { ["busy-new"] = RayNodeActivity.Busy, ["idle-old"] = RayNodeActivity.Idle };
+        Assert.Equal(new[] { "pending", "idle-old", "unknown" },
+            WorkerGroupPatches.SelectWorkersToDelete(pods, Array.Empty<string>(), 1, p => activity.GetValueOrDefault(p.Name)));
     }
 
     [Fact]

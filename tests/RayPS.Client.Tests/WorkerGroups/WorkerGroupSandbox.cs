@@ -39,7 +39,8 @@ internal sealed class WorkerGroupSandbox : IAsyncDisposable
         try
         {
             var connection = KubeConnection.Get(new KubeConnectionOptions(sandbox.KubeConfigPath));
-            var options = new RayClusterOptions { Name = Cluster, Namespace = Namespace, HeadCpu = "1", HeadMemory = "1Gi", EnableAutoscaling = autoscaling };
+            // A long idle timeout: the simulated autoscaler must not shrink the groups these tests scale.
+            var options = new RayClusterOptions { Name = Cluster, Namespace = Namespace, HeadCpu = "1", HeadMemory = "1Gi", EnableAutoscaling = autoscaling, IdleTimeoutSeconds = autoscaling ? 100000 : null };
             foreach (var name in new[] { "rc-a", "rc-b" })
             {
                 options.WorkerGroups.Add(new WorkerGroupOptions { GroupName = name, Replicas = 1, MinReplicas = 0, MaxReplicas = 100, Cpu = "1", Memory = "1Gi" });

@@ -46,8 +46,20 @@ public class KubeRayBuilderTests
         var liveness = (JsonObject)ray["livenessProbe"]!;
         Assert.Equal(
             "wget --tries 1 -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success && "
-            + "wget --tries 1 -T 2 -q -O- http://localhost:8265/api/gcs_healthz | grep success",
+            + "wget --tries 1 -T 10 -q -O- http://localhost:8265/api/gcs_healthz | grep success",
             JsonNodes.GetString(((JsonArray)liveness["exec"]!["command"]!)[2]));
+        Assert.Equal(5, JsonNodes.GetInteger(liveness["timeoutSeconds"]));
+        Assert.Equal(5, JsonNodes.GetInteger(ray["readinessProbe"]!["timeoutSeconds"]));
+        Assert.Equal("false", JsonNodes.StringAt(pod, "metadata", "annotations", "ray.io/ft-enabled"));
+        // /dev/shm is an in-memory emptyDir as large as the Ray container's memory limit.
+        Assert.Equal("/dev/shm", JsonNodes.GetString(ray["volumeMounts"]![0]!["mountPath"]));
+        var shm = ((JsonArray)pod["spec"]!["volumes"]!).OfType<JsonObject>().Single(v => JsonNodes.GetString(v["name"]) == "shared-mem");
+        Assert.Equal("Memory", JsonNodes.StringAt(shm, "emptyDir", "medium"));
+        Assert.Equal("2G", JsonNodes.StringAt(shm, "emptyDir", "sizeLimit"));
+        Assert.Equal(
+            ["RAY_CLUSTER_NAME", "RAY_CLOUD_INSTANCE_ID", "RAY_NODE_TYPE_NAME", "KUBERAY_GEN_RAY_START_CMD", "RAY_PORT", "RAY_ADDRESS",
+                "RAY_USAGE_STATS_KUBERAY_IN_USE", "RAY_USAGE_STATS_EXTRA_TAGS", "RAY_DASHBOARD_ENABLE_K8S_DISK_USAGE"],
+            ((JsonArray)ray["env"]!).Select(e => JsonNodes.GetString(e!["name"])));
         Assert.Equal(120, JsonNodes.GetInteger(liveness["failureThreshold"]));
         Assert.Equal(30, JsonNodes.GetInteger(liveness["initialDelaySeconds"]));
         Assert.Equal(10, JsonNodes.GetInteger(ray["readinessProbe"]!["failureThreshold"]));
@@ -72,9 +84,15 @@ public class KubeRayBuilderTests
             TestClusters.Arg(ray));
         Assert.Equal("raycluster-kuberay-head-svc.default.svc.cluster.local", TestClusters.Env(ray, "FQ_RAY_IP"));
         Assert.Equal("raycluster-kuberay-head-svc", TestClusters.Env(ray, "RAY_IP"));
-        Assert.Null(TestClusters.Env(ray, "RAY_ADDRESS"));
+        Assert.Equal("raycluster-kuberay-head-svc.default.svc.cluster.local:6379", TestClusters.Env(ray, "RAY_ADDRESS"));
+        Assert.Equal(
+            ["FQ_RAY_IP", "RAY_IP", "RAY_CLUSTER_NAME", "RAY_CLOUD_INSTANCE_ID", "RAY_NODE_TYPE_NAME", "KUBERAY_GEN_RAY_START_CMD", "RAY_PORT",
+                "RAY_ADDRESS", "RAY_USAGE_STATS_KUBERAY_IN_USE", "RAY_DASHBOARD_ENABLE_K8S_DISK_USAGE"],
+            ((JsonArray)ray["env"]!).Select(e => JsonNodes.GetString(e!["name"])));
         Assert.Equal("wget --tries 1 -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success",
             JsonNodes.GetString(((JsonArray)ray["livenessProbe"]!["exec"]!["command"]!)[2]));
+        Assert.Equal(2, JsonNodes.GetInteger(ray["livenessProbe"]!["timeoutSeconds"]));
+        Assert.Null(JsonNodes.At(pod, "metadata", "annotations"));
 
         var init = (JsonObject)((JsonArray)pod["spec"]!["initContainers"]!)[0]!;
         Assert.Equal("wait-gcs-ready", JsonNodes.GetString(init["name"]));
@@ -128,9 +146,13 @@ public class KubeRayBuilderTests
         Assert.Equal("None", JsonNodes.StringAt(svc, "spec", "clusterIP"));
         Assert.Equal("ClusterIP", JsonNodes.StringAt(svc, "spec", "type"));
         var ports = ((JsonArray)svc["spec"]!["ports"]!).OfType<JsonObject>().Select(p => (JsonNodes.GetString(p["name"]), JsonNodes.GetInteger(p["port"]))).ToList();
-        Assert.Equal([("gcs-server", 6379L), ("dashboard", 8265L), ("client", 10001L), ("metrics", 8080L)], ports);
-        Assert.Equal("head", JsonNodes.StringAt(svc, "spec", "selector", "ray.io/node-type"));
-        Assert.Equal("raycluster-kuberay", JsonNodes.StringAt(svc, "spec", "selector", "ray.io/cluster"));
+        // Sorted by name, as KubeRay builds them from a map.
+        Assert.Equal([("client", 10001L), ("dashboard", 8265L), ("gcs-server", 6379L), ("metrics", 8080L)], ports);
+        Assert.Equal(
+            ["app.kubernetes.io/created-by=kuberay-operator", "app.kubernetes.io/name=kuberay", "ray.io/cluster=raycluster-kuberay",
+                "ray.io/identifier=raycluster-kuberay-head", "ray.io/node-type=head"],
+            ((JsonObject)svc["spec"]!["selector"]!).Select(kv => kv.Key + "=" + JsonNodes.GetString(kv.Value)).Order(StringComparer.Ordinal));
+        Assert.True(JsonNodes.GetBool(svc["spec"]!["publishNotReadyAddresses"]));
         Assert.Equal("raycluster-kuberay-head", JsonNodes.StringAt(svc, "metadata", "labels", "ray.io/identifier"));
         Assert.Equal("kuberay-operator", JsonNodes.StringAt(svc, "metadata", "labels", "app.kubernetes.io/created-by"));
     }
@@ -140,7 +162,7 @@ public class KubeRayBuilderTests
     {
         var cluster = new RayClusterSpec(TestClusters.Npu());
         var names = ((JsonArray)KubeRayBuilder.BuildHeadService(cluster)["spec"]!["ports"]!).Select(p => JsonNodes.GetString(p!["name"])).ToList();
-        Assert.Equal(["gcs-server", "dashboard", "client", "metrics"], names);
+        Assert.Equal(["client", "dashboard", "gcs-server", "metrics"], names);
     }
 
     [Fact]

@@ -152,6 +152,25 @@ public class KubeRayE2ETests
     }
 
     [Fact]
+    public async Task APlainScaleDownRemovesTheSameWorkersForTheSameSeed()
+    {
+        // Which workers go is arbitrary (as on the real operator) but reproducible: the seed fixes names and choices.
+        var survivors = new List<string>();
+        foreach (var run in new[] { 1, 2 })
+        {
+            await using var h = await SimHarness.StartAsync(kubelet: false, seed: 42);
+            Assert.Equal(42, h.Sandbox.Seed);
+            await h.CreateAsync(Clusters, SampleCluster(replicas: 5));
+            await h.WaitAsync(() => h.Pods("default", "ray.io/node-type", "worker").Count == 5, "5 workers");
+            await h.PatchAsync(Clusters + "/raycluster-kuberay", "[{\"op\":\"replace\",\"path\":\"/spec/workerGroupSpecs/0/replicas\",\"value\":1}]",
+                "application/json-patch+json");
+            await h.WaitAsync(() => h.Pods("default", "ray.io/node-type", "worker").Count == 1, "scaled down to 1");
+            survivors.Add(ObjectMeta.Name(h.Pods("default", "ray.io/node-type", "worker").Single()));
+        }
+        Assert.Equal(survivors[0], survivors[1]);
+    }
+
+    [Fact]
     public async Task InvalidSpecRecordsAWarningAndCreatesNothing()
     {
         await using var h = await SimHarness.StartAsync();
@@ -187,6 +206,8 @@ public class KubeRayE2ETests
         await using var h = await SimHarness.StartAsync();
         var raw = SampleCluster("auto", replicas: 3);
         raw["spec"]!["enableInTreeAutoscaling"] = true;
+        // The simulated autoscaler in the head would remove idle workers itself; this test plays the autoscaler's part.
+        raw["spec"]!["autoscalerOptions"] = new JsonObject { ["idleTimeoutSeconds"] = 100000 };
         await h.CreateAsync(Clusters, raw);
         await h.WaitForReadyAsync("default", "auto");
         var head = h.Pods("default", "ray.io/node-type", "head").Single();

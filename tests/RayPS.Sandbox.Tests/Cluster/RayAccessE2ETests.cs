@@ -115,6 +115,38 @@ public class RayAccessE2ETests
     }
 
     [Fact]
+    public async Task JobLogsTailOverAWebSocketThroughTheServiceProxy()
+    {
+        await using var h = await SimHarness.StartAsync();
+        await h.CreateAsync(Clusters, KubeRayE2ETests.SampleCluster(replicas: 1));
+        await h.WaitForReadyAsync("default", "raycluster-kuberay");
+        await SimHarness.WaitUntilAsync(async () => (await h.GetAsync(Dashboard + "/api/gcs_healthz")).Status == 200, what: "dashboard via service");
+        using var submit = await h.Http.PostAsync(Dashboard + "/api/jobs/",
+            new StringContent("{\"entrypoint\": \"echo one; sleep 20; echo two\", \"submission_id\": \"ws\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, submit.StatusCode);
+
+        using var ws = new System.Net.WebSockets.ClientWebSocket();
+        ws.Options.SetRequestHeader("Authorization", "Bearer " + h.Sandbox.AdminToken);
+        ws.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        await ws.ConnectAsync(new Uri($"wss://127.0.0.1:{h.Sandbox.Uri.Port}{Dashboard}/api/jobs/ws/logs/tail"), CancellationToken.None);
+        var text = new StringBuilder();
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var frame = await ws.ReceiveAsync(buffer, timeout.Token);
+            if (frame.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+            {
+                break;
+            }
+            Assert.Equal(System.Net.WebSockets.WebSocketMessageType.Text, frame.MessageType);
+            text.Append(Encoding.UTF8.GetString(buffer, 0, frame.Count));
+        }
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, ws.CloseStatus);
+        Assert.Equal("one\ntwo\n", text.ToString());
+    }
+
+    [Fact]
     public async Task SeedDeploymentWorkersJoinTheRayCluster()
     {
         await using var h = await SimHarness.StartAsync();

@@ -101,16 +101,63 @@ public class RayClusterPlannerTests
     }
 
     [Fact]
-    public void SuspendDeletesEverything()
+    public void SuspendDeletesEverythingOnceTheStatusSaysSuspending()
     {
         var raw = TestClusters.Sample();
         var spec = new RayClusterSpec(raw);
         raw["spec"]!["suspend"] = true;
-        var plan = Plan(raw, TestClusters.Stored(KubeRayBuilder.BuildHeadPod(spec), "h", "Running", true),
-            TestClusters.Stored(KubeRayBuilder.BuildWorkerPod(spec, spec.Groups[0]), "w", "Running", true));
-        Assert.Equal(2, plan.PodsToDelete.Count);
-        Assert.Empty(plan.PodsToCreate);
+        var head = TestClusters.Stored(KubeRayBuilder.BuildHeadPod(spec), "h", "Running", true);
+        var worker = TestClusters.Stored(KubeRayBuilder.BuildWorkerPod(spec, spec.Groups[0]), "w", "Running", true);
+
+        // The reconcile that first sees spec.suspend only records Suspending in the status.
+        var first = Plan(raw, head, worker);
+        Assert.Empty(first.PodsToDelete);
+        Assert.Empty(first.PodsToCreate);
+
+        raw["status"] = new JsonObject { ["conditions"] = new JsonArray(Condition("RayClusterSuspending", "True")) };
+        var second = Plan(raw, head, worker);
+        Assert.True(second.DeleteAllForSuspension);
+        Assert.Equal(["h", "w"], second.PodsToDelete.Select(p => p.Name).Order(StringComparer.Ordinal));
+
+        // Suspended and resumed: the first reconcile after the resume creates nothing yet.
+        raw["spec"]!["suspend"] = false;
+        raw["status"] = new JsonObject { ["conditions"] = new JsonArray(Condition("RayClusterSuspended", "True")) };
+        Assert.True(Plan(raw).PodsToCreate.Count == 0);
+        raw["status"] = new JsonObject { ["conditions"] = new JsonArray(Condition("RayClusterSuspended", "False")) };
+        Assert.Equal(2, Plan(raw).PodsToCreate.Count);
     }
+
+    [Fact]
+    public void PlainScaleDownVictimsFollowTheSeededOrderNotTheNames()
+    {
+        var raw = TestClusters.Sample();
+        var spec = new RayClusterSpec(raw);
+        TestClusters.Group(raw)["replicas"] = 1;
+        var head = TestClusters.Stored(KubeRayBuilder.BuildHeadPod(spec), "h", "Running", true);
+        var workers = Enumerable.Range(0, 8)
+            .Select(i => TestClusters.Stored(KubeRayBuilder.BuildWorkerPod(spec, spec.Groups[0]), "w" + i, "Running", true)).ToArray();
+        List<string> Victims(int seed) =>
+            RayClusterPlanner.Plan(new RayClusterSpec(raw), [head, .. workers], [], new Random(seed)).PodsToDelete.Select(p => p.Name).ToList();
+
+        var victims = Victims(7);
+        Assert.Equal(7, victims.Count);
+        Assert.Equal(victims, Victims(7));
+        Assert.All(victims, v => Assert.StartsWith("w", v));
+        Assert.Equal("Deleted Pod default/" + victims[0],
+            RayClusterPlanner.Plan(new RayClusterSpec(raw), [head, .. workers], [], new Random(7)).PodsToDelete[0].EventMessage);
+        // Over a handful of seeds the survivor is not always the same pod.
+        var survivors = Enumerable.Range(0, 10).Select(seed => workers.Select(w => ObjectMeta.Name(w)).Except(Victims(seed)).Single()).Distinct().ToList();
+        Assert.True(survivors.Count > 1, "the survivor was " + survivors[0] + " for every seed");
+    }
+
+    private static JsonObject Condition(string type, string status) => new()
+    {
+        ["type"] = type,
+        ["status"] = status,
+        ["reason"] = type,
+        ["message"] = "",
+        ["lastTransitionTime"] = "2026-01-01T00:00:00Z",
+    };
 }
 
 public class RayClusterStatusTests

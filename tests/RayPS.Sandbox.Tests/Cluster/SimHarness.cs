@@ -41,7 +41,7 @@ internal sealed class SimHarness : IAsyncDisposable
     };
 
     public static async Task<SimHarness> StartAsync(ClusterSimulationOptions? options = null, bool kubeRay = true, bool kubelet = true, bool installCrd = true,
-        bool kubeRayInstalledByUser = false)
+        int? seed = null, bool kubeRayInstalledByUser = false)
     {
         var controllers = SandboxControllers.Deployment;
         if (kubeRay)
@@ -58,6 +58,7 @@ internal sealed class SimHarness : IAsyncDisposable
             InstallKubeRayCrd = installCrd,
             KubeRayInstalledByUser = kubeRayInstalledByUser,
             Cluster = options ?? FastOptions(),
+            Seed = seed,
         });
         return new SimHarness(sandbox, sandbox.Cluster);
     }

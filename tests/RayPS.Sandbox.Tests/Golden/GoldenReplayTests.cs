@@ -12,7 +12,7 @@ public sealed class GoldenReplayTests(GoldenReplayer replayer, ITestOutputHelper
     public static IEnumerable<object[]> Files() =>
         SharedData.Directory is null
             ? [["(shared/kube-golden not found)"]]
-            : Directory.GetFiles(SharedData.Path("kube-golden"), "*.json").Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(f => new object[] { f! });
+            : Directory.GetFiles(SharedData.Path("kube-golden"), "*.json", SearchOption.AllDirectories).Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(f => new object[] { f! });
 
     [Theory]
     [MemberData(nameof(Files))]

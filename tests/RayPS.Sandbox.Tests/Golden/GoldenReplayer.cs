@@ -185,6 +185,28 @@ public sealed class GoldenReplayer : IAsyncLifetime
                 await EnsureExistsAsync("/api/v1/namespaces/default/services", Manifests.HeadService());
                 await Settle();
                 return true;
+            case "ClusterRole raycluster-editor-golden exists, not bound":
+                await EnsureExistsAsync("/apis/rbac.authorization.k8s.io/v1/clusterroles", RecordedBody(91));
+                return true;
+            case "RoleBinding default/viewer-raycluster-editor binds the ClusterRole to viewer":
+                await EnsureExistsAsync("/apis/rbac.authorization.k8s.io/v1/clusterroles", RecordedBody(91));
+                await EnsureExistsAsync("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", RecordedBody(93));
+                return true;
+            case "Node golden-node-1 exists (no kubelet behind it)":
+                await EnsureExistsAsync("/api/v1/nodes", new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Node", ["metadata"] = new JsonObject { ["name"] = "golden-node-1" } });
+                return true;
+            case "Pod default/bound-pod with spec.nodeName golden-node-1":
+                var bound = Manifests.HeadPod();
+                bound["metadata"] = new JsonObject { ["name"] = "bound-pod", ["namespace"] = "default", ["labels"] = bound["metadata"]!["labels"]?.DeepClone() };
+                bound["spec"]!["nodeName"] = "golden-node-1";
+                await EnsureExistsAsync("/api/v1/namespaces/default/pods", bound);
+                return true;
+            case "Pod default/unbound-pod (no nodeName) was just deleted":
+                var unbound = Manifests.HeadPod();
+                unbound["metadata"] = new JsonObject { ["name"] = "unbound-pod", ["namespace"] = "default" };
+                await EnsureExistsAsync("/api/v1/namespaces/default/pods", unbound);
+                await Expect(Client.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/default/pods/unbound-pod"), 200);
+                return true;
             case "RayCluster ray-test/ray-cluster-b still exists":
                 await EnsureExistsAsync(string.Format(RayClusters, "ray-test"),
                     Manifests.RayCluster("ray-cluster-b", "ray-test", new JsonObject { ["env"] = "staging" }, workers: 1));
@@ -209,6 +231,8 @@ public sealed class GoldenReplayer : IAsyncLifetime
                "resources":{"limits":{"cpu":12,"memory":"40Gi","huawei.com/Ascend910B":"1","huawei.com/Ascend910B-memory":"16384"},
                             "requests":{"cpu":12,"memory":"40Gi","huawei.com/Ascend910B":"1","huawei.com/Ascend910B-memory":"16384"}}}]}}}]}}
         """)!;
+    /// <summary>The request body another scenario sent (to re-create its object when a later one needs it).</summary>
+    private JsonObject RecordedBody(int number) => (JsonObject)Scenarios.Single(s => s.Number == number).RequestBody!.DeepClone();
 
     // Scenarios of the other set that changed what later files compare (generation and replicas of default/ray-cluster).
     private async Task ReenactGapAsync(int gap)

@@ -148,6 +148,27 @@ public sealed class KubectlTests(KubectlSandbox fixture) : IClassFixture<Kubectl
         Assert.Contains("Error from server (Forbidden): pods is forbidden: User \"viewer\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\"", result.Error);
     }
 
+    [KubectlFact]
+    public async Task RbacObjectsCreatedWithKubectlGrantTheViewer()
+    {
+        Succeeded(await Kubectl.RunAsync("create", "namespace", "rbac-kubectl"));
+        Succeeded(await Kubectl.RunAsync("create", "clusterrole", "raycluster-reader", "--verb=get,list,watch", "--resource=rayclusters.ray.io"));
+        Succeeded(await Kubectl.RunAsync("-n", "rbac-kubectl", "create", "rolebinding", "viewer-reads", "--clusterrole=raycluster-reader", "--user=viewer"));
+        var roles = await Kubectl.RunAsync("get", "clusterroles");
+        Succeeded(roles);
+        Assert.Matches(new Regex(@"(?m)^cluster-admin\s"), roles.Output);
+        Assert.Matches(new Regex(@"(?m)^raycluster-reader\s"), roles.Output);
+
+        var canList = await Kubectl.RunAsync("--context", Sandbox.ViewerContext, "-n", "rbac-kubectl", "auth", "can-i", "list", "rayclusters.ray.io");
+        Assert.Equal("yes", canList.Output.Trim());
+        var canCreate = await Kubectl.RunAsync("--context", Sandbox.ViewerContext, "-n", "rbac-kubectl", "auth", "can-i", "create", "rayclusters.ray.io");
+        Assert.Equal("no", canCreate.Output.Trim());
+        Succeeded(await Kubectl.RunAsync("--context", Sandbox.ViewerContext, "-n", "rbac-kubectl", "get", "rayclusters"));
+        var list = await Kubectl.RunAsync("--context", Sandbox.ViewerContext, "-n", "rbac-kubectl", "auth", "can-i", "--list");
+        Succeeded(list);
+        Assert.Matches(new Regex(@"(?m)^rayclusters\.ray\.io\s+\[\]\s+\[\]\s+\[get list watch\]"), list.Output);
+    }
+
     private List<JsonObject> WorkerPods() =>
         Sandbox.Store.ListItems(Gvr.Pods, "default", new ListOptions { LabelSelector = "ray.io/identifier=ray-cluster-npu-worker" }).ToList();
 

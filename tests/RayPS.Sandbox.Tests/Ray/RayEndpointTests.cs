@@ -54,6 +54,48 @@ public class RayEndpointTests
     private static JsonNode Json(RayResponse r) => JsonNode.Parse(r.Body)!;
 
     [Fact]
+    public async Task LogApiListsAndReadsEachNodesSessionFiles()
+    {
+        var w = new World();
+        var head = w.StartHead();
+        var worker = w.StartWorker("ray-cluster-npu-worker-x1");
+        var workerIp = JsonNodes.StringAt(worker, "status", "podIP")!;
+        var nodeId = Json(await w.Get(Head, 8265, "/api/v0/nodes?filter_keys=node_ip&filter_predicates=%3D&filter_values=" + workerIp))["data"]!["result"]!["result"]![0]!["node_id"]!.GetValue<string>();
+
+        var list = Json(await w.Get(Head, 8265, "/api/v0/logs?node_id=" + nodeId));
+        Assert.True(list["result"]!.GetValue<bool>());
+        var result = list["data"]!["result"]!.AsObject();
+        Assert.Equal(["raylet.err", "raylet.out"], result["raylet"]!.AsArray().Select(f => f!.GetValue<string>()));
+        Assert.Contains("events/", result["internal"]!.AsArray().Select(f => f!.GetValue<string>()));
+        Assert.False(result.ContainsKey("gcs_server"));
+        var headFiles = Json(await w.Get(Head, 8265, "/api/v0/logs?node_ip=" + JsonNodes.StringAt(head, "status", "podIP") + "&glob=gcs*"))["data"]!["result"]!.AsObject();
+        Assert.Equal(["gcs_server"], headFiles.Select(p => p.Key));
+
+        var raylet = await w.Get(Head, 8265, $"/api/v0/logs/file?node_id={nodeId}&filename=raylet.out&lines=2&format=text");
+        Assert.Equal(200, raylet.Status);
+        var lines = raylet.BodyText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Matches(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} I \d+ \d+\] \(raylet\) ", lines[0]);
+        Assert.StartsWith("1[", (await w.Get(Head, 8265, $"/api/v0/logs/file?node_id={nodeId}&filename=raylet.out")).BodyText);
+
+        // Errors come with 200 and the error in the body, in either format.
+        var missing = await w.Get(Head, 8265, $"/api/v0/logs/file?node_id={nodeId}&filename=gcs_server.out&format=text");
+        Assert.Equal(200, missing.Status);
+        Assert.StartsWith("[get_logs] Fetch log error: A file is not found at: /tmp/ray/session_", missing.BodyText);
+        Assert.StartsWith("0Closing HTTP stream due to internal server error.\n", (await w.Get(Head, 8265, $"/api/v0/logs/file?node_id={nodeId}&filename=nope.log")).BodyText);
+        var noNode = Json(await w.Get(Head, 8265, "/api/v0/logs"));
+        Assert.False(noNode["result"]!.GetValue<bool>());
+        Assert.Equal("Both node id and node ip are not provided. Please provide at least one of them.", noNode["msg"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("a\nb\nc\n", 2, "b\nc\n")]
+    [InlineData("a\nb\nc", 2, "b\nc")]
+    [InlineData("a\nb\n", 5, "a\nb\n")]
+    [InlineData("a\nb\n", -1, "a\nb\n")]
+    public void LogTailCutsWholeLines(string text, int lines, string expected) => Assert.Equal(expected, RaySessionLogs.Tail(text, lines));
+
+    [Fact]
     public async Task HealthEndpointsAnswerLikeRay()
     {
         var w = new World();
@@ -78,7 +120,7 @@ public class RayEndpointTests
         var w = new World();
         w.StartHead();
         var worker = w.StartWorker("w1");
-        worker["metadata"]!["annotations"]!["sandbox.rayps.io/raylet-healthy"] = "false";
+        JsonNodes.EnsureObject((JsonObject)worker["metadata"]!, "annotations")["sandbox.rayps.io/raylet-healthy"] = "false";
         w.Registry.PodUpdated(worker);
         var r = await w.Get("w1", 52365, "/api/local_raylet_healthz");
         Assert.Equal(503, r.Status);
@@ -109,7 +151,7 @@ public class RayEndpointTests
         var labels = Json(await w.Get(Head, 8265, "/nodes?view=summary"))["data"]!["summary"]![0]!["raylet"]!["labels"]!;
         Assert.Equal("headgroup", labels["ray.io/node-group"]!.GetValue<string>());
         Assert.Equal("raylet: success\ngcs: success (no local gcs)", (await w.Get("w1", 52365, "/api/healthz")).BodyText);
-        worker["metadata"]!["annotations"]!["sandbox.rayps.io/raylet-healthy"] = "false";
+        JsonNodes.EnsureObject((JsonObject)worker["metadata"]!, "annotations")["sandbox.rayps.io/raylet-healthy"] = "false";
         w.Registry.PodUpdated(worker);
         var r = await w.Get("w1", 52365, "/api/healthz");
         Assert.Equal(503, r.Status);
@@ -361,7 +403,7 @@ public class RayEndpointTests
         var w = new World();
         w.StartHead();
         var worker = w.StartWorker("w1");
-        worker["metadata"]!["annotations"]!["sandbox.rayps.io/probe-latency-ms"] = "120";
+        JsonNodes.EnsureObject((JsonObject)worker["metadata"]!, "annotations")["sandbox.rayps.io/probe-latency-ms"] = "120";
         w.Registry.PodUpdated(worker);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         await w.Get("w1", 52365, "/api/local_raylet_healthz");
@@ -386,5 +428,104 @@ public class RayEndpointTests
         Assert.Equal(("default", "ray-cluster"), w.Registry.ResolveAddress("default", "ray-cluster-head-svc:6379"));
         w.Registry.ServiceResolver = (ns, svc) => svc == "custom" ? "other" : null;
         Assert.Equal(("ns2", "other"), w.Registry.ResolveAddress("default", "custom.ns2:6379"));
+    }
+
+    private static byte[] Zip(params (string Name, string Text)[] files)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(buffer, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, text) in files)
+            {
+                using var writer = new StreamWriter(zip.CreateEntry(name).Open());
+                writer.Write(text);
+            }
+        }
+        return buffer.ToArray();
+    }
+
+    private static async Task<RayResponse> Put(World w, string target, byte[] body) =>
+        await w.Registry.Endpoint(w.Cluster.Namespace, Head, 8265)!.HandleAsync(new RayRequest("PUT", target, null, body), CancellationToken.None);
+
+    [Fact]
+    public async Task PackagesAreStoredOnceAndJobsRunTheScriptTheyHold()
+    {
+        var w = new World();
+        w.StartHead();
+        const string Package = "/api/packages/gcs/_ray_pkg_00112233aabbccdd.zip";
+        var missing = await w.Send(Head, "GET", Package);
+        Assert.Equal(404, missing.Status);
+        Assert.Equal("Package gcs://_ray_pkg_00112233aabbccdd.zip does not exist", missing.BodyText);
+
+        var zip = Zip(("train.py", "import time\nprint('epoch 1')\ntime.sleep(10)\nprint('epoch 2')\n"));
+        Assert.Equal(200, (await Put(w, Package, zip)).Status);
+        Assert.Equal(200, (await w.Send(Head, "GET", Package)).Status);
+        Assert.Equal(405, (await w.Send(Head, "POST", Package)).Status);
+
+        var submit = await w.Send(Head, "POST", "/api/jobs/",
+            "{\"entrypoint\": \"python train.py\", \"submission_id\": \"wd\", \"runtime_env\": {\"working_dir\": \"gcs://_ray_pkg_00112233aabbccdd.zip\"}}");
+        Assert.Equal(200, submit.Status);
+        w.Time.Advance(TimeSpan.FromMilliseconds(150));
+        Assert.Equal("RUNNING", Json(await w.Send(Head, "GET", "/api/jobs/wd"))["status"]!.GetValue<string>());
+        var early = Json(await w.Send(Head, "GET", "/api/jobs/wd/logs"))["logs"]!.GetValue<string>();
+        Assert.Contains("epoch 1\n", early);
+        Assert.DoesNotContain("epoch 2", early);
+
+        // time.sleep(10) is 10 simulated seconds (100 ms): the second line comes, then the job ends.
+        w.Time.Advance(TimeSpan.FromMilliseconds(120));
+        var done = Json(await w.Send(Head, "GET", "/api/jobs/wd"));
+        Assert.Equal("SUCCEEDED", done["status"]!.GetValue<string>());
+        Assert.EndsWith("epoch 1\nepoch 2\n", Json(await w.Send(Head, "GET", "/api/jobs/wd/logs"))["logs"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AWorkingDirNeverUploadedFailsTheJobAtStart()
+    {
+        var w = new World();
+        w.StartHead();
+        await w.Send(Head, "POST", "/api/jobs/", "{\"entrypoint\": \"python x.py\", \"submission_id\": \"nopkg\", \"runtime_env\": {\"working_dir\": \"gcs://_ray_pkg_ffffffffffffffff.zip\"}}");
+        w.Time.Advance(TimeSpan.FromMilliseconds(150));
+        var job = Json(await w.Send(Head, "GET", "/api/jobs/nopkg"));
+        Assert.Equal("FAILED", job["status"]!.GetValue<string>());
+        Assert.Equal("RUNTIME_ENV_SETUP_FAILURE", job["error_type"]!.GetValue<string>());
+        Assert.Contains("gcs://_ray_pkg_ffffffffffffffff.zip", job["message"]!.GetValue<string>());
+        Assert.Null(job["driver_agent_http_address"]);
+    }
+
+    [Fact]
+    public async Task APackageOverTheLimitIsRefusedWithRaysValueError()
+    {
+        var w = new World();
+        w.Options.PackageMaxBytes = 100;
+        w.StartHead();
+        var put = await Put(w, "/api/packages/gcs/_ray_pkg_0000000000000000.zip", new byte[100]);
+        Assert.Equal(500, put.Status);
+        Assert.Contains("ValueError: Package size (0.00MiB) exceeds the maximum size of 0.00MiB.", put.BodyText);
+        Assert.Equal(404, (await w.Send(Head, "GET", "/api/packages/gcs/_ray_pkg_0000000000000000.zip")).Status);
+    }
+
+    [Fact]
+    public async Task EnvVarsThatAreNotTextAreRaysBadRequest()
+    {
+        var w = new World();
+        w.StartHead();
+        var bad = await w.Send(Head, "POST", "/api/jobs/", "{\"entrypoint\": \"echo x\", \"runtime_env\": {\"env_vars\": {\"A\": 1}}}");
+        Assert.Equal(400, bad.Status);
+        Assert.EndsWith("TypeError: runtime_env['env_vars'] must be of type Dict[str, str], but the value corresponding to key A is of type <class 'int'>", bad.BodyText);
+    }
+
+    [Fact]
+    public async Task LogLinesAfterASleepComeWhenTheirTimeComes()
+    {
+        var w = new World();
+        w.StartHead();
+        await w.Send(Head, "POST", "/api/jobs/", "{\"entrypoint\": \"echo a; sleep 10; echo b; exit 2\", \"submission_id\": \"grow\"}");
+        w.Time.Advance(TimeSpan.FromMilliseconds(150));
+        Assert.Equal("a\n", Json(await w.Send(Head, "GET", "/api/jobs/grow/logs"))["logs"]!.GetValue<string>());
+        w.Time.Advance(TimeSpan.FromMilliseconds(100));
+        var job = Json(await w.Send(Head, "GET", "/api/jobs/grow"));
+        Assert.Equal("FAILED", job["status"]!.GetValue<string>());
+        Assert.Equal(2, job["driver_exit_code"]!.GetValue<int>());
+        Assert.Equal("a\nb\n", Json(await w.Send(Head, "GET", "/api/jobs/grow/logs"))["logs"]!.GetValue<string>());
     }
 }

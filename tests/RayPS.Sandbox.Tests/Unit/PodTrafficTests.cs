@@ -10,12 +10,13 @@ namespace RayPS.Sandbox.Tests.Unit;
 public sealed class PodTrafficTests : SandboxTest
 {
     /// <summary>A pod bound to a node with an IP and a Ready condition, as a kubelet would leave it.</summary>
-    private void RunningPod(string name, string ip, Dictionary<string, string>? labels = null)
+    private void RunningPod(string name, string ip, Dictionary<string, string>? labels = null, string containerState = """{"running":{"startedAt":"2026-01-01T00:00:00Z"}}""", string lastState = "{}")
     {
         Sandbox.Store.Create(Gvr.Pods, Objects.Pod(name, labels: labels));
         PodBinding.Bind(Sandbox.Store, "default", name, "node-1");
         Sandbox.Store.Patch(Gvr.Pods, "default", name, PatchType.MergePatch,
-            """{"status":{"phase":"Running","podIP":"ADDRESS","conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}""".Replace("ADDRESS", ip),
+            """{"status":{"phase":"Running","podIP":"ADDRESS","conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-01-01T00:00:00Z"}],"containerStatuses":[{"name":"main","state":STATE,"lastState":LAST,"ready":true,"restartCount":0,"image":"busybox","imageID":""}]}}"""
+                .Replace("ADDRESS", ip).Replace("STATE", containerState).Replace("LAST", lastState),
             subresource: "status");
     }
 
@@ -116,6 +117,36 @@ public sealed class PodTrafficTests : SandboxTest
         var wrong = await Client.GetAsync("/api/v1/namespaces/default/pods/logs-0/log?container=nope");
         Assert.Equal(400, wrong.Status);
         Assert.Equal("container nope is not valid for pod logs-0", JsonNodes.GetString(wrong.Body!["message"]));
+    }
+
+    [Fact]
+    public async Task LogsOfAContainerThatHasNotStartedAreRefusedInTheKubeletsWords()
+    {
+        RunningPod("waiting-0", "10.244.0.9", containerState: """{"waiting":{"reason":"ContainerCreating"}}""");
+        Sandbox.PodLogs = new FixedLogs("never read\n");
+        var (status, body, _) = await Client.GetAsync("/api/v1/namespaces/default/pods/waiting-0/log?container=main");
+        Assert.Equal(400, status);
+        Assert.Equal("BadRequest", JsonNodes.GetString(body!["reason"]));
+        Assert.Equal("container \"main\" in pod \"waiting-0\" is waiting to start: ContainerCreating", JsonNodes.GetString(body["message"]));
+
+        RunningPod("pull-0", "10.244.0.10", containerState: """{"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image"}}""");
+        var pull = await Client.GetAsync("/api/v1/namespaces/default/pods/pull-0/log");
+        Assert.Equal("container \"main\" in pod \"pull-0\" is waiting to start: trying and failing to pull image", JsonNodes.GetString(pull.Body!["message"]));
+    }
+
+    [Fact]
+    public async Task PreviousNeedsATerminatedInstanceAndAWaitingContainerServesItsLastOne()
+    {
+        RunningPod("fresh-0", "10.244.0.11");
+        Sandbox.PodLogs = new FixedLogs("the log\n");
+        var (status, body, _) = await Client.GetAsync("/api/v1/namespaces/default/pods/fresh-0/log?previous=true");
+        Assert.Equal(400, status);
+        Assert.Equal("previous terminated container \"main\" in pod \"fresh-0\" not found", JsonNodes.GetString(body!["message"]));
+
+        const string Killed = """{"terminated":{"exitCode":137,"reason":"OOMKilled","startedAt":"2026-01-01T00:00:00Z","finishedAt":"2026-01-01T00:01:00Z","containerID":"containerd://abc"}}""";
+        RunningPod("crashing-0", "10.244.0.12", containerState: """{"waiting":{"reason":"CrashLoopBackOff"}}""", lastState: Killed);
+        Assert.Equal(200, (await Client.GetAsync("/api/v1/namespaces/default/pods/crashing-0/log")).Status);
+        Assert.Equal(200, (await Client.GetAsync("/api/v1/namespaces/default/pods/crashing-0/log?previous=true")).Status);
     }
 
     private sealed class FixedLogs(string text) : IPodLogSource

@@ -32,6 +32,24 @@ public sealed class WatchTests
     }
 
     [Fact]
+    public async Task AnUnscheduledPodIsMarkedDeletedBeforeItGoes()
+    {
+        // Like kube-apiserver: graceful deletion with a period of 0 writes deletionTimestamp first (MODIFIED), then removes the pod.
+        await using var sandbox = await Sandboxes.StartAsync();
+        var store = sandbox.Store;
+        store.Create(Gvr.Pods, Objects.Pod("unbound"));
+        var from = store.ResourceVersion.ToString();
+        var answer = store.Delete(Gvr.Pods, "default", "unbound");
+        Assert.Null(store.TryGet(Gvr.Pods, "default", "unbound"));
+        var events = await Collect(store.WatchAsync(Gvr.Pods, "default", new WatchOptions { ResourceVersion = from }), 2);
+        Assert.Equal(["MODIFIED", "DELETED"], events.Select(e => e.Type));
+        Assert.All(events, e => Assert.NotNull(ObjectMeta.DeletionTimestamp(e.Object)));
+        Assert.All(events, e => Assert.Equal(0, JsonNodes.GetInteger(JsonNodes.At(e.Object, "metadata", "deletionGracePeriodSeconds"))));
+        Assert.Equal(2, ObjectMeta.Generation(events[1].Object));
+        Assert.Equal(0, JsonNodes.GetInteger(JsonNodes.At(answer, "metadata", "deletionGracePeriodSeconds")));
+    }
+
+    [Fact]
     public async Task WithoutAResourceVersionExistingObjectsArriveAsAdded()
     {
         await using var sandbox = await Sandboxes.StartAsync();
