@@ -245,6 +245,35 @@ Describe 'Install-KubeRayOperator on a cluster without KubeRay' {
     }
 }
 
+Describe 'Install-KubeRayOperator by a namespace admin' {
+    BeforeAll { $script:nsAdmin = Start-RaySandbox -WithoutKubeRay }
+    AfterAll { if ($nsAdmin) { $nsAdmin | Stop-RaySandbox } }
+
+    It 'names only the cluster-scoped rights a namespace admin lacks, and writes nothing' {
+        $k = $nsAdmin.KubeConfigPath
+        $call = @{
+            Uri = $nsAdmin.Uri.ToString().TrimEnd('/') + '/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/rolebindings'; Method = 'POST'
+            Headers = @{ Authorization = "Bearer $(Get-KubeConfigToken $k)" }; SkipCertificateCheck = $true; ContentType = 'application/json'
+            Body = @{
+                apiVersion = 'rbac.authorization.k8s.io/v1'; kind = 'RoleBinding'; metadata = @{ name = 'viewer-admin'; namespace = 'kube-system' }
+                roleRef = @{ apiGroup = 'rbac.authorization.k8s.io'; kind = 'ClusterRole'; name = 'cluster-admin' }
+                subjects = @(@{ apiGroup = 'rbac.authorization.k8s.io'; kind = 'User'; name = 'viewer' })
+            } | ConvertTo-Json -Depth 5
+        }
+        $null = Invoke-RestMethod @call
+        $null = Get-RaySandbox -InputObject $nsAdmin -RequestCount -Reset
+        try { Install-KubeRayOperator -Namespace kube-system -KubeConfig $k -Context rayps-sandbox-viewer; throw 'no error' }
+        catch {
+            $_.FullyQualifiedErrorId | Should -BeLike 'KubeRayInstallForbidden,*'
+            $_.Exception.Message | Should -Match 'customresourcedefinitions\.apiextensions\.k8s\.io \(cluster-scoped\)'
+            $_.Exception.Message | Should -Match 'clusterroles\.rbac\.authorization\.k8s\.io \(cluster-scoped\)'
+            $_.Exception.Message | Should -Not -Match "in namespace 'kube-system'"
+        }
+        @(Get-RaySandbox -InputObject $nsAdmin -RequestCount -Reset | Where-Object Verb -NE 'create').Count | Should -Be 0
+        (Get-KubeRayOperator -KubeConfig $k).CrdSummary | Should -Be 'rayclusters(missing) rayjobs(missing) rayservices(missing)'
+    }
+}
+
 Describe 'Install-KubeRayOperator over a Helm install' {
     BeforeAll { $script:helm = Start-RaySandbox }
     AfterAll { if ($helm) { $helm | Stop-RaySandbox } }
