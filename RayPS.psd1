@@ -40,7 +40,9 @@
         'Wait-RayJob',
         'Receive-RayJob',
         'Stop-RayJob',
-        'Remove-RayJob'
+        'Remove-RayJob',
+        'Install-KubeRayOperator',
+        'Uninstall-KubeRayOperator'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

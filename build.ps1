@@ -95,6 +95,7 @@ function Invoke-Build {
     Copy-Item (Join-Path $Root 'module/RayPS.psm1') $ModuleOut
     Copy-Item (Join-Path $Root 'module/*.ps1xml') $ModuleOut
     Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
+    Copy-Item (Join-Path $Root 'THIRD-PARTY-NOTICES.md') $ModuleOut
 
     Write-Step 'generate help (MAML) from docs/cmdlets'
     $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'module/tools/New-MamlHelp.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'), '-DocsPath', (Join-Path $Root 'docs/cmdlets'), '-OutputPath', (Join-Path $ModuleOut 'en-US/RayPS.dll-Help.xml'))

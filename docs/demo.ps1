@@ -22,12 +22,17 @@ function Has([string] $Command) { [bool](Get-Command $Command -Module RayPS -Err
 $namespace = 'kube-system'
 $kubeconfig = Join-Path ([IO.Path]::GetTempPath()) "rayps-demo-$PID.kubeconfig"
 
-Step '0. Start a local sandbox cluster (loopback Kubernetes API + simulated KubeRay 1.4.2 operator)'
-$sandbox = Start-RaySandbox -KubeConfigPath $kubeconfig
+$withInstall = Has Install-KubeRayOperator
+Step '0. Start a local sandbox cluster (loopback Kubernetes API; KubeRay not installed yet)'
+$sandbox = if ($withInstall) { Start-RaySandbox -KubeConfigPath $kubeconfig -WithoutKubeRay } else { Start-RaySandbox -KubeConfigPath $kubeconfig }
 $sandbox | Format-List Uri, KubeConfigPath, Context | Out-Host
 $env:KUBECONFIG = $sandbox.KubeConfigPath
 try {
-    Step '1. Verify the KubeRay operator' 'kubectl get pods -n kube-system | grep kuberay-operator'
+    if ($withInstall) {
+        Step '1. Install the KubeRay operator 1.4.2 (CRDs, RBAC, Deployment; server-side apply, no Helm)' 'helm install kuberay-operator kuberay/kuberay-operator --namespace kube-system --version 1.4.2'
+        Install-KubeRayOperator -Namespace $namespace -Version 1.4.2 -Wait | Format-Table | Out-Host
+    }
+    Step '1b. Verify the KubeRay operator' 'kubectl get pods -n kube-system | grep kuberay-operator'
     if (Has Get-KubeRayOperator) { Get-KubeRayOperator | Format-Table | Out-Host }
 
     Step '2. Deploy the RayCluster from the guide''s Helm values' 'helm -n kube-system install ray-cluster ./ray-cluster -f ./values.yaml'

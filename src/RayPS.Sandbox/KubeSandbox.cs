@@ -112,7 +112,7 @@ public sealed class KubeSandbox : IAsyncDisposable
                 controllers.Add(new DeploymentController(store));
                 controllers.Add(new ReplicaSetController(store));
             }
-            sandbox.Cluster.Start(controllers, kubeRay: options.Controllers.HasFlag(SandboxControllers.KubeRay), kubelet, sandbox.Seed);
+            sandbox.Cluster.Start(controllers, kubeRay: options.Controllers.HasFlag(SandboxControllers.KubeRay), kubelet, sandbox.Seed, options.KubeRayInstalledByUser);
             if (options.InstallKubeRayCrd)
             {
                 store.Create(Gvr.CustomResourceDefinitions, KubeRayCrd.Create(), new WriteOptions { FieldManager = "kubectl-create" });

@@ -35,6 +35,13 @@ public sealed class SandboxOptions
 
     public SandboxControllers Controllers { get; set; } = SandboxControllers.All;
 
+    /// <summary>
+    /// The simulated KubeRay operator (with <see cref="SandboxControllers.KubeRay"/>) runs only while an operator Deployment the user
+    /// installed (label app.kubernetes.io/name=kuberay-operator) has a ready pod, instead of coming with the CRD
+    /// (Start-RaySandbox -WithoutKubeRay, then Install-KubeRayOperator).
+    /// </summary>
+    public bool KubeRayInstalledByUser { get; set; }
+
     /// <summary>Timings of the simulated cluster (kubelet, KubeRay operator, Ray jobs); fast by default.</summary>
     public ClusterSimulationOptions Cluster { get; set; } = new();
 

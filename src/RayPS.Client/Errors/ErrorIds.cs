@@ -96,4 +96,10 @@ public static class ErrorIds
     // Object model (issue 18)
     public const string InvalidWorkerGroupKind = "InvalidWorkerGroupKind";
     public const string SandboxKubeConfigFolderMissing = "SandboxKubeConfigFolderMissing";
+    // KubeRay operator install (Install-/Uninstall-KubeRayOperator)
+    public const string KubeRayVersionNotSupported = "KubeRayVersionNotSupported";
+    public const string KubeRayOperatorHelmOwned = "KubeRayOperatorHelmOwned";
+    public const string KubeRayInstallForbidden = "KubeRayInstallForbidden";
+    public const string InvalidOperatorValues = "InvalidOperatorValues";
+    public const string KubeRayOperatorWaitTimeout = "KubeRayOperatorWaitTimeout";
 }

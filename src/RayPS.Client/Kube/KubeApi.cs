@@ -16,6 +16,7 @@ public sealed class KubeApi
     public const string JsonPatch = "application/json-patch+json";
     public const string MergePatch = "application/merge-patch+json";
     public const string StrategicMergePatch = "application/strategic-merge-patch+json";
+    public const string ApplyPatch = "application/apply-patch+yaml";
 
     private readonly Kubernetes _client;
     private readonly string _contextName;

@@ -39,6 +39,18 @@ public sealed class KubeRayOperatorInfo
 
     public KubeRayOperatorStatus Status { get; init; }
 
+    /// <summary>How the operator was installed: RayPS (Install-KubeRayOperator), Helm (meta.helm.sh annotations) or Other; empty when none was found.</summary>
+    public string InstalledBy { get; init; } = "";
+
+    /// <summary>The chart version of the install (the helm.sh/chart label), e.g. 1.4.2.</summary>
+    public string? ChartVersion { get; init; }
+
+    /// <summary>The namespaces the operator reconciles (--watch-namespace); empty = every namespace.</summary>
+    public IReadOnlyList<string> WatchNamespaces { get; init; } = Array.Empty<string>();
+
+    /// <summary>The operator's --feature-gates, name to enabled.</summary>
+    public IReadOnlyDictionary<string, bool> FeatureGates { get; init; } = new Dictionary<string, bool>();
+
     /// <summary>What is wrong and what to do, in plain words; empty when healthy.</summary>
     public string Hint { get; init; } = "";
 

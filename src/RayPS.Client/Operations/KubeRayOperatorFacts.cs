@@ -19,6 +19,11 @@ internal sealed class KubeRayOperatorFacts
     /// <summary>The operator runs with --watch-namespace, so it only reconciles some namespaces.</summary>
     public bool WatchesSomeNamespaces { get; init; }
 
+    public string InstalledBy { get; init; } = "";
+    public string? ChartVersion { get; init; }
+    public IReadOnlyList<string> WatchNamespaces { get; init; } = Array.Empty<string>();
+    public IReadOnlyDictionary<string, bool> FeatureGates { get; init; } = new Dictionary<string, bool>();
+
     /// <summary>The Deployment's Available condition message when it is False.</summary>
     public string? UnavailableMessage { get; init; }
 
@@ -29,7 +34,7 @@ internal sealed class KubeRayOperatorFacts
         var containers = deployment.Items("spec.template.spec.containers").ToList();
         var container = containers.FirstOrDefault(c => c.Str("name") == "kuberay-operator") ?? containers.FirstOrDefault();
         var image = container.Str("image");
-        var args = container.Items("command").Concat(container.Items("args")).Select(a => RayPS.Ray.RayJson.String(a) ?? "");
+        var args = container.Items("command").Concat(container.Items("args")).Select(a => RayPS.Ray.RayJson.String(a) ?? "").ToList();
         var available = deployment.Items("status.conditions").FirstOrDefault(c => c.Str("type") == "Available");
         var labels = deployment.Map("metadata.labels");
         return new KubeRayOperatorFacts
@@ -39,14 +44,50 @@ internal sealed class KubeRayOperatorFacts
             Desired = deployment.Int("spec.replicas") ?? 1,
             Ready = deployment.Int("status.readyReplicas") ?? 0,
             Image = image,
-            Version = VersionOf(image) ?? labels.GetValueOrDefault("app.kubernetes.io/version") ?? ChartVersion(labels.GetValueOrDefault("helm.sh/chart")),
+            Version = VersionOf(image) ?? labels.GetValueOrDefault("app.kubernetes.io/version") ?? ChartVersionOf(labels.GetValueOrDefault("helm.sh/chart")),
             Pods = pods?.Where(p => p.Str("metadata.namespace") == ns && selector.Count > 0 && selector.All(kv => p.Map("metadata.labels").GetValueOrDefault(kv.Key) == kv.Value))
                 .Select(RayPodFacts.FromJson)
                 .OrderBy(p => p.Name, StringComparer.Ordinal)
                 .ToList(),
             WatchesSomeNamespaces = args.Any(a => a.Contains("--watch-namespace", StringComparison.Ordinal) && !a.EndsWith("=", StringComparison.Ordinal)),
             UnavailableMessage = available.Str("status") == "False" ? available.Str("message") : null,
+            InstalledBy = deployment.Map("metadata.annotations").ContainsKey("meta.helm.sh/release-name") ? "Helm"
+                : labels.GetValueOrDefault("app.kubernetes.io/managed-by") == "RayPS" ? "RayPS"
+                : labels.GetValueOrDefault("app.kubernetes.io/managed-by") == "Helm" ? "Helm"
+                : "Other",
+            ChartVersion = ChartVersionOf(labels.GetValueOrDefault("helm.sh/chart")),
+            WatchNamespaces = FlagValue(args, "--watch-namespace")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? Array.Empty<string>(),
+            FeatureGates = ParseGates(FlagValue(args, "--feature-gates")),
         };
+    }
+
+    /// <summary>The value of "--flag value" or "--flag=value" in an argument list; null when absent or empty.</summary>
+    internal static string? FlagValue(IReadOnlyList<string> args, string flag)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            var value = args[i] == flag && i + 1 < args.Count ? args[i + 1]
+                : args[i].StartsWith(flag + "=", StringComparison.Ordinal) ? args[i][(flag.Length + 1)..]
+                : null;
+            if (!string.IsNullOrEmpty(value))
+            {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>"A=true,B=false" into a map.</summary>
+    internal static IReadOnlyDictionary<string, bool> ParseGates(string? text)
+    {
+        var gates = new SortedDictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var part in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = part.IndexOf('=');
+            var name = eq < 0 ? part : part[..eq];
+            gates[name] = eq < 0 || !bool.TryParse(part[(eq + 1)..], out var on) || on;
+        }
+        return gates;
     }
 
     /// <summary>The tag of an image reference: "quay.io/kuberay/operator:v1.4.2" gives "v1.4.2"; digests are ignored.</summary>
@@ -63,7 +104,7 @@ internal sealed class KubeRayOperatorFacts
     }
 
     /// <summary>"kuberay-operator-1.4.2" (the helm.sh/chart label) gives "1.4.2".</summary>
-    private static string? ChartVersion(string? chart)
+    private static string? ChartVersionOf(string? chart)
     {
         const string prefix = "kuberay-operator-";
         return chart is not null && chart.StartsWith(prefix, StringComparison.Ordinal) ? chart[prefix.Length..] : null;

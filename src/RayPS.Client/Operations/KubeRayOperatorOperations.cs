@@ -103,6 +103,10 @@ public static class KubeRayOperatorOperations
                 Status = status,
                 Hint = hint,
                 Context = connection.ContextName,
+                InstalledBy = op.InstalledBy,
+                ChartVersion = op.ChartVersion,
+                WatchNamespaces = op.WatchNamespaces,
+                FeatureGates = op.FeatureGates,
             };
         }).ToList();
         return new OperatorReport(infos, warnings);

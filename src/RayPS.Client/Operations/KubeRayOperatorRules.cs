@@ -10,7 +10,7 @@ internal static class KubeRayOperatorRules
 {
     public const string RayClustersCrd = "rayclusters.ray.io";
 
-    public const string InstallCommand = "helm install kuberay-operator kuberay/kuberay-operator --namespace kube-system --version 1.4.2";
+    public const string InstallCommand = "Install-KubeRayOperator -Namespace kube-system -Wait (or: helm install kuberay-operator kuberay/kuberay-operator --namespace kube-system --version 1.4.2)";
 
     public static (KubeRayOperatorStatus Status, string Hint) Evaluate(KubeRayOperatorFacts op, IReadOnlyList<KubeRayCrd> crds,
         IReadOnlyList<KubeRayOperatorFacts> allOperators, DateTimeOffset now)

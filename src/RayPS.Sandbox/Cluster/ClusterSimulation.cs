@@ -48,7 +48,7 @@ public sealed class ClusterSimulation : IAsyncDisposable
     internal KubeRayController? Operator { get; private set; }
 
     /// <summary>Adds the kubelet and/or the KubeRay operator to the sandbox's controllers.</summary>
-    internal void Start(ControllerHost host, bool kubeRay, bool kubelet, int seed = 0)
+    internal void Start(ControllerHost host, bool kubeRay, bool kubelet, int seed = 0, bool kubeRayInstalledByUser = false)
     {
         if (kubelet)
         {
@@ -59,7 +59,7 @@ public sealed class ClusterSimulation : IAsyncDisposable
         }
         if (kubeRay)
         {
-            Operator = new KubeRayController(_store, _time, Options, seed);
+            Operator = new KubeRayController(_store, _time, Options, seed, kubeRayInstalledByUser);
             host.Add(Operator);
         }
     }

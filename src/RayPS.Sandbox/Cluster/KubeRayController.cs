@@ -31,6 +31,16 @@ internal sealed class KubeRayController : Controller
     private volatile bool _operatorUp;
     private string? _installedForCrd;
 
+    /// <summary>
+    /// Started -WithoutKubeRay: nothing is installed for the user; the operator runs only while a Deployment they installed
+    /// (label app.kubernetes.io/name=kuberay-operator, any namespace) has a ready pod, and reconciles only the namespaces
+    /// its --watch-namespace names (all when absent).
+    /// </summary>
+    private readonly bool _installedByUser;
+
+    /// <summary>Installed operator Deployments (namespace/name) that are running, with the namespaces each watches (null = all).</summary>
+    private readonly ConcurrentDictionary<string, IReadOnlyList<string>?> _runningOperators = new(StringComparer.Ordinal);
+
     /// <summary>Pod and service changes of a cluster arriving within this window are handled by one reconcile.</summary>
     internal static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(15);
 
@@ -41,12 +51,14 @@ internal sealed class KubeRayController : Controller
     /// <param name="time">The clock.</param>
     /// <param name="options">Timings (the 2 s requeue after a status change is two simulated seconds).</param>
     /// <param name="seed">Seeds the order in which a plain scale-down picks its victims.</param>
-    public KubeRayController(ObjectStore store, TimeProvider? time = null, ClusterSimulationOptions? options = null, int seed = 0)
+    /// <param name="installedByUser">Runs only while an operator Deployment the user installed has a ready pod (-WithoutKubeRay).</param>
+    public KubeRayController(ObjectStore store, TimeProvider? time = null, ClusterSimulationOptions? options = null, int seed = 0, bool installedByUser = false)
         : base(store)
     {
         _time = time ?? TimeProvider.System;
         _options = options ?? new ClusterSimulationOptions();
         _victims = new Random(seed);
+        _installedByUser = installedByUser;
     }
 
     public override string Name => ControllerComponent;
@@ -76,8 +88,11 @@ internal sealed class KubeRayController : Controller
             case "/services":
                 ObserveMember(change, change.StorageKey == "/pods" ? _pods : _services);
                 break;
-            case "apiextensions.k8s.io/customresourcedefinitions" when ObjectMeta.Name(change.Object) == CrdName:
+            case "apiextensions.k8s.io/customresourcedefinitions" when ObjectMeta.Name(change.Object) == CrdName && !_installedByUser:
                 Enqueue(OperatorKey);
+                break;
+            case "apps/deployments" when _installedByUser:
+                ObserveInstalledOperator(change);
                 break;
             case "apps/deployments" when ObjectMeta.Name(change.Object) == OperatorName && ObjectMeta.Namespace(change.Object) == OperatorNamespace:
                 _operatorUp = change.Type != WatchEvent.Deleted && OperatorRunning(change.Object);
@@ -137,8 +152,18 @@ internal sealed class KubeRayController : Controller
 
     internal override void Resync()
     {
-        _operatorUp = Store.TryGet(Gvr.Deployments, OperatorNamespace, OperatorName) is { } op && OperatorRunning(op);
-        Enqueue(OperatorKey);
+        if (_installedByUser)
+        {
+            foreach (var deployment in Store.ListItems(Gvr.Deployments, null))
+            {
+                ObserveInstalledOperator(new StoreEvent("apps/deployments", WatchEvent.Added, deployment, null, 0));
+            }
+        }
+        else
+        {
+            _operatorUp = Store.TryGet(Gvr.Deployments, OperatorNamespace, OperatorName) is { } op && OperatorRunning(op);
+            Enqueue(OperatorKey);
+        }
         foreach (var (gvr, cache) in new[] { (Gvr.Pods, _pods), (Gvr.Services, _services) })
         {
             foreach (var obj in Store.ListItems(gvr, null))
@@ -177,6 +202,65 @@ internal sealed class KubeRayController : Controller
 
     private JsonObject? InstalledCrd => Store.TryGet(Gvr.CustomResourceDefinitions, null, CrdName) is { } crd && ObjectMeta.DeletionTimestamp(crd) is null ? crd : null;
 
+    /// <summary>An installed operator is up while its Deployment wants replicas and has a ready one.</summary>
+    private void ObserveInstalledOperator(StoreEvent change)
+    {
+        var deployment = change.Object;
+        if (PodInfo.Label(deployment, AppNameLabel) != ComponentName)
+        {
+            return;
+        }
+        var key = KeyOf(ObjectMeta.Namespace(deployment), ObjectMeta.Name(deployment));
+        var running = change.Type != WatchEvent.Deleted && OperatorRunning(deployment)
+            && (JsonNodes.GetInteger(JsonNodes.At(deployment, "status", "readyReplicas")) ?? 0) > 0;
+        var wasUp = _operatorUp;
+        var watchedBefore = _runningOperators.TryGetValue(key, out var before) ? before : null;
+        if (running)
+        {
+            _runningOperators[key] = WatchedNamespaces(deployment);
+        }
+        else
+        {
+            _runningOperators.TryRemove(key, out _);
+        }
+        _operatorUp = !_runningOperators.IsEmpty;
+        if (_operatorUp != wasUp || (running && !Same(watchedBefore, _runningOperators.GetValueOrDefault(key))))
+        {
+            foreach (var cluster in Clusters())
+            {
+                Enqueue(KeyOf(ObjectMeta.Namespace(cluster), ObjectMeta.Name(cluster)));
+            }
+        }
+    }
+
+    private static bool Same(IReadOnlyList<string>? a, IReadOnlyList<string>? b) =>
+        a is null ? b is null : b is not null && a.SequenceEqual(b);
+
+    /// <summary>The operator container's --watch-namespace (as "--watch-namespace X" or "--watch-namespace=X"); null = every namespace.</summary>
+    private static IReadOnlyList<string>? WatchedNamespaces(JsonObject deployment)
+    {
+        var containers = JsonNodes.At(deployment, "spec", "template", "spec", "containers") as JsonArray;
+        var args = containers?.OfType<JsonObject>()
+            .SelectMany(c => ((c["command"] as JsonArray) ?? []).Concat((c["args"] as JsonArray) ?? []))
+            .Select(a => JsonNodes.GetString(a) ?? "")
+            .ToList() ?? [];
+        for (var i = 0; i < args.Count; i++)
+        {
+            string? value = args[i] == "--watch-namespace" && i + 1 < args.Count ? args[i + 1]
+                : args[i].StartsWith("--watch-namespace=", StringComparison.Ordinal) ? args[i]["--watch-namespace=".Length..]
+                : null;
+            if (!string.IsNullOrEmpty(value))
+            {
+                return value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Whether a running operator reconciles RayClusters of <paramref name="ns"/>.</summary>
+    private bool Watches(string ns) =>
+        !_installedByUser || _runningOperators.Values.Any(w => w is null || w.Contains(ns, StringComparer.Ordinal));
+
     private static bool OperatorRunning(JsonObject deployment) =>
         ObjectMeta.DeletionTimestamp(deployment) is null && (JsonNodes.GetInteger(JsonNodes.At(deployment, "spec", "replicas")) ?? 1) > 0;
 
@@ -187,10 +271,13 @@ internal sealed class KubeRayController : Controller
     {
         if (key == OperatorKey)
         {
-            ReconcileOperator();
+            if (!_installedByUser)
+            {
+                ReconcileOperator();
+            }
             return;
         }
-        if (!OperatorUp)
+        if (!OperatorUp || !Watches(key[..Math.Max(0, key.IndexOf('/', StringComparison.Ordinal))]))
         {
             return;
         }

@@ -195,6 +195,16 @@ public static class ManagedFields
         }
         mine.Paths = configSet.Paths;
         mine.ApiVersion = apiVersion;
+        if (live is not null && mine.Time.Length > 0)
+        {
+            // Like kube-apiserver's IgnoreManagedFieldsTimestampsTransformer: an apply that changes nothing but the
+            // timestamp keeps the old one, so the object (and its resourceVersion) stays as it was.
+            Write(merged, entries);
+            if (JsonNodes.DeepEquals(merged, live))
+            {
+                return merged;
+            }
+        }
         mine.Time = now;
         Write(merged, entries);
         return merged;

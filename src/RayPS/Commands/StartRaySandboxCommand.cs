@@ -22,7 +22,10 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
     [Parameter]
     public string? KubeConfigPath { get; set; }
 
-    /// <summary>Starts without the RayCluster CRD and the KubeRay operator (a cluster where KubeRay is not installed).</summary>
+    /// <summary>
+    /// Starts without the RayCluster CRD and the KubeRay operator (a cluster where KubeRay is not installed); the simulated operator
+    /// then runs only while an installed operator Deployment (Install-KubeRayOperator) has a ready pod.
+    /// </summary>
     [Parameter]
     public SwitchParameter WithoutKubeRay { get; set; }
 
@@ -72,10 +75,6 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
                 $"Create it first (New-Item -ItemType Directory '{folder}') or pass a path in an existing folder.", _kubeConfigPath);
         }
         var controllers = Controllers is null ? SandboxControllers.All : Controllers.Aggregate(SandboxControllers.None, (all, c) => all | c);
-        if (WithoutKubeRay)
-        {
-            controllers &= ~SandboxControllers.KubeRay;
-        }
         var target = $"https://127.0.0.1:{(Port == 0 ? "<free port>" : Port.ToString(System.Globalization.CultureInfo.InvariantCulture))}";
         if (!await ShouldProcessAsync(target, "Start a RayPS sandbox Kubernetes API").ConfigureAwait(false))
         {
@@ -90,6 +89,7 @@ public sealed class StartRaySandboxCommand : RayAsyncCmdlet
                 Port = Port,
                 KubeConfigPath = _kubeConfigPath,
                 InstallKubeRayCrd = !WithoutKubeRay,
+                KubeRayInstalledByUser = WithoutKubeRay,
                 Controllers = controllers,
                 Cluster = ClusterTiming(),
                 Seed = Seed,

@@ -41,7 +41,7 @@ internal sealed class SimHarness : IAsyncDisposable
     };
 
     public static async Task<SimHarness> StartAsync(ClusterSimulationOptions? options = null, bool kubeRay = true, bool kubelet = true, bool installCrd = true,
-        int? seed = null)
+        int? seed = null, bool kubeRayInstalledByUser = false)
     {
         var controllers = SandboxControllers.Deployment;
         if (kubeRay)
@@ -56,6 +56,7 @@ internal sealed class SimHarness : IAsyncDisposable
         {
             Controllers = controllers,
             InstallKubeRayCrd = installCrd,
+            KubeRayInstalledByUser = kubeRayInstalledByUser,
             Cluster = options ?? FastOptions(),
             Seed = seed,
         });
