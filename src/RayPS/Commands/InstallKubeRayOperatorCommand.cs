@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using RayPS.Internal;
 using System.Text.Json.Nodes;
 using RayPS.Errors;
 using RayPS.Manifests;
@@ -13,7 +14,7 @@ namespace RayPS.Commands;
 /// chosen values and writes it with server-side apply under one field manager, CRDs first and the Deployment last, after checking the
 /// caller's rights with SelfSubjectAccessReview. A second run with the same values changes nothing and says so.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Install, "KubeRayOperator", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Install, "KubeRayOperator", HelpUri = HelpLinks.Cmdlets + "Install-KubeRayOperator.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(KubeRayOperatorInstallation), typeof(KubeRayOperatorInfo), typeof(string))]
 public sealed class InstallKubeRayOperatorCommand : RayWaitingCmdletBase
 {

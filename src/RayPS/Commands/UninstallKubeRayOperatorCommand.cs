@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using RayPS.Internal;
 using RayPS.Operator;
 
 namespace RayPS.Commands;
@@ -8,7 +9,7 @@ namespace RayPS.Commands;
 /// RBAC objects and ServiceAccount. The ray.io CRDs stay unless -IncludeCrds, which also deletes every RayCluster, RayJob and
 /// RayService (the confirmation says how many).
 /// </summary>
-[Cmdlet(VerbsLifecycle.Uninstall, "KubeRayOperator", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Uninstall, "KubeRayOperator", HelpUri = HelpLinks.Cmdlets + "Uninstall-KubeRayOperator.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(KubeRayOperatorObject))]
 public sealed class UninstallKubeRayOperatorCommand : RayCmdletBase
 {
