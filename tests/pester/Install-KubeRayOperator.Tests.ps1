@@ -240,6 +240,11 @@ Describe 'Install-KubeRayOperator on a cluster without KubeRay' {
         $null = Install-KubeRayOperator -Namespace kube-system -KubeConfig $kc
         $out = Uninstall-KubeRayOperator -IncludeCrds -Force -Confirm:$false -KubeConfig $kc -Verbose 4>&1
         ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match '2 RayClusters, 0 RayJobs and 0 RayServices'
+        # CRD deletion finishes in the background (the API server first removes the custom resources): wait, bounded.
+        $deadline = (Get-Date).AddSeconds(30)
+        while ((Get-Date) -lt $deadline -and (Get-KubeRayOperator -KubeConfig $kc).CrdSummary -ne 'rayclusters(missing) rayjobs(missing) rayservices(missing)') {
+            Start-Sleep -Milliseconds 100
+        }
         (Get-KubeRayOperator -KubeConfig $kc).CrdSummary | Should -Be 'rayclusters(missing) rayjobs(missing) rayservices(missing)'
         { Get-RayCluster -KubeConfig $kc } | Should -Throw -ErrorId 'KubeRayCrdMissing,*'
     }

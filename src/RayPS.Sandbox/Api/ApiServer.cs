@@ -41,7 +41,12 @@ internal sealed class ApiServer
         var faults = _faults.Evaluate(info.Verb, resourceKey, info.Path);
         if (faults.Delay > TimeSpan.Zero)
         {
-            await Task.Delay(faults.Delay).ConfigureAwait(false);
+            // Timers tick on a coarse clock and may fire a little early: a latency fault delays at least its latency.
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (var left = faults.Delay; left > TimeSpan.Zero; left = faults.Delay - System.Diagnostics.Stopwatch.GetElapsedTime(started))
+            {
+                await Task.Delay(left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left).ConfigureAwait(false);
+            }
         }
         if (faults.Terminal is { } fault)
         {
