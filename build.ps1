@@ -4,11 +4,15 @@
     Builds, tests, packages, demonstrates and benchmarks RayPS.
 .DESCRIPTION
     Run as `dotnet pwsh ./build.ps1 <Task>` after `dotnet tool restore`. Tasks:
-      Build    stage the importable module at out/RayPS
+      Build    stage the importable module at out/RayPS (IL; -ReadyToRun adds precompiled images, see below)
       Test     Build + xunit + Pester (fresh pwsh); prints "N passed, N failed"
-      Package  Build + a .nupkg in out/packages via PSResourceGet, installed and imported by name
+      Package  Build -ReadyToRun + a .nupkg in out/packages via PSResourceGet, installed and imported by name
+               (with and without its ReadyToRun images); prints the package size
       Demo     the seed workflow (docs/ray-on-kubernetes) on a local sandbox
-      Bench    benchmarks, written to docs/benchmarks.md
+      Bench    Build -ReadyToRun + benchmarks, written to docs/benchmarks.md
+    ReadyToRun: lib/ always holds the IL assemblies (net8.0, every platform PowerShell 7.4+ runs on); lib/r2r/<platform>/
+    adds ReadyToRun images of the same assemblies compiled by Crossgen2 for the runtime this SDK carries (.NET 10, as in
+    PowerShell 7.6), which the loader prefers on that platform and runtime. Compiled images are cached in out/r2r-cache.
       Clean    remove out/ and build outputs
 #>
 [CmdletBinding()]
@@ -24,7 +28,13 @@ param(
     [string] $PesterFilter,
 
     # Bench only: which tests/bench/<name>.Bench.ps1 to run (wildcard); their sections replace the same ones in docs/benchmarks.md.
-    [string] $BenchFilter = '*'
+    [string] $BenchFilter = '*',
+
+    # Build only: also stage ReadyToRun images (Package and Bench always do).
+    [switch] $ReadyToRun,
+
+    # The platforms that get ReadyToRun images (runtime identifiers); others run the IL assemblies.
+    [string[]] $ReadyToRunPlatform = @('linux-x64')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -89,11 +99,59 @@ function Invoke-Build {
     Copy-Item (Join-Path $Root 'module/*.ps1xml') $ModuleOut
     Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
 
+    Write-Step 'list the public output types (type accelerators, read at import instead of a reflection sweep)'
+    $loaderDll = Join-Path $ModuleOut 'RayPS.Loader.dll'
+    $typesFile = Join-Path $ModuleOut 'RayPS.Types.txt'
+    $listTypes = "`$l = [Reflection.Assembly]::LoadFrom('$loaderDll').GetType('RayPS.Loader.RayPSLoadContext', `$true); `$env:RAYPS_READYTORUN = '0'; " +
+        "`$null = `$l::Initialize('$LibOut'); `$l::ListPublicTypes() | Set-Content -LiteralPath '$typesFile'"
+    $code = Invoke-FreshPwsh @('-Command', $listTypes)
+    if ($code -ne 0 -or -not (Test-Path $typesFile) -or -not (Get-Content $typesFile)) { throw 'listing the public types failed' }
+
+    if ($ReadyToRun) { Invoke-ReadyToRun }
+
     Write-Step 'generate help (MAML) from docs/cmdlets'
     $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'module/tools/New-MamlHelp.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'), '-DocsPath', (Join-Path $Root 'docs/cmdlets'), '-OutputPath', (Join-Path $ModuleOut 'en-US/RayPS.dll-Help.xml'))
     if ($code -ne 0) { throw 'help generation failed' }
     $null = New-Item -ItemType Directory -Path (Join-Path $LibOut 'en-US') -Force
     Copy-Item (Join-Path $ModuleOut 'en-US/RayPS.dll-Help.xml') (Join-Path $LibOut 'en-US')
+}
+
+# ReadyToRun images of the lib assemblies for each of $ReadyToRunPlatform in lib/r2r/<platform>/, with runtime.txt naming
+# the .NET major version they were compiled for (the loader uses them only there). Cached by input hash in out/r2r-cache.
+function Invoke-ReadyToRun {
+    $hostRid = (& dotnet msbuild (Join-Path $Root 'build/Crossgen2.proj') -getProperty:NETCoreSdkRuntimeIdentifier).Trim()
+    $version = (& dotnet msbuild (Join-Path $Root 'build/Crossgen2.proj') -getProperty:BundledNETCoreAppPackageVersion).Trim()
+    Write-Step "restore Crossgen2 $version ($hostRid) and runtime packs for $($ReadyToRunPlatform -join ', ')"
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/Crossgen2.proj'), "-p:HostRid=$hostRid", "-p:TargetRids=$($ReadyToRunPlatform -join '%3B')", '--nologo', '-v', 'q')
+    $packages = Get-NuGetPackagesRoot
+    $crossgen = Join-Path $packages "microsoft.netcore.app.crossgen2.$hostRid/$version/tools/crossgen2"
+    if ($IsWindows) { $crossgen += '.exe' }
+    $major = ([version] $version).Major
+    # RayPS.dll references System.Management.Automation: that of this pwsh (7.6 runs .NET 10).
+    $automation = [psobject].Assembly.Location
+    foreach ($platform in $ReadyToRunPlatform) {
+        $os, $arch = $platform -split '-', 2
+        $framework = Join-Path $packages "microsoft.netcore.app.runtime.$platform/$version/runtimes/$platform/lib/net$major.0"
+        $target = Join-Path $LibOut "r2r/$platform"
+        $cache = Join-Path $Out "r2r-cache/$platform"
+        $null = New-Item -ItemType Directory -Path $target, $cache -Force
+        foreach ($name in $LibAssemblies) {
+            $source = Join-Path $LibOut "$name.dll"
+            $hash = (Get-FileHash $source -Algorithm SHA256).Hash.Substring(0, 16)
+            $cached = Join-Path $cache "$name.$version.$hash.dll"
+            if (-not (Test-Path $cached)) {
+                Write-Step "crossgen2 $name ($platform)"
+                Get-ChildItem $cache -Filter "$name.*.dll" | Remove-Item
+                # A response file: pwsh would expand the reference wildcards on a native command line.
+                $response = Join-Path $cache "$name.rsp"
+                Set-Content -Path $response -Value @($source, '-o', $cached, '-r', (Join-Path $framework '*.dll'), '-r', (Join-Path $LibOut '*.dll'), '-r', $automation,
+                    "--targetos:$(@{ win = 'windows'; osx = 'osx'; linux = 'linux' }[$os])", "--targetarch:$arch", '-O')
+                Invoke-Native $crossgen @("@$response")
+            }
+            Copy-Item $cached (Join-Path $target "$name.dll")
+        }
+        Set-Content -Path (Join-Path $target 'runtime.txt') -Value $major
+    }
 }
 
 function Get-TrxCounts([string] $Directory) {
@@ -144,6 +202,7 @@ function Invoke-Test {
 }
 
 function Invoke-Package {
+    $script:ReadyToRun = $true
     Invoke-Build
     $repoDir = Join-Path $Out 'packages'
     if (Test-Path $repoDir) { Remove-Item $repoDir -Recurse -Force }
@@ -188,6 +247,7 @@ switch ($Task) {
         if ($code -ne 0) { exit $code }
     }
     'Bench' {
+        $ReadyToRun = $true
         Invoke-Build
         # Through the environment: pwsh on Unix would expand a bare wildcard argument to file names.
         $env:RAYPS_BENCH_FILTER = $BenchFilter
