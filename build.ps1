@@ -221,10 +221,26 @@ function Invoke-Package {
         $installRoot = Join-Path ([IO.Path]::GetTempPath()) ('rayps-install-' + [Guid]::NewGuid().ToString('N'))
         $null = New-Item -ItemType Directory -Path $installRoot
         Save-PSResource -Name RayPS -Repository $repoName -Path $installRoot -TrustRepository
-        $check = "`$env:PSModulePath = '$installRoot' + [IO.Path]::PathSeparator + `$env:PSModulePath; Import-Module RayPS -ErrorAction Stop; `$m = Get-Module RayPS; 'imported RayPS ' + `$m.Version + ' from ' + `$m.ModuleBase + ' with ' + @(`$m.ExportedCmdlets.Keys).Count + ' cmdlets'"
+        $check = "`$env:PSModulePath = '$installRoot' + [IO.Path]::PathSeparator + `$env:PSModulePath; Import-Module RayPS -ErrorAction Stop; `$m = Get-Module RayPS; " +
+            "`$null = Get-RayCluster -KubeConfig (Start-RaySandbox).KubeConfigPath; " +
+            "'imported RayPS ' + `$m.Version + ' from ' + `$m.ModuleBase + ' with ' + @(`$m.ExportedCmdlets.Keys).Count + ' cmdlets, assemblies from ' + [IO.Path]::GetDirectoryName([RayPS.RayCluster].Assembly.Location)"
         $code = Invoke-FreshPwsh @('-Command', $check)
+        if ($code -eq 0) {
+            Write-Step 'the same with the IL assemblies (RAYPS_READYTORUN=0, as on a platform without ReadyToRun images)'
+            $env:RAYPS_READYTORUN = '0'
+            try { $code = Invoke-FreshPwsh @('-Command', $check) } finally { Remove-Item Env:RAYPS_READYTORUN }
+        }
         Remove-Item $installRoot -Recurse -Force
         if ($code -ne 0) { throw 'the installed package did not import' }
+
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        $zip = [IO.Compression.ZipFile]::OpenRead($nupkg.FullName)
+        try {
+            $images = @($zip.Entries | Where-Object FullName -Match '^lib/r2r/') | Group-Object { $_.FullName.Split('/')[2] }
+            Write-Host ('package size: {0:N1} MB; ReadyToRun images: {1}' -f ($nupkg.Length / 1MB),
+                $(if ($images) { ($images | ForEach-Object { '{0} {1:N1} MB compressed' -f $_.Name, (($_.Group | Measure-Object CompressedLength -Sum).Sum / 1MB) }) -join ', ' } else { 'none' }))
+        }
+        finally { $zip.Dispose() }
     }
     finally {
         Unregister-PSResourceRepository -Name $repoName
