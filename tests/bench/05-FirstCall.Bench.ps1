@@ -2,7 +2,8 @@
 # `kubectl get rayclusters -A`, all as whole processes in one interleaved run against one sandbox. RayPS is installed
 # from a package made with PSResourceGet, as a gallery user gets it. Targets: import + first Get-RayCluster <= 300 ms
 # over a bare pwsh; import alone <= 150 ms over a pwsh whose formatting database is initialised.
-# RAYPS_BENCH_BASELINE may name an older staged module (out/RayPS of another build) to measure as "before" in the same run.
+# RAYPS_BENCH_BASELINE may name an older staged module (out/RayPS/RayPS.psd1 of another build) to measure as "before" in the
+# same run; RAYPS_BENCH_BASELINE_LABEL says what it is.
 param([Parameter(Mandatory)] [string] $ModulePath)
 Import-Module (Join-Path $PSScriptRoot 'BenchHelpers.psm1') -Force
 
@@ -148,7 +149,7 @@ Whole processes, $runs interleaved rounds after a warm-up round (each round runs
 installed from its .nupkg with PSResourceGet (``Publish-PSResource`` + ``Save-PSResource``) and imported by name; the sandbox
 (in the bench's process) holds 2 RayClusters, which every ``Get-RayCluster`` lists and formats to the console;
 ``KUBECONFIG`` points at it for every row. pwsh is ``$(($pwsh | ForEach-Object { Split-Path $_ -Leaf }) -join ' ')`` -NoProfile -NonInteractive -Command.
-$(if ($baseline) { "The ""before"" rows are the module staged at ``$($env:RAYPS_BENCH_BASELINE)``, packaged and installed the same way." })
+$(if ($baseline) { "The ""before"" rows are $(if ($env:RAYPS_BENCH_BASELINE_LABEL) { $env:RAYPS_BENCH_BASELINE_LABEL } else { "the module staged at ``$($env:RAYPS_BENCH_BASELINE)``" }), packaged and installed the same way." })
 Load average at the end: $(Get-LoadAverage) on $([Environment]::ProcessorCount) cores, shared.
 
 | process | median ms | over bare pwsh | min | max |
