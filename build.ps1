@@ -4,11 +4,15 @@
     Builds, tests, packages, demonstrates and benchmarks RayPS.
 .DESCRIPTION
     Run as `dotnet pwsh ./build.ps1 <Task>` after `dotnet tool restore`. Tasks:
-      Build    stage the importable module at out/RayPS
+      Build    stage the importable module at out/RayPS (IL; -ReadyToRun adds precompiled images, see below)
       Test     Build + xunit + Pester (fresh pwsh); prints "N passed, N failed"
-      Package  Build + a .nupkg in out/packages via PSResourceGet, installed and imported by name
+      Package  Build -ReadyToRun + a .nupkg in out/packages via PSResourceGet, installed and imported by name
+               (with and without its ReadyToRun images); prints the package size
       Demo     the seed workflow (docs/ray-on-kubernetes) on a local sandbox
-      Bench    benchmarks, written to docs/benchmarks.md
+      Bench    Build -ReadyToRun + benchmarks, written to docs/benchmarks.md
+    ReadyToRun: lib/ always holds the IL assemblies (net8.0, every platform PowerShell 7.4+ runs on); lib/r2r/<platform>/
+    adds ReadyToRun images of the same assemblies compiled by Crossgen2 for the runtime this SDK carries (.NET 10, as in
+    PowerShell 7.6), which the loader prefers on that platform and runtime. Compiled images are cached in out/r2r-cache.
       Clean    remove out/ and build outputs
 #>
 [CmdletBinding()]
@@ -31,7 +35,13 @@ param(
     [string] $SigningCertificate,
 
     # Package only, with -SigningCertificate: the RFC 3161 timestamp server that keeps signatures valid after the certificate expires.
-    [string] $TimestampServer = 'http://timestamp.digicert.com'
+    [string] $TimestampServer = 'http://timestamp.digicert.com',
+
+    # Build only: also stage ReadyToRun images (Package and Bench always do).
+    [switch] $ReadyToRun,
+
+    # The platforms that get ReadyToRun images (runtime identifiers); others run the IL assemblies.
+    [string[]] $ReadyToRunPlatform = @('linux-x64')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -97,12 +107,60 @@ function Invoke-Build {
     Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
     Copy-Item (Join-Path $Root 'THIRD-PARTY-NOTICES.md') $ModuleOut
 
+    Write-Step 'list the public output types (type accelerators, read at import instead of a reflection sweep)'
+    $loaderDll = Join-Path $ModuleOut 'RayPS.Loader.dll'
+    $typesFile = Join-Path $ModuleOut 'RayPS.Types.txt'
+    $listTypes = "`$l = [Reflection.Assembly]::LoadFrom('$loaderDll').GetType('RayPS.Loader.RayPSLoadContext', `$true); `$env:RAYPS_READYTORUN = '0'; " +
+        "`$null = `$l::Initialize('$LibOut'); `$l::ListPublicTypes() | Set-Content -LiteralPath '$typesFile'"
+    $code = Invoke-FreshPwsh @('-Command', $listTypes)
+    if ($code -ne 0 -or -not (Test-Path $typesFile) -or -not (Get-Content $typesFile)) { throw 'listing the public types failed' }
+
+    if ($ReadyToRun) { Invoke-ReadyToRun }
+
     Write-Step 'generate help (MAML) from docs/cmdlets'
     $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'module/tools/New-MamlHelp.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'), '-DocsPath', (Join-Path $Root 'docs/cmdlets'), '-OutputPath', (Join-Path $ModuleOut 'en-US/RayPS.dll-Help.xml'))
     if ($code -ne 0) { throw 'help generation failed' }
     $null = New-Item -ItemType Directory -Path (Join-Path $LibOut 'en-US') -Force
     Copy-Item (Join-Path $ModuleOut 'en-US/RayPS.dll-Help.xml') (Join-Path $LibOut 'en-US')
     Copy-Item (Join-Path $Root 'module/en-US/*.help.txt') (Join-Path $ModuleOut 'en-US')
+}
+
+# ReadyToRun images of the lib assemblies for each of $ReadyToRunPlatform in lib/r2r/<platform>/, with runtime.txt naming
+# the .NET major version they were compiled for (the loader uses them only there). Cached by input hash in out/r2r-cache.
+function Invoke-ReadyToRun {
+    $hostRid = (& dotnet msbuild (Join-Path $Root 'build/Crossgen2.proj') -getProperty:NETCoreSdkRuntimeIdentifier).Trim()
+    $version = (& dotnet msbuild (Join-Path $Root 'build/Crossgen2.proj') -getProperty:BundledNETCoreAppPackageVersion).Trim()
+    Write-Step "restore Crossgen2 $version ($hostRid) and runtime packs for $($ReadyToRunPlatform -join ', ')"
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/Crossgen2.proj'), "-p:HostRid=$hostRid", "-p:TargetRids=$($ReadyToRunPlatform -join '%3B')", '--nologo', '-v', 'q')
+    $packages = Get-NuGetPackagesRoot
+    $crossgen = Join-Path $packages "microsoft.netcore.app.crossgen2.$hostRid/$version/tools/crossgen2"
+    if ($IsWindows) { $crossgen += '.exe' }
+    $major = ([version] $version).Major
+    # RayPS.dll references System.Management.Automation: that of this pwsh (7.6 runs .NET 10).
+    $automation = [psobject].Assembly.Location
+    foreach ($platform in $ReadyToRunPlatform) {
+        $os, $arch = $platform -split '-', 2
+        $framework = Join-Path $packages "microsoft.netcore.app.runtime.$platform/$version/runtimes/$platform/lib/net$major.0"
+        $target = Join-Path $LibOut "r2r/$platform"
+        $cache = Join-Path $Out "r2r-cache/$platform"
+        $null = New-Item -ItemType Directory -Path $target, $cache -Force
+        foreach ($name in $LibAssemblies) {
+            $source = Join-Path $LibOut "$name.dll"
+            $hash = (Get-FileHash $source -Algorithm SHA256).Hash.Substring(0, 16)
+            $cached = Join-Path $cache "$name.$version.$hash.dll"
+            if (-not (Test-Path $cached)) {
+                Write-Step "crossgen2 $name ($platform)"
+                Get-ChildItem $cache -Filter "$name.*.dll" | Remove-Item
+                # A response file: pwsh would expand the reference wildcards on a native command line.
+                $response = Join-Path $cache "$name.rsp"
+                Set-Content -Path $response -Value @($source, '-o', $cached, '-r', (Join-Path $framework '*.dll'), '-r', (Join-Path $LibOut '*.dll'), '-r', $automation,
+                    "--targetos:$(@{ win = 'windows'; osx = 'osx'; linux = 'linux' }[$os])", "--targetarch:$arch", '-O')
+                Invoke-Native $crossgen @("@$response")
+            }
+            Copy-Item $cached (Join-Path $target "$name.dll")
+        }
+        Set-Content -Path (Join-Path $target 'runtime.txt') -Value $major
+    }
 }
 
 function Get-TrxCounts([string] $Directory) {
@@ -179,6 +237,7 @@ function Invoke-Sign {
 }
 
 function Invoke-Package {
+    $script:ReadyToRun = $true
     Invoke-Build
     if ($SigningCertificate) { Invoke-Sign }
     $repoDir = Join-Path $Out 'packages'
@@ -198,10 +257,26 @@ function Invoke-Package {
         $installRoot = Join-Path ([IO.Path]::GetTempPath()) ('rayps-install-' + [Guid]::NewGuid().ToString('N'))
         $null = New-Item -ItemType Directory -Path $installRoot
         Save-PSResource -Name RayPS -Repository $repoName -Path $installRoot -TrustRepository
-        $check = "`$env:PSModulePath = '$installRoot' + [IO.Path]::PathSeparator + `$env:PSModulePath; Import-Module RayPS -ErrorAction Stop; `$m = Get-Module RayPS; 'imported RayPS ' + `$m.Version + ' from ' + `$m.ModuleBase + ' with ' + @(`$m.ExportedCmdlets.Keys).Count + ' cmdlets'"
+        $check = "`$env:PSModulePath = '$installRoot' + [IO.Path]::PathSeparator + `$env:PSModulePath; Import-Module RayPS -ErrorAction Stop; `$m = Get-Module RayPS; " +
+            "`$null = Get-RayCluster -KubeConfig (Start-RaySandbox).KubeConfigPath; " +
+            "'imported RayPS ' + `$m.Version + ' from ' + `$m.ModuleBase + ' with ' + @(`$m.ExportedCmdlets.Keys).Count + ' cmdlets, assemblies from ' + [IO.Path]::GetDirectoryName([RayPS.RayCluster].Assembly.Location)"
         $code = Invoke-FreshPwsh @('-Command', $check)
+        if ($code -eq 0) {
+            Write-Step 'the same with the IL assemblies (RAYPS_READYTORUN=0, as on a platform without ReadyToRun images)'
+            $env:RAYPS_READYTORUN = '0'
+            try { $code = Invoke-FreshPwsh @('-Command', $check) } finally { Remove-Item Env:RAYPS_READYTORUN }
+        }
         Remove-Item $installRoot -Recurse -Force
         if ($code -ne 0) { throw 'the installed package did not import' }
+
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        $zip = [IO.Compression.ZipFile]::OpenRead($nupkg.FullName)
+        try {
+            $images = @($zip.Entries | Where-Object FullName -Match '^lib/r2r/') | Group-Object { $_.FullName.Split('/')[2] }
+            Write-Host ('package size: {0:N1} MB; ReadyToRun images: {1}' -f ($nupkg.Length / 1MB),
+                $(if ($images) { ($images | ForEach-Object { '{0} {1:N1} MB compressed' -f $_.Name, (($_.Group | Measure-Object CompressedLength -Sum).Sum / 1MB) }) -join ', ' } else { 'none' }))
+        }
+        finally { $zip.Dispose() }
     }
     finally {
         Unregister-PSResourceRepository -Name $repoName
@@ -224,6 +299,7 @@ switch ($Task) {
         if ($code -ne 0) { exit $code }
     }
     'Bench' {
+        $ReadyToRun = $true
         Invoke-Build
         # Through the environment: pwsh on Unix would expand a bare wildcard argument to file names.
         $env:RAYPS_BENCH_FILTER = $BenchFilter

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 
 namespace RayPS.Loader;
@@ -9,34 +10,158 @@ namespace RayPS.Loader;
 /// any of them keeps working. Assemblies not found in lib (System.*, System.Management.Automation) come from the
 /// default context, which keeps PowerShell's own types shared.
 /// </summary>
+/// <remarks>
+/// lib holds the IL assemblies, which run everywhere. The package may also carry ReadyToRun images of them for a
+/// platform in lib/r2r/&lt;os&gt;-&lt;arch&gt;/, compiled against the .NET major version written in that folder's
+/// runtime.txt; they are preferred only on that platform and runtime major version. Elsewhere the IL copies load.
+/// RAYPS_READYTORUN=0 forces the IL copies (to compare, or to rule the images out).
+/// </remarks>
 public sealed class RayPSLoadContext : AssemblyLoadContext
 {
     private static readonly object Gate = new();
     private static RayPSLoadContext? _instance;
-    private readonly string _libDirectory;
+    private static string[] _registeredAccelerators = [];
+    private readonly string[] _probeDirectories;
 
-    private RayPSLoadContext(string libDirectory)
+    private RayPSLoadContext(string[] probeDirectories)
         : base("RayPS", isCollectible: false)
     {
-        _libDirectory = libDirectory;
+        _probeDirectories = probeDirectories;
     }
+
+    /// <summary>How many times Initialize ran in this process: above 1, an earlier import's inner module may still be registered.</summary>
+    public static int InitializeCount { get; private set; }
+
+    /// <summary>The folder of ReadyToRun images this process uses, or null when it runs the IL assemblies.</summary>
+    public static string? ReadyToRunDirectory { get; private set; }
 
     /// <summary>Loads the module assembly into the private context (once per process) and returns it.</summary>
     public static Assembly Initialize(string libDirectory)
     {
         lock (Gate)
         {
-            _instance ??= new RayPSLoadContext(libDirectory);
+            InitializeCount++;
+            if (_instance is null)
+            {
+                ReadyToRunDirectory = FindReadyToRunDirectory(libDirectory);
+                _instance = new RayPSLoadContext(ReadyToRunDirectory is null ? [libDirectory] : [ReadyToRunDirectory, libDirectory]);
+            }
+
             return _instance.LoadFromAssemblyName(new AssemblyName("RayPS"));
         }
     }
 
+    /// <summary>
+    /// Registers the public output types listed in <paramref name="listPath"/> (lines "Assembly TypeFullName", written
+    /// at build time) as PowerShell type accelerators, so [RayPS.RayCluster] resolves although the type lives in a
+    /// private load context. Without the list (a build that did not write it) it falls back to sweeping the exported
+    /// types of RayPS and RayPS.Client in namespace RayPS, which costs a reflection pass over both assemblies.
+    /// </summary>
+    public static void RegisterTypeAccelerators(string listPath)
+    {
+        var context = _instance ?? throw new InvalidOperationException("Initialize must run first.");
+        var types = new List<Type>();
+        if (File.Exists(listPath))
+        {
+            foreach (var line in File.ReadLines(listPath))
+            {
+                var parts = line.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                if (parts.Length != 2)
+                {
+                    continue;
+                }
+
+                var type = context.LoadFromAssemblyName(new AssemblyName(parts[0])).GetType(parts[1], throwOnError: true)!;
+                types.Add(type);
+            }
+        }
+        else
+        {
+            types.AddRange(SweepPublicTypes(context).Select(entry => entry.Type));
+        }
+
+        var accelerators = TypeAccelerators();
+        var add = accelerators.GetMethod("Add", [typeof(string), typeof(Type)])!;
+        foreach (var type in types)
+        {
+            add.Invoke(null, [type.FullName!, type]);
+        }
+
+        _registeredAccelerators = types.Select(t => t.FullName!).ToArray();
+    }
+
+    /// <summary>The public output types as the build lists them in RayPS.Types.txt: "Assembly TypeFullName" lines, sorted.</summary>
+    public static string[] ListPublicTypes()
+    {
+        var context = _instance ?? throw new InvalidOperationException("Initialize must run first.");
+        return SweepPublicTypes(context).Select(entry => entry.Assembly + " " + entry.Type.FullName).ToArray();
+    }
+
+    private static IEnumerable<(string Assembly, Type Type)> SweepPublicTypes(RayPSLoadContext context) =>
+        PublicTypeAssemblies.SelectMany(name => context.LoadFromAssemblyName(new AssemblyName(name)).GetExportedTypes()
+            .Where(t => t.Namespace == PublicNamespace)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .Select(t => (name, t)));
+
+    /// <summary>Removes the accelerators RegisterTypeAccelerators added (on Remove-Module).</summary>
+    public static void UnregisterTypeAccelerators()
+    {
+        var remove = TypeAccelerators().GetMethod("Remove", [typeof(string)])!;
+        foreach (var name in _registeredAccelerators)
+        {
+            remove.Invoke(null, [name]);
+        }
+
+        _registeredAccelerators = [];
+    }
+
+    /// <summary>The assemblies whose public types in namespace RayPS become accelerators.</summary>
+    public static readonly string[] PublicTypeAssemblies = ["RayPS", "RayPS.Client"];
+
+    /// <summary>The namespace of the module's public output types.</summary>
+    public const string PublicNamespace = "RayPS";
+
+    /// <summary>This process's platform as the package names its ReadyToRun folders: linux-x64, win-x64, osx-arm64, ...</summary>
+    public static string PlatformName
+    {
+        get
+        {
+            var os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : OperatingSystem.IsLinux() ? "linux" : "other";
+            return os + "-" + RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
+        }
+    }
+
+    private static string? FindReadyToRunDirectory(string libDirectory)
+    {
+        if (Environment.GetEnvironmentVariable("RAYPS_READYTORUN") == "0")
+        {
+            return null;
+        }
+
+        var directory = Path.Combine(libDirectory, "r2r", PlatformName);
+        var marker = Path.Combine(directory, "runtime.txt");
+        if (!File.Exists(marker) || !int.TryParse(File.ReadAllText(marker).Trim(), out var compiledFor))
+        {
+            return null;
+        }
+
+        // A runtime of another major version ignores the precompiled code (measured: .NET 10 JITs everything in
+        // images compiled for .NET 8), so the images only pay on the runtime they were compiled for.
+        return Environment.Version.Major == compiledFor ? directory : null;
+    }
+
+    private static Type TypeAccelerators() =>
+        Type.GetType("System.Management.Automation.TypeAccelerators, System.Management.Automation", throwOnError: true)!;
+
     protected override Assembly? Load(AssemblyName assemblyName)
     {
-        var path = Path.Combine(_libDirectory, assemblyName.Name + ".dll");
-        if (File.Exists(path))
+        foreach (var directory in _probeDirectories)
         {
-            return LoadFromAssemblyPath(path);
+            var path = Path.Combine(directory, assemblyName.Name + ".dll");
+            if (File.Exists(path))
+            {
+                return LoadFromAssemblyPath(path);
+            }
         }
 
         return null;

@@ -1,0 +1,186 @@
+# Time to first result (issue #23): a fresh pwsh that imports RayPS and lists RayClusters, next to a bare pwsh and to
+# `kubectl get rayclusters -A`, all as whole processes in one interleaved run against one sandbox. RayPS is installed
+# from a package made with PSResourceGet, as a gallery user gets it. Targets: import + first Get-RayCluster <= 300 ms
+# over a bare pwsh; import alone <= 150 ms over a pwsh whose formatting database is initialised.
+# RAYPS_BENCH_BASELINE may name an older staged module (out/RayPS/RayPS.psd1 of another build) to measure as "before" in the
+# same run; RAYPS_BENCH_BASELINE_LABEL says what it is.
+param([Parameter(Mandatory)] [string] $ModulePath)
+Import-Module (Join-Path $PSScriptRoot 'BenchHelpers.psm1') -Force
+
+$runs = 9
+$work = Join-Path ([IO.Path]::GetTempPath()) "rayps-bench-firstcall-$([Guid]::NewGuid().ToString('N'))"
+$null = New-Item -ItemType Directory $work
+
+# Publishes a staged module folder to a local repository and installs it with Save-PSResource; returns the install root
+# (for PSModulePath) and the .nupkg.
+function Install-FromPackage([string] $StagedModule, [string] $Name) {
+    $repoDir = Join-Path $work "repo-$Name"
+    $installRoot = Join-Path $work "installed-$Name"
+    $null = New-Item -ItemType Directory $repoDir, $installRoot
+    $repoName = 'RayPSBench' + [Guid]::NewGuid().ToString('N').Substring(0, 8)
+    Register-PSResourceRepository -Name $repoName -Uri $repoDir -Trusted
+    try {
+        Publish-PSResource -Path $StagedModule -Repository $repoName
+        Save-PSResource -Name RayPS -Repository $repoName -Path $installRoot -TrustRepository
+    }
+    finally { Unregister-PSResourceRepository -Name $repoName }
+    [pscustomobject]@{ Root = $installRoot; Package = Get-ChildItem $repoDir -Filter 'RayPS.*.nupkg' | Select-Object -First 1 }
+}
+
+$stagedModule = Split-Path $ModulePath
+$installed = Install-FromPackage $stagedModule 'current'
+$baseline = if ($env:RAYPS_BENCH_BASELINE) { Install-FromPackage (Split-Path $env:RAYPS_BENCH_BASELINE) 'baseline' }
+
+Import-Module $ModulePath
+$sandbox = Start-RaySandbox -KubeConfigPath (Join-Path $work 'kubeconfig')
+try {
+    $kubeconfig = $sandbox.KubeConfigPath
+    foreach ($name in 'alpha', 'beta') { $null = New-RayCluster -Name $name -WorkerReplicas 1 -KubeConfig $kubeconfig -Wait -TimeoutSec 120 }
+
+    $emptyFormat = Join-Path $work 'empty.Format.ps1xml'
+    Set-Content $emptyFormat '<?xml version="1.0" encoding="utf-8"?><Configuration><ViewDefinitions></ViewDefinitions></Configuration>'
+    # The floor any module pays: PowerShell's own first Import-Module, with a manifest and an empty script module.
+    $emptyModule = Join-Path $work 'empty/EmptyModule'
+    $null = New-Item -ItemType Directory $emptyModule
+    Set-Content (Join-Path $emptyModule 'EmptyModule.psm1') ''
+    New-ModuleManifest -Path (Join-Path $emptyModule 'EmptyModule.psd1') -RootModule 'EmptyModule.psm1' -FunctionsToExport @() -CmdletsToExport @() -VariablesToExport @() -AliasesToExport @()
+    $firstCall = 'Import-Module RayPS; Get-RayCluster -AllNamespaces | Out-Host; exit 0'
+    $pwsh = @(Get-PwshCommand)
+    # name -> how to start it: pwsh command text (with the module path it sees and the environment it gets) or kubectl.
+    $cases = [ordered]@{}
+    $cases['bare pwsh: `exit 0`'] = @{ Command = 'exit 0' }
+    $cases['bare pwsh, formatting initialised: `Update-FormatData` of an empty file'] = @{ Command = "Update-FormatData -AppendPath '$emptyFormat'; exit 0" }
+    $cases['floor: `Import-Module` of an empty manifest module'] = @{ Command = 'Import-Module EmptyModule; exit 0'; Root = (Split-Path $emptyModule) }
+    $cases['`Import-Module RayPS`'] = @{ Command = 'Import-Module RayPS; exit 0'; Root = $installed.Root }
+    $cases['`Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $installed.Root }
+    $cases['the same, IL only (`RAYPS_READYTORUN=0`, as on a platform without images)'] = @{ Command = $firstCall; Root = $installed.Root; IL = $true }
+    if ($baseline) {
+        $cases['before: `Import-Module RayPS`'] = @{ Command = 'Import-Module RayPS; exit 0'; Root = $baseline.Root }
+        $cases['before: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $baseline.Root }
+    }
+    $cases['`kubectl get rayclusters -A`'] = @{ Kubectl = $true }
+
+    function Invoke-Case($Case) {
+        $savedPath = $env:PSModulePath; $savedKube = $env:KUBECONFIG; $savedR2R = $env:RAYPS_READYTORUN
+        try {
+            $env:KUBECONFIG = $kubeconfig
+            if ($Case.Root) { $env:PSModulePath = $Case.Root + [IO.Path]::PathSeparator + $savedPath }
+            if ($Case.IL) { $env:RAYPS_READYTORUN = '0' }
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            if ($Case.Kubectl) { $out = & kubectl get rayclusters -A 2>&1 }
+            else { $out = & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Case.Command)) 2>&1 }
+            $watch.Stop()
+            if ($LASTEXITCODE -ne 0 -or ($Case.Command -eq $firstCall -and -not ($out -match 'alpha'))) { throw "case failed: $($out -join "`n")" }
+            $watch.Elapsed.TotalMilliseconds
+        }
+        finally { $env:PSModulePath = $savedPath; $env:KUBECONFIG = $savedKube; $env:RAYPS_READYTORUN = $savedR2R }
+    }
+
+    # Interleaved: each round runs every case once, so a burst of load on the shared machine hits all of them alike.
+    $times = [ordered]@{}
+    foreach ($name in $cases.Keys) { $times[$name] = [Collections.Generic.List[double]]::new(); $null = Invoke-Case $cases[$name] }
+    foreach ($round in 1..$runs) { foreach ($name in $cases.Keys) { $times[$name].Add((Invoke-Case $cases[$name])) } }
+    $median = @{}; foreach ($name in $times.Keys) { $median[$name] = Get-Median $times[$name] }
+
+    # Per step, inside fresh processes: import, first call, second call, methods JIT-compiled, assemblies loaded.
+    $splitScript = @'
+$jit = { [System.Runtime.JitInfo]::GetCompiledMethodCount($false) }
+$j0 = & $jit; $w = [Diagnostics.Stopwatch]::StartNew()
+Import-Module RayPS
+$import = $w.Elapsed.TotalMilliseconds; $j1 = & $jit
+$heavy = @([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { $_.GetName().Name } | Where-Object { $_ -in 'KubernetesClient', 'YamlDotNet', 'RayPS.Sandbox', 'Fractions' })
+$w.Restart(); $null = Get-RayCluster -AllNamespaces; $first = $w.Elapsed.TotalMilliseconds; $j2 = & $jit
+$w.Restart(); $null = Get-RayCluster -AllNamespaces; $second = $w.Elapsed.TotalMilliseconds
+$r2r = [RayPS.Loader.RayPSLoadContext]::ReadyToRunDirectory
+[pscustomobject]@{ Import = $import; First = $first; Second = $second; JitImport = $j1 - $j0; JitFirst = $j2 - $j1; Heavy = $heavy -join ','; ReadyToRun = [bool] $r2r } | ConvertTo-Json -Compress
+'@
+    $splitFile = Join-Path $work 'split.ps1'
+    Set-Content $splitFile $splitScript
+    $splits = [ordered]@{ 'ReadyToRun' = $false; 'IL only' = $true }
+    $samples = @{}; foreach ($label in $splits.Keys) { $samples[$label] = [Collections.Generic.List[object]]::new() }
+    foreach ($round in 1..$runs) {
+        foreach ($label in $splits.Keys) {
+            $savedPath = $env:PSModulePath; $savedKube = $env:KUBECONFIG; $savedR2R = $env:RAYPS_READYTORUN
+            try {
+                $env:PSModulePath = $installed.Root + [IO.Path]::PathSeparator + $savedPath; $env:KUBECONFIG = $kubeconfig
+                if ($splits[$label]) { $env:RAYPS_READYTORUN = '0' }
+                $json = & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $splitFile))
+                if ($LASTEXITCODE -ne 0) { throw "split run failed: $json" }
+                $samples[$label].Add(($json | Select-Object -Last 1 | ConvertFrom-Json))
+            }
+            finally { $env:PSModulePath = $savedPath; $env:KUBECONFIG = $savedKube; $env:RAYPS_READYTORUN = $savedR2R }
+        }
+    }
+    $splitRows = foreach ($label in $splits.Keys) {
+        $s = $samples[$label]
+        $heavy = @($s.Heavy | Where-Object { $_ } | Sort-Object -Unique) -join ', '
+        "| $label | $(@($s | Where-Object ReadyToRun).Count)/$runs | $([Math]::Round((Get-Median $s.Import))) | $([Math]::Round((Get-Median $s.First))) | $([Math]::Round((Get-Median $s.Second), 1)) | $(Get-Median $s.JitImport) | $(Get-Median $s.JitFirst) | $(if ($heavy) { $heavy } else { 'none' }) |"
+    }
+}
+finally {
+    $sandbox | Stop-RaySandbox
+}
+
+# The package: its size, and what each platform's ReadyToRun images add to it.
+Add-Type -AssemblyName System.IO.Compression.FileSystem
+$zip = [IO.Compression.ZipFile]::OpenRead($installed.Package.FullName)
+try {
+    $entries = @($zip.Entries)
+    $platforms = $entries | Where-Object FullName -Match '^lib/r2r/([^/]+)/' | Group-Object { $_.FullName.Split('/')[2] }
+    $ilEntries = $entries | Where-Object { $_.FullName -match '^lib/[^/]+\.dll$' }
+    $sizeRows = @("| whole package (.nupkg) | $([Math]::Round(($entries | Measure-Object Length -Sum).Sum / 1MB, 1)) | $([Math]::Round($installed.Package.Length / 1MB, 1)) |")
+    $sizeRows += "| IL assemblies (lib/*.dll, every platform) | $([Math]::Round(($ilEntries | Measure-Object Length -Sum).Sum / 1MB, 1)) | $([Math]::Round(($ilEntries | Measure-Object CompressedLength -Sum).Sum / 1MB, 1)) |"
+    foreach ($group in $platforms) {
+        $sizeRows += "| ReadyToRun images for $($group.Name) (lib/r2r/$($group.Name)) | $([Math]::Round(($group.Group | Measure-Object Length -Sum).Sum / 1MB, 1)) | $([Math]::Round(($group.Group | Measure-Object CompressedLength -Sum).Sum / 1MB, 1)) |"
+    }
+}
+finally { $zip.Dispose() }
+Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
+
+$bare = $median['bare pwsh: `exit 0`']
+$formatted = $median['bare pwsh, formatting initialised: `Update-FormatData` of an empty file']
+$import = $median['`Import-Module RayPS`']
+$first = $median['`Import-Module RayPS; Get-RayCluster -AllNamespaces`']
+$il = $median['the same, IL only (`RAYPS_READYTORUN=0`, as on a platform without images)']
+$rows = foreach ($name in $times.Keys) {
+    $values = $times[$name]
+    "| $name | $([Math]::Round($median[$name])) | $([Math]::Round($median[$name] - $bare)) | $([Math]::Round((Get-Min $values))) | $([Math]::Round((Get-Max $values))) |"
+}
+$baselineName = if ($env:RAYPS_BENCH_BASELINE_LABEL) { $env:RAYPS_BENCH_BASELINE_LABEL } else { 'the module staged at `' + $env:RAYPS_BENCH_BASELINE + '`' }
+$baselineText = if ($baseline) { 'The "before" rows are ' + $baselineName + ', packaged and installed the same way.' } else { '' }
+$met = { param($value, $target) if ($value -le $target) { 'met' } else { '**not met**' } }
+
+@"
+## Time to first result (issue #23)
+
+Whole processes, $runs interleaved rounds after a warm-up round (each round runs every row once), wall clock; RayPS
+installed from its .nupkg with PSResourceGet (``Publish-PSResource`` + ``Save-PSResource``) and imported by name; the sandbox
+(in the bench's process) holds 2 RayClusters, which every ``Get-RayCluster`` lists and formats to the console;
+``KUBECONFIG`` points at it for every row. pwsh is ``$(($pwsh | ForEach-Object { Split-Path $_ -Leaf }) -join ' ')`` -NoProfile -NonInteractive -Command.
+$baselineText
+Load average at the end: $(Get-LoadAverage) on $([Environment]::ProcessorCount) cores, shared.
+
+| process | median ms | over bare pwsh | min | max |
+|---|---:|---:|---:|---:|
+$($rows -join "`n")
+
+- **Import + first ``Get-RayCluster``: $([Math]::Round($first - $bare)) ms over a bare pwsh** (target <= 300 ms: $(& $met ($first - $bare) 300); moonshot 200 ms: $(& $met ($first - $bare) 200));
+  IL only: $([Math]::Round($il - $bare)) ms. ``kubectl get rayclusters -A``: $([Math]::Round($median['`kubectl get rayclusters -A`'])) ms for the whole process.
+- **Import alone: $([Math]::Round($import - $formatted)) ms over a pwsh with its formatting database initialised** (target <= 150 ms: $(& $met ($import - $formatted) 150));
+  $([Math]::Round($import - $bare)) ms over a bare pwsh, of which PowerShell's one-time formatting set-up is $([Math]::Round($formatted - $bare)) ms;
+  importing an empty manifest module already costs $([Math]::Round($median['floor: `Import-Module` of an empty manifest module'] - $bare)) ms over a bare pwsh (PowerShell compiling its own module
+  machinery: this pwsh is the IL-only dotnet tool, so every PowerShell code path a bare pwsh skips is JIT-compiled on first use).
+
+Per step, inside $runs fresh processes each, interleaved (medians; JIT = methods compiled, ``System.Runtime.JitInfo``, PowerShell's own
+included; heavy = KubernetesClient, YamlDotNet, RayPS.Sandbox or Fractions loaded by the import):
+
+| assemblies | ReadyToRun used | import ms | first call ms | second call ms | JIT at import | JIT in first call | heavy assemblies after import |
+|---|---:|---:|---:|---:|---:|---:|---|
+$($splitRows -join "`n")
+
+Package size (MB):
+
+| part | uncompressed | in the .nupkg |
+|---|---:|---:|
+$($sizeRows -join "`n")
+"@

@@ -1,0 +1,95 @@
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:modulePath = Get-RayPSModulePath
+    $script:moduleBase = Split-Path $modulePath
+    $script:sandbox = Start-TestSandbox
+    $script:kc = $sandbox.KubeConfigPath
+    $null = New-RayCluster -Name startup -WorkerReplicas 0 -KubeConfig $kc -Wait -TimeoutSec 120
+    # This process's platform as the package names its ReadyToRun folders (see RayPSLoadContext.PlatformName).
+    $os = if ($IsWindows) { 'win' } elseif ($IsMacOS) { 'osx' } else { 'linux' }
+    $script:platform = "$os-$([Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString().ToLowerInvariant())"
+    # Lines the child prints: where each module assembly loaded from, which precompiled folder the loader chose, and
+    # the RayClusters the first call found.
+    $script:probe = @"
+Import-Module '$modulePath' -ErrorAction Stop
+'heavy:' + ((@([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { `$_.GetName().Name } | Where-Object { `$_ -in 'KubernetesClient', 'YamlDotNet', 'RayPS.Sandbox', 'Fractions' }) | Sort-Object) -join ',')
+'r2r:' + [RayPS.Loader.RayPSLoadContext]::ReadyToRunDirectory
+Get-RayCluster -KubeConfig '$kc' | ForEach-Object { 'cluster:' + `$_.Name + ':' + `$_.GetType().FullName }
+[AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'RayPS', 'RayPS.Client', 'KubernetesClient', 'YamlDotNet' } | ForEach-Object { 'from:' + `$_.GetName().Name + ':' + `$_.Location }
+"@
+}
+
+AfterAll {
+    if ($sandbox) { Stop-TestSandbox $sandbox }
+}
+
+Describe 'Import loads only what the first cmdlet needs' {
+    It 'loads neither KubernetesClient, YamlDotNet, Fractions nor the sandbox at import; the first call loads what it uses' {
+        $out = Invoke-FreshPwsh $probe
+        $out | Should -Contain 'heavy:'
+        $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
+        @($out | Where-Object { $_ -like 'from:KubernetesClient:*' }).Count | Should -Be 1
+    }
+
+    It 'lists at build time exactly the public output types a reflection sweep finds, and registers each as an accelerator' {
+        $listed = @(Get-Content (Join-Path $moduleBase 'RayPS.Types.txt'))
+        $out = Invoke-FreshPwsh @"
+Import-Module '$modulePath' -ErrorAction Stop
+[RayPS.Loader.RayPSLoadContext]::ListPublicTypes() | ForEach-Object { 'swept:' + `$_ }
+`$accelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')::Get
+[RayPS.Loader.RayPSLoadContext]::ListPublicTypes() | ForEach-Object { `$name = (`$_ -split ' ')[1]; 'accelerator:' + `$name + ':' + (`$accelerators[`$name].FullName -eq `$name) }
+"@
+        $swept = @($out | Where-Object { $_ -like 'swept:*' } | ForEach-Object { $_.Substring(6) })
+        $swept.Count | Should -BeGreaterThan 10
+        $listed | Should -Be $swept
+        $listed | Should -Contain 'RayPS.Client RayPS.RayCluster'
+        @($out | Where-Object { $_ -like 'accelerator:*:True' }).Count | Should -Be $swept.Count
+    }
+}
+
+Describe 'ReadyToRun images with the IL assemblies as fallback' {
+    It 'loads the module from the images for this platform when the package has them, else from lib' {
+        $out = Invoke-FreshPwsh $probe
+        $imageFolder = Join-Path $moduleBase "lib/r2r/$platform"
+        $expected = if ((Test-Path (Join-Path $imageFolder 'runtime.txt')) -and [Environment]::Version.Major -eq [int] (Get-Content (Join-Path $imageFolder 'runtime.txt'))) { $imageFolder } else { Join-Path $moduleBase 'lib' }
+        $out | Should -Contain ('r2r:' + $(if ($expected -eq $imageFolder) { $imageFolder } else { '' }))
+        foreach ($name in 'RayPS', 'RayPS.Client', 'KubernetesClient', 'YamlDotNet') {
+            $out | Should -Contain "from:${name}:$(Join-Path $expected "$name.dll")"
+        }
+        $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
+    }
+
+    It 'runs the IL build when the package has no image for the platform (images removed)' {
+        $copy = Join-Path $TestDrive 'il/RayPS'
+        $null = New-Item -ItemType Directory (Split-Path $copy)
+        Copy-Item $moduleBase $copy -Recurse
+        Remove-Item (Join-Path $copy 'lib/r2r') -Recurse -Force -ErrorAction SilentlyContinue
+        $out = Invoke-FreshPwsh ($probe.Replace($moduleBase, $copy))
+        $out | Should -Contain 'r2r:'
+        $out | Should -Contain 'heavy:'
+        $out | Should -Contain "from:RayPS:$(Join-Path $copy 'lib/RayPS.dll')"
+        $out | Should -Contain "from:KubernetesClient:$(Join-Path $copy 'lib/KubernetesClient.dll')"
+        $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
+    }
+
+    It 'runs the IL assemblies when RAYPS_READYTORUN=0' {
+        $out = Invoke-FreshPwsh ("`$env:RAYPS_READYTORUN = '0'`n" + $probe)
+        $out | Should -Contain 'r2r:'
+        $out | Should -Contain "from:RayPS.Client:$(Join-Path $moduleBase 'lib/RayPS.Client.dll')"
+        $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
+    }
+
+    It 'runs the IL assemblies when the images were compiled for another .NET major version' {
+        $copy = Join-Path $TestDrive 'other-runtime/RayPS'
+        $null = New-Item -ItemType Directory (Split-Path $copy)
+        Copy-Item $moduleBase $copy -Recurse
+        $imageFolder = Join-Path $copy "lib/r2r/$platform"
+        $null = New-Item -ItemType Directory $imageFolder -Force
+        Copy-Item (Join-Path $copy 'lib/*.dll') $imageFolder
+        Set-Content (Join-Path $imageFolder 'runtime.txt') ([Environment]::Version.Major + 1)
+        $out = Invoke-FreshPwsh ($probe.Replace($moduleBase, $copy))
+        $out | Should -Contain 'r2r:'
+        $out | Should -Contain "from:RayPS:$(Join-Path $copy 'lib/RayPS.dll')"
+        $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
+    }
+}
