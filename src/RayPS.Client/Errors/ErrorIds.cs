@@ -69,4 +69,12 @@ public static class ErrorIds
     public const string ScaleTargetMissing = "ScaleTargetMissing";
     public const string WorkerGroupRemovalTimeout = "WorkerGroupRemovalTimeout";
     public const string AutoscalingSwitchMissing = "AutoscalingSwitchMissing";
+
+    // Faults and bad input (issue 16).
+    public const string KubeApiOutcomeUnknown = "KubeApiOutcomeUnknown";
+    public const string InvalidLabel = "InvalidLabel";
+    public const string InvalidEnvName = "InvalidEnvName";
+    public const string InvalidRayStartParam = "InvalidRayStartParam";
+    public const string InvalidName = "InvalidName";
+    public const string InvalidSandboxFault = "InvalidSandboxFault";
 }
