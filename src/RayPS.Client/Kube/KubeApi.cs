@@ -70,15 +70,22 @@ public sealed class KubeApi
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeoutCts.CancelAfter(timeout ?? RequestTimeout);
         using var request = NewRequest(HttpMethod.Get, path, null, null);
-        request.Options.Set(RetryHandler.NoRetry, true);
+        var attempts = new RequestAttempts();
+        request.Options.Set(RetryHandler.ClassKey, RetryClass.ProxyRead);
+        request.Options.Set(RetryHandler.AttemptsKey, attempts);
         HttpResponseMessage response;
         try
         {
             response = await SendCoreAsync(request, HttpCompletionOption.ResponseContentRead, timeoutCts.Token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested && attempts.LastRetriedAnswer is { } last)
+        {
+            // The budget ran out while the API server kept failing: its last answer is what we know.
+            return last;
+        }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"GET {path} did not answer within {(timeout ?? RequestTimeout).TotalSeconds:0.###} s.");
+            throw new TimeoutException($"GET {path} did not answer within {(timeout ?? RequestTimeout).TotalSeconds:0.###} s ({Attempts(attempts.Count)}).");
         }
         using (response)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 
 namespace RayPS.Kube;
 
@@ -26,6 +27,13 @@ public enum RetryClass
 
     /// <summary>One attempt only.</summary>
     None,
+
+    /// <summary>
+    /// A GET through the API server's pod or service proxy: retried on dropped connections and on the API server's own
+    /// 429/5xx Status answers, except those that describe the target (no endpoints, cannot dial it); the target's own
+    /// answers (Ray's 503 "Local Raylet failed") are returned at once, since they are the answer.
+    /// </summary>
+    ProxyRead,
 }
 
 /// <summary>What the attempts of one request did, filled in by <see cref="RetryHandler"/> for the caller.</summary>
@@ -38,6 +46,9 @@ public sealed class RequestAttempts
     public bool MayHaveLanded { get; internal set; }
 
     public int MaxAttempts { get; internal set; }
+
+    /// <summary>The last API-server Status answer that was retried (for proxy reads whose budget ran out while retrying).</summary>
+    public (int Status, string Body)? LastRetriedAnswer { get; internal set; }
 }
 
 /// <summary>
@@ -74,7 +85,7 @@ public sealed class RetryHandler : DelegatingHandler
         }
         attempts.MaxAttempts = retryClass == RetryClass.None ? 1 : MaxAttempts;
         var isWrite = !(request.Method == HttpMethod.Get || request.Method == HttpMethod.Head);
-        var retries5xx = retryClass is RetryClass.Read or RetryClass.IdempotentWrite or RetryClass.Create or RetryClass.Delete;
+        var retries5xx = retryClass is RetryClass.Read or RetryClass.IdempotentWrite or RetryClass.Create or RetryClass.Delete or RetryClass.ProxyRead;
         var target = $"{request.Method} {request.RequestUri?.PathAndQuery}";
 
         for (var attempt = 1; ; attempt++)
@@ -115,6 +126,10 @@ public sealed class RetryHandler : DelegatingHandler
                 attempts.MayHaveLanded = true;
             }
             var retryable = retryClass != RetryClass.None && (status == 429 || (retries5xx && is5xx));
+            if (retryable && retryClass == RetryClass.ProxyRead)
+            {
+                retryable = await IsApiServerHiccupAsync(response, attempts, cancellationToken).ConfigureAwait(false);
+            }
             var again = retryable && attempt < attempts.MaxAttempts;
             var delay = again ? Backoff(attempt, RetryAfter(response)) : TimeSpan.Zero;
             TraceAttempt(target, status.ToString(CultureInfo.InvariantCulture), started, attempt, attempts.MaxAttempts, again ? delay : null,
@@ -145,6 +160,47 @@ public sealed class RetryHandler : DelegatingHandler
         }
         trace(line);
     }
+
+    /// <summary>
+    /// The API server's own Status (kind Status, apiVersion v1) that is not about the proxied target: a retry may get
+    /// through. "no endpoints available" and "error trying to reach service" describe the target and are final.
+    /// </summary>
+    private static async Task<bool> IsApiServerHiccupAsync(HttpResponseMessage response, RequestAttempts attempts, CancellationToken ct)
+    {
+        if (response.Content.Headers.ContentType?.MediaType != "application/json")
+        {
+            return false;
+        }
+        await response.Content.LoadIntoBufferAsync().ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        JsonObject? status;
+        try
+        {
+            status = JsonNode.Parse(body) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+        if (status?["kind"]?.GetValue<string>() != "Status" || status["apiVersion"]?.GetValue<string>() != "v1")
+        {
+            return false;
+        }
+        if (IsAboutTarget(status["message"]?.GetValue<string>()))
+        {
+            return false;
+        }
+        attempts.LastRetriedAnswer = ((int)response.StatusCode, body);
+        return true;
+    }
+
+    /// <summary>A proxy failure message that describes the proxied pod or service rather than the API server.</summary>
+    public static bool IsAboutTarget(string? message) =>
+        message is not null && (message.Contains("no endpoints available", StringComparison.OrdinalIgnoreCase)
+            || message.Contains("error trying to reach", StringComparison.OrdinalIgnoreCase)
+            || message.Contains("dial tcp", StringComparison.OrdinalIgnoreCase)
+            || message.Contains("connection refused", StringComparison.OrdinalIgnoreCase)
+            || message.Contains("no route to host", StringComparison.OrdinalIgnoreCase));
 
     private static bool IsTransient(HttpRequestException ex) =>
         ex.InnerException is IOException || ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded;
