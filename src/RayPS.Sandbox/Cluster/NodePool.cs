@@ -1,3 +1,4 @@
+using RayPS.Sandbox.Resources;
 using System.Globalization;
 using System.Text.Json.Nodes;
 
@@ -138,4 +139,39 @@ internal sealed class NodePool(int maxPodsPerNode)
     }
 
     public SimNode? Find(string name) => _nodes.FirstOrDefault(n => n.Name == name);
+
+    /// <summary>What one simulated node offers: 64 CPUs, 512Gi of memory and 8 of each accelerator (any resource named vendor/name).</summary>
+    public const decimal NodeCpu = 64;
+    public const decimal NodeMemory = 512m * 1024 * 1024 * 1024;
+    public const decimal NodeAccelerators = 8;
+
+    /// <summary>
+    /// The resources a pod asks for more of than any simulated node has (requests, else limits, summed over its
+    /// containers), or null when it fits: such a pod can never be scheduled.
+    /// </summary>
+    public static IReadOnlyList<string>? Unfit(JsonObject pod)
+    {
+        var totals = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var container in PodInfo.Containers(pod))
+        {
+            var requests = container["resources"]?["requests"] as JsonObject;
+            var limits = container["resources"]?["limits"] as JsonObject;
+            foreach (var name in (requests?.Select(p => p.Key) ?? []).Union(limits?.Select(p => p.Key) ?? []))
+            {
+                var text = (requests?[name] ?? limits?[name])?.ToString();
+                if (text is not null && Quantity.TryParse(text, out var value, out _))
+                {
+                    totals[name] = totals.GetValueOrDefault(name) + value;
+                }
+            }
+        }
+        var unfit = totals.Where(t => t.Key switch
+        {
+            "cpu" => t.Value > NodeCpu,
+            "memory" => t.Value > NodeMemory,
+            var n when n.Contains('/') => t.Value > NodeAccelerators,
+            _ => false,
+        }).Select(t => t.Key).ToList();
+        return unfit.Count > 0 ? unfit : null;
+    }
 }
