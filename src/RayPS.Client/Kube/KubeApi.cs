@@ -178,7 +178,8 @@ public sealed class KubeApi
         }
         if (method == HttpMethod.Delete)
         {
-            return RetryClass.Delete;
+            // A DELETE of a collection (by selector) deletes whatever matches when it lands: sending it again is the same.
+            return path.Contains("labelSelector=", StringComparison.Ordinal) ? RetryClass.IdempotentWrite : RetryClass.Delete;
         }
         if (method == HttpMethod.Post)
         {

@@ -213,6 +213,11 @@ public sealed class RetryHandler : DelegatingHandler
         return null;
     }
 
+    /// <summary>The default policy's wait before attempt <paramref name="attempt"/> + 1, for retries outside HTTP requests (port-forward upgrades).</summary>
+    public static TimeSpan DefaultBackoff(int attempt, TimeSpan? retryAfter) => Default.Backoff(attempt, retryAfter);
+
+    private static readonly RetryHandler Default = new();
+
     private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
     {
         if (retryAfter is { } ra && ra > TimeSpan.Zero)
