@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using RayPS.Completers;
+using RayPS.Errors;
 using RayPS.Operations;
 
 namespace RayPS.Commands;
@@ -39,6 +40,16 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
         foreach (var name in Name)
         {
             var pattern = new WildcardPattern(name, WildcardOptions.None);
+            try
+            {
+                pattern.IsMatch(string.Empty);
+            }
+            catch (WildcardPatternException)
+            {
+                throw new RayPSException(ErrorIds.InvalidName, RayErrorCategory.InvalidArgument,
+                    $"-Name {Manifests.ManifestValidation.Quote(name)} is not a valid wildcard pattern: '[' opens a character set that must be closed with ']'. " +
+                    "Cluster names never contain '[': escape it as '`[' or drop it.", name);
+            }
             var matches = clusters.Where(c => pattern.IsMatch(c.Name)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {

@@ -47,8 +47,11 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
     [ArgumentCompleter(typeof(WorkerPodNameCompleter))]
     public string[]? WorkersToDelete { get; set; }
 
-    /// <summary>The group's kind; found by reading when not given (binds from Kind of piped RayWorkerGroup objects).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    /// <summary>
+    /// The group's kind; found by reading when not given, taken from a piped RayWorkerGroup. It does not bind from other
+    /// objects' Kind property (a DateTime's Kind is 'Local').
+    /// </summary>
+    [Parameter]
     [ValidateSet(nameof(WorkerGroupKind.RayCluster), nameof(WorkerGroupKind.Deployment), IgnoreCase = true)]
     public string? Kind { get; set; }
 
@@ -100,7 +103,7 @@ public sealed class SetRayWorkerReplicasCommand : RayWaitingCmdletBase
             MinReplicas = MinReplicas,
             MaxReplicas = MaxReplicas,
             WorkersToDelete = WorkersToDelete,
-            Kind = Kind is null ? null : Enum.Parse<WorkerGroupKind>(Kind, ignoreCase: true),
+            Kind = Kind is null ? InputObject?.Kind : Enum.Parse<WorkerGroupKind>(Kind, ignoreCase: true),
             AdjustBounds = AdjustBounds,
             Force = Force,
             IncludePodCounts = PassThru && !Wait,
