@@ -150,6 +150,6 @@ public static partial class ManifestValidation
     {
         ArgumentNullException.ThrowIfNull(deployment);
         ValidateLabels("metadata.labels", deployment["metadata"]?["labels"]);
-        ValidatePodTemplate("spec", deployment["spec"]);
+        ValidatePodTemplate("spec", deployment["spec"]?["template"]);
     }
 }

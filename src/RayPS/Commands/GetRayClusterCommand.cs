@@ -26,6 +26,23 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = AllNamespaces ? null : TargetNamespace;
+        // Patterns are checked before the LIST: a bad one sends nothing.
+        var patterns = new Dictionary<string, WildcardPattern>(StringComparer.Ordinal);
+        foreach (var name in Name ?? Array.Empty<string>())
+        {
+            var pattern = new WildcardPattern(name, WildcardOptions.None);
+            try
+            {
+                pattern.IsMatch(string.Empty);
+            }
+            catch (WildcardPatternException)
+            {
+                throw new RayPSException(ErrorIds.InvalidName, RayErrorCategory.InvalidArgument,
+                    $"-Name {Manifests.ManifestValidation.Quote(name)} is not a valid wildcard pattern: '[' opens a character set that must be closed with ']'. " +
+                    "Cluster names never contain '[': escape it as '`[' or drop it.", name);
+            }
+            patterns[name] = pattern;
+        }
         var clusters = await RayClusterOperations.ListAsync(Connection, ns, cancellationToken).ConfigureAwait(false);
         if (Name is null)
         {
@@ -39,17 +56,7 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
         var emitted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in Name)
         {
-            var pattern = new WildcardPattern(name, WildcardOptions.None);
-            try
-            {
-                pattern.IsMatch(string.Empty);
-            }
-            catch (WildcardPatternException)
-            {
-                throw new RayPSException(ErrorIds.InvalidName, RayErrorCategory.InvalidArgument,
-                    $"-Name {Manifests.ManifestValidation.Quote(name)} is not a valid wildcard pattern: '[' opens a character set that must be closed with ']'. " +
-                    "Cluster names never contain '[': escape it as '`[' or drop it.", name);
-            }
+            var pattern = patterns[name];
             var matches = clusters.Where(c => pattern.IsMatch(c.Name)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
