@@ -56,7 +56,8 @@ Remove-RayCluster rm-deps -KeepDeployments -WhatIf
         Remove-RayCluster rm-deps -Confirm:$false -Wait -TimeoutSec 60
         @(Get-RayWorkerGroup rm-other | Where-Object Kind -eq 'Deployment') | Should -HaveCount 1
         Remove-RayCluster rm-other -Confirm:$false
-        @(Get-RayWorkerGroup -ClusterName rm-other -ErrorAction SilentlyContinue | Where-Object Kind -eq 'Deployment') | Should -HaveCount 0
+        # With neither the cluster nor a Deployment group left, there is nothing to list (a group left would be shown with a warning).
+        { Get-RayWorkerGroup -ClusterName rm-other } | Should -Throw -ErrorId 'RayClusterNotFound,*'
     }
 
     It '-KeepDeployments leaves the Deployment worker groups running' {
@@ -99,7 +100,8 @@ Remove-RayCluster rm-deps -KeepDeployments -WhatIf
         $null = Get-RaySandbox -InputObject $sandbox -RequestCount -Reset
         $null = Remove-RayCluster rm-passthru-count -Confirm:$false -PassThru
         $requests = @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset)
-        [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 2
+        [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 3
+        ($requests | Where-Object { $_.Verb -eq 'deletecollection' -and $_.Resource -eq 'deployments' }).Count | Should -Be 1
         ($requests | Where-Object { $_.Verb -eq 'get' -and $_.Resource -eq 'rayclusters' }).Count | Should -Be 1
         ($requests | Where-Object { $_.Verb -eq 'delete' -and $_.Resource -eq 'rayclusters' }).Count | Should -Be 1
     }
