@@ -90,6 +90,39 @@ Describe 'Fault matrix: transient faults are survived with one more request' {
     }
 }
 
+Describe 'Fault matrix: more write and stream classes' {
+    AfterEach { $null = Set-RaySandboxFault -Sandbox $sandbox -Clear; Stop-RayDashboard -All }
+
+    BeforeAll {
+        $null = New-RayWorkerDeployment fm fmdep -Cpu 1 -Memory 1Gi
+        $null = New-RayCluster fmauto -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
+        $script:toggle = $false
+    }
+
+    It 'label-guarded JSON patch of a Deployment group survives one <_>' -ForEach @('500', '503', '429', 'reset') {
+        $target = if ((Get-RayWorkerGroup fm fmdep).Replicas -eq 1) { 2 } else { 1 }
+        Set-CaseFault $_ patch deployments
+        Set-RayWorkerReplicas fm fmdep $target -Kind Deployment
+        Get-CaseCount patch deployments | Should -Be 2
+        (Get-RayWorkerGroup fm fmdep).Replicas | Should -Be $target
+    }
+
+    It 'merge patch of absolute values (Set-RayClusterAutoscaling) survives one <_>' -ForEach @('500', '503', '429', 'reset') {
+        $script:toggle = -not $script:toggle
+        Set-CaseFault $_ patch rayclusters
+        if ($script:toggle) { Set-RayClusterAutoscaling fmauto -Enable } else { Set-RayClusterAutoscaling fmauto -Disable }
+        Get-CaseCount patch rayclusters | Should -Be 2
+        ((Get-RayCluster fmauto).ToJson() | ConvertFrom-Json).spec.enableInTreeAutoscaling | Should -Be $script:toggle
+    }
+
+    It 'port-forward (Start-RayDashboard) survives one <_> on its first upgrade' -ForEach @('500', '503', '429', 'reset') {
+        Set-CaseFault $_ portforward pods
+        $session = Start-RayDashboard fm -LocalPort 0
+        (Invoke-RestMethod "$($session.Url)api/version" -TimeoutSec 30) | Should -Not -BeNullOrEmpty
+        [int] (Get-NewRequests | Where-Object { $_.Resource -eq 'pods/portforward' } | Measure-Object Count -Sum).Sum | Should -BeGreaterOrEqual 2
+    }
+}
+
 Describe 'Fault matrix: slow answers' {
     AfterEach { $null = Set-RaySandboxFault -Sandbox $sandbox -Clear }
 
