@@ -115,6 +115,16 @@ Describe 'Fault matrix: more write and stream classes' {
         ((Get-RayCluster fmauto).ToJson() | ConvertFrom-Json).spec.enableInTreeAutoscaling | Should -Be $script:toggle
     }
 
+    It 'a watch that drops before its first event re-lists and sees the cluster ready (New-RayCluster -Wait)' {
+        $name = New-CaseName dropwatch
+        $null = Set-RaySandboxFault -Sandbox $sandbox -DropWatchAfterEvents 0 -Resource rayclusters
+        $null = Get-NewRequests
+        (New-RayCluster $name -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0 -Wait -TimeoutSec 60).State | Should -Be 'ready'
+        Get-CaseCount get rayclusters | Should -BeGreaterOrEqual 1
+        $null = Set-RaySandboxFault -Sandbox $sandbox -Clear
+        Remove-RayCluster $name -Confirm:$false
+    }
+
     It 'port-forward (Start-RayDashboard) survives one <_> on its first upgrade' -ForEach @('500', '503', '429', 'reset') {
         Set-CaseFault $_ portforward pods
         $session = Start-RayDashboard fm -LocalPort 0

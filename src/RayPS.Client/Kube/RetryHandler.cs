@@ -99,8 +99,10 @@ public sealed class RetryHandler : DelegatingHandler
             }
             catch (HttpRequestException ex) when (IsTransient(ex))
             {
-                // The connection dropped: a write may or may not have reached the server.
-                attempts.MayHaveLanded |= isWrite;
+                // A connection that dropped after the request went out leaves a write's outcome open; one that could
+                // not be made (refused, unresolvable, TLS) never carried it.
+                attempts.MayHaveLanded |= isWrite && ex.HttpRequestError is not (HttpRequestError.ConnectionError
+                    or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError);
                 var canRetry = retries5xx && attempt < attempts.MaxAttempts;
                 var wait = canRetry ? Backoff(attempt, null) : TimeSpan.Zero;
                 TraceAttempt(target, "connection lost", started, attempt, attempts.MaxAttempts, canRetry ? wait : null);

@@ -234,4 +234,14 @@ public sealed class RetryPolicyTests
         Assert.Matches(@"-> 503 .*\(attempt 2 of 5\); retrying in \d+ ms$", lines[1]);
         Assert.Matches(@"-> 200 .*\(attempt 3 of 5\)$", lines[2]);
     }
+
+    [Fact]
+    public async Task A_create_against_a_server_that_refuses_connections_is_unreachable_not_unknown()
+    {
+        var config = new k8s.KubernetesClientConfiguration { Host = "https://127.0.0.1:1", AccessToken = "t", SkipTlsVerify = true };
+        var connection = KubeConnection.Create(config, "dead", new RetryHandler { BaseDelay = TimeSpan.FromMilliseconds(1), MaxAttempts = 2 });
+        var ex = await Assert.ThrowsAsync<RayPSException>(() => Send(connection.Api, Verb.Create));
+        Assert.Equal(ErrorIds.KubeApiUnreachable, ex.ErrorId);
+        Assert.Contains("2 attempts", ex.Message);
+    }
 }
