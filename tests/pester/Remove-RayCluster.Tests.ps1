@@ -22,13 +22,49 @@ Describe 'Remove-RayCluster' {
         { Get-RayCluster rm-one -ErrorAction Stop } | Should -Throw -ErrorId 'RayClusterNotFound,*'
     }
 
-    It 'sends one DELETE per cluster and nothing else' {
+    It 'sends one DELETE of the cluster and one of its Deployment worker groups, and nothing else' {
         $null = New-RayCluster rm-count
         $null = Get-RaySandbox -InputObject $sandbox -RequestCount -Reset
         Remove-RayCluster rm-count -Confirm:$false
         $requests = @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset)
+        [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 2
+        "$($requests | Sort-Object Resource | ForEach-Object { "$($_.Verb) $($_.Resource) $($_.Count)" })" | Should -Be 'deletecollection deployments 1 delete rayclusters 1'
+    }
+
+    It '-KeepDeployments sends one DELETE per cluster and nothing else' {
+        $null = New-RayCluster rm-count-keep
+        $null = Get-RaySandbox -InputObject $sandbox -RequestCount -Reset
+        Remove-RayCluster rm-count-keep -KeepDeployments -Confirm:$false
+        $requests = @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset)
         [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 1
         ($requests.Verb, $requests.Resource) | Should -Be @('delete', 'rayclusters')
+    }
+
+    It 'removes the cluster''s Deployment worker groups with it, and -Wait waits for their pods too' {
+        $null = New-RayCluster rm-deps -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
+        $null = New-RayWorkerDeployment rm-deps dep -Replicas 2 -Cpu 1 -Memory 1Gi
+        $null = New-RayCluster rm-other -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
+        $null = New-RayWorkerDeployment rm-other dep -Replicas 1 -Cpu 1 -Memory 1Gi
+        $whatIf = Invoke-FreshPwsh @"
+`$env:KUBECONFIG = '$($sandbox.KubeConfigPath)'
+Import-Module '$(Get-RayPSModulePath)'
+Remove-RayCluster rm-deps -WhatIf
+Remove-RayCluster rm-deps -KeepDeployments -WhatIf
+"@
+        ($whatIf -join ' ') | Should -BeLike "*RayCluster 'rm-deps'*and its Deployment worker groups (Deployments labelled ray.io/cluster=rm-deps,ray.io/group,ray.io/node-type!=head)*"
+        ($whatIf -join ' ') | Should -BeLike '*keeping its Deployment worker groups*'
+        Remove-RayCluster rm-deps -Confirm:$false -Wait -TimeoutSec 60
+        @(Get-RayWorkerGroup rm-other | Where-Object Kind -eq 'Deployment') | Should -HaveCount 1
+        Remove-RayCluster rm-other -Confirm:$false
+        # With neither the cluster nor a Deployment group left, there is nothing to list (a group left would be shown with a warning).
+        { Get-RayWorkerGroup -ClusterName rm-other } | Should -Throw -ErrorId 'RayClusterNotFound,*'
+    }
+
+    It '-KeepDeployments leaves the Deployment worker groups running' {
+        $null = New-RayCluster rm-keep -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
+        $null = New-RayWorkerDeployment rm-keep dep -Replicas 1 -Cpu 1 -Memory 1Gi
+        Remove-RayCluster rm-keep -KeepDeployments -Confirm:$false
+        @(Get-RayWorkerGroup rm-keep -ErrorAction SilentlyContinue | Where-Object Kind -eq 'Deployment') | Should -HaveCount 1
     }
 
     It 'deletes piped clusters in their own namespaces' {
@@ -64,7 +100,8 @@ Describe 'Remove-RayCluster' {
         $null = Get-RaySandbox -InputObject $sandbox -RequestCount -Reset
         $null = Remove-RayCluster rm-passthru-count -Confirm:$false -PassThru
         $requests = @(Get-RaySandbox -InputObject $sandbox -RequestCount -Reset)
-        [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 2
+        [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 3
+        ($requests | Where-Object { $_.Verb -eq 'deletecollection' -and $_.Resource -eq 'deployments' }).Count | Should -Be 1
         ($requests | Where-Object { $_.Verb -eq 'get' -and $_.Resource -eq 'rayclusters' }).Count | Should -Be 1
         ($requests | Where-Object { $_.Verb -eq 'delete' -and $_.Resource -eq 'rayclusters' }).Count | Should -Be 1
     }

@@ -27,49 +27,92 @@ internal sealed class PortForwardConnector
     public static string PortForwardPath(DashboardTarget target, int port) =>
         $"/api/v1/namespaces/{Uri.EscapeDataString(target.Namespace)}/pods/{Uri.EscapeDataString(target.PodName)}/portforward?ports={port}";
 
-    /// <summary>Opens a stream to <paramref name="port"/> of the target pod.</summary>
+    /// <summary>How many times an upgrade the API server refused with 429/5xx, or a dropped connection, is tried.</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>
+    /// Opens a stream to <paramref name="port"/> of the target pod. An upgrade refused by the API server with 429 or
+    /// 5xx, or a connection dropped before the upgrade, is tried again (a port-forward that never opened has done
+    /// nothing), with the retry policy's backoff, within the connector's timeout.
+    /// </summary>
     public async Task<PortForwardChannel> OpenAsync(DashboardTarget target, int port, CancellationToken ct)
+    {
+        if (_connection.ExecCredentials is { HasUsableCredential: false } credentials)
+        {
+            // The plugin may wait for the user: run it before the handshake's timeout starts (see KubeApi).
+            await credentials.GetAsync(ct).ConfigureAwait(false);
+        }
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        budget.CancelAfter(_timeout);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (channel, failure, retryAfter) = await OpenOnceAsync(target, port, attempt, budget.Token, ct).ConfigureAwait(false);
+            if (channel is not null)
+            {
+                return channel;
+            }
+            if (failure!.Retryable && attempt < MaxAttempts && !budget.IsCancellationRequested)
+            {
+                var wait = RetryHandler.DefaultBackoff(attempt, retryAfter);
+                KubeApi.Trace?.Invoke($"GET {PortForwardPath(target, port)} (websocket): attempt {attempt} of {MaxAttempts} failed; retrying in {wait.TotalMilliseconds:0} ms");
+                try
+                {
+                    await Task.Delay(wait, budget.Token).ConfigureAwait(false);
+                    continue;
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                }
+            }
+            throw await failure.ToExceptionAsync(attempt).ConfigureAwait(false);
+        }
+    }
+
+    private sealed record OpenFailure(bool Retryable, Func<int, Task<RayPSException>> Build)
+    {
+        public Task<RayPSException> ToExceptionAsync(int attempts) => Build(attempts);
+    }
+
+    private async Task<(PortForwardChannel? Channel, OpenFailure? Failure, TimeSpan? RetryAfter)> OpenOnceAsync(DashboardTarget target, int port, int attempt,
+        CancellationToken budget, CancellationToken ct)
     {
         var path = PortForwardPath(target, port);
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(PortForwardChannel.SubProtocol);
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.SetRequestHeader("User-Agent", "RayPS/" + typeof(PortForwardConnector).Assembly.GetName().Version?.ToString(3));
-        if (_connection.ExecCredentials is { HasUsableCredential: false } credentials)
-        {
-            // The plugin may wait for the user: run it before the handshake's timeout starts (see KubeApi).
-            await credentials.GetAsync(ct).ConfigureAwait(false);
-        }
-        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeoutCts.CancelAfter(_timeout);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await AuthorizeAsync(socket, timeoutCts.Token).ConfigureAwait(false);
-            await socket.ConnectAsync(WebSocketUri(path), _connection.StreamingInvoker, timeoutCts.Token).ConfigureAwait(false);
-            KubeApi.Trace?.Invoke($"GET {path} (websocket) -> 101 in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
-            return new PortForwardChannel(socket);
+            await AuthorizeAsync(socket, budget).ConfigureAwait(false);
+            await socket.ConnectAsync(WebSocketUri(path), _connection.StreamingInvoker, budget).ConfigureAwait(false);
+            KubeApi.Trace?.Invoke($"GET {path} (websocket) -> 101 in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms" + (attempt > 1 ? $" (attempt {attempt} of {MaxAttempts})" : ""));
+            return (new PortForwardChannel(socket), null, null);
         }
         catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException or OperationCanceledException)
         {
             var status = (int)socket.HttpStatusCode;
+            TimeSpan? retryAfter = socket.HttpResponseHeaders?.TryGetValue("Retry-After", out var values) == true
+                && int.TryParse(values.FirstOrDefault(), out var seconds) ? TimeSpan.FromSeconds(seconds) : null;
             socket.Dispose();
             if (ct.IsCancellationRequested)
             {
                 throw;
             }
-            KubeApi.Trace?.Invoke($"GET {path} (websocket) -> {(status > 0 ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : ex.GetType().Name)}");
+            KubeApi.Trace?.Invoke($"GET {path} (websocket) -> {(status > 0 ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : ex.GetType().Name)} in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms (attempt {attempt} of {MaxAttempts})");
             if (status is > 0 and not 101)
             {
-                throw await HandshakeErrorAsync(target, port, path, status, ct).ConfigureAwait(false);
+                return (null, new OpenFailure(status is 429 or 500 or 502 or 503 or 504,
+                    attempts => HandshakeErrorAsync(target, port, path, status, attempts, ct)), retryAfter);
             }
             if (ex is OperationCanceledException)
             {
-                throw new RayPSException(ErrorIds.KubeApiTimeout, RayErrorCategory.OperationTimeout,
-                    $"The API server of context '{_connection.ContextName}' did not open the port-forward to pod '{target}' within {_timeout.TotalSeconds:0.###} s.",
-                    target.PodName, ex);
+                return (null, new OpenFailure(false, attempts => Task.FromResult(new RayPSException(ErrorIds.KubeApiTimeout, RayErrorCategory.OperationTimeout,
+                    $"The API server of context '{_connection.ContextName}' did not open the port-forward to pod '{target}' within {_timeout.TotalSeconds:0.###} s ({KubeApi.Attempts(attempts)}).",
+                    target.PodName, ex))), null);
             }
-            throw KubeErrorMapper.MapTransport(ex, _connection.ContextName, _connection.Server);
+            return (null, new OpenFailure(ex is not WebSocketException || ex.InnerException is HttpRequestException or IOException,
+                attempts => Task.FromResult(KubeErrorMapper.MapTransport(ex, _connection.ContextName, _connection.Server, attempts))), null);
         }
     }
 
@@ -135,7 +178,7 @@ internal sealed class PortForwardConnector
     /// A refused upgrade carries no body over WebSocket, so ask the same path once as a plain GET: the API server checks
     /// the pod and the caller's rights before the upgrade, and its Status message says what is wrong.
     /// </summary>
-    private async Task<RayPSException> HandshakeErrorAsync(DashboardTarget target, int port, string path, int status, CancellationToken ct)
+    private async Task<RayPSException> HandshakeErrorAsync(DashboardTarget target, int port, string path, int status, int attempts, CancellationToken ct)
     {
         string? body = null;
         try
@@ -148,7 +191,10 @@ internal sealed class PortForwardConnector
             // Keep the status alone.
         }
 
-        var apiEx = new KubeApiException("GET", path, status, body is not null && body.TrimStart().StartsWith('{') ? "application/json" : "text/plain", body ?? "");
+        var apiEx = new KubeApiException("GET", path, status, body is not null && body.TrimStart().StartsWith('{') ? "application/json" : "text/plain", body ?? "")
+        {
+            Attempts = attempts,
+        };
         var server = apiEx.ServerMessage ?? (string.IsNullOrWhiteSpace(body) ? $"HTTP {status}" : body.Trim());
         return status switch
         {

@@ -102,4 +102,12 @@ public static class ErrorIds
     public const string KubeRayInstallForbidden = "KubeRayInstallForbidden";
     public const string InvalidOperatorValues = "InvalidOperatorValues";
     public const string KubeRayOperatorWaitTimeout = "KubeRayOperatorWaitTimeout";
+
+    // Faults and bad input (issue 16).
+    public const string KubeApiOutcomeUnknown = "KubeApiOutcomeUnknown";
+    public const string InvalidLabel = "InvalidLabel";
+    public const string InvalidEnvName = "InvalidEnvName";
+    public const string InvalidRayStartParam = "InvalidRayStartParam";
+    public const string InvalidName = "InvalidName";
+    public const string InvalidSandboxFault = "InvalidSandboxFault";
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -74,15 +75,22 @@ public sealed class KubeApi
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeoutCts.CancelAfter(timeout ?? RequestTimeout);
         using var request = NewRequest(HttpMethod.Get, path, null, null, credential);
-        request.Options.Set(RetryHandler.NoRetry, true);
+        var attempts = new RequestAttempts();
+        request.Options.Set(RetryHandler.ClassKey, RetryClass.ProxyRead);
+        request.Options.Set(RetryHandler.AttemptsKey, attempts);
         HttpResponseMessage response;
         try
         {
             response = await SendCoreAsync(request, HttpCompletionOption.ResponseContentRead, timeoutCts.Token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested && attempts.LastRetriedAnswer is { } last)
+        {
+            // The budget ran out while the API server kept failing: its last answer is what we know.
+            return last;
+        }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"GET {path} did not answer within {(timeout ?? RequestTimeout).TotalSeconds:0.###} s.");
+            throw new TimeoutException($"GET {path} did not answer within {(timeout ?? RequestTimeout).TotalSeconds:0.###} s ({Attempts(attempts.Count)}).");
         }
         using (response)
         {
@@ -125,19 +133,28 @@ public sealed class KubeApi
         }
     }
 
-    /// <summary>Sends a request and returns the successful response (caller disposes); failures throw mapped RayPSExceptions.</summary>
+    /// <summary>
+    /// Sends a request and returns the successful response (caller disposes); failures throw mapped RayPSExceptions.
+    /// The request is retried as <see cref="RetryHandler"/> allows for its <see cref="Classify">class</see>. A write whose
+    /// outcome the attempts left open is settled by reading the object back where that can tell: a delete whose retry
+    /// finds nothing is done, a create whose object is there with what we sent is ours; otherwise KubeApiOutcomeUnknown.
+    /// </summary>
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, JsonNode? body, string? contentType, CancellationToken ct,
         string? what = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool streaming = false)
     {
         var credential = await EnsureCredentialAsync(ct).ConfigureAwait(false);
+        var timeout = RequestTimeout;
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (!streaming)
         {
-            timeoutCts.CancelAfter(RequestTimeout);
+            timeoutCts.CancelAfter(timeout);
         }
 
+        var retryClass = Classify(method, path, body, contentType);
+        var attempts = new RequestAttempts();
         var request = NewRequest(method, path, body, contentType, credential);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        request.Options.Set(RetryHandler.ClassKey, retryClass);
+        request.Options.Set(RetryHandler.AttemptsKey, attempts);
         HttpResponseMessage response;
         try
         {
@@ -149,11 +166,19 @@ public sealed class KubeApi
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {
-            Trace?.Invoke($"{method} {path} -> failed: {ex.GetType().Name}");
-            throw KubeErrorMapper.MapTransport(ex, _contextName, _client.BaseUri);
+            var transport = KubeErrorMapper.MapTransport(ex, _contextName, _client.BaseUri, attempts.Count, ex is OperationCanceledException ? timeout : null);
+            if (attempts.MayHaveLanded && retryClass is RetryClass.Create or RetryClass.Delete)
+            {
+                return await SettleByReadingBackAsync(method, path, body, retryClass, attempts, null, transport, what, ct).ConfigureAwait(false);
+            }
+            if (attempts.MayHaveLanded)
+            {
+                throw OutcomeUnknown(method, path, attempts, transport, what,
+                    "Read the object to see whether the change is there before sending it again.");
+            }
+            throw transport;
         }
 
-        Trace?.Invoke($"{method} {path} -> {(int)response.StatusCode} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
         if (response.IsSuccessStatusCode)
         {
             return response;
@@ -162,7 +187,21 @@ public sealed class KubeApi
         using (response)
         {
             var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            var apiEx = new KubeApiException(method.Method, path, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text);
+            var apiEx = new KubeApiException(method.Method, path, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text)
+            {
+                Attempts = attempts.Count,
+            };
+            if (retryClass == RetryClass.Delete && apiEx.StatusCode == 404 && attempts.MayHaveLanded)
+            {
+                // An earlier attempt deleted it and its answer was lost.
+                Trace?.Invoke($"{method} {path}: 404 after {Attempts(attempts.Count)}, an earlier attempt deleted it");
+                return Synthesized(new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["status"] = "Success" });
+            }
+            if (attempts.MayHaveLanded && retryClass is RetryClass.Create or RetryClass.Delete
+                && (apiEx.StatusCode is 404 or 409 || apiEx.StatusCode >= 500))
+            {
+                return await SettleByReadingBackAsync(method, path, body, retryClass, attempts, apiEx, null, what, ct).ConfigureAwait(false);
+            }
             throw KubeErrorMapper.Map(apiEx, _contextName, what);
         }
     }
@@ -174,6 +213,141 @@ public sealed class KubeApi
     /// </summary>
     private async Task<ExecCredential?> EnsureCredentialAsync(CancellationToken ct) =>
         _execCredentials is null ? null : await _execCredentials.GetAsync(ct).ConfigureAwait(false);
+
+    /// <summary>
+    /// Which retries cannot apply a write twice: reads and dry runs; creates of a named object (a second one is refused
+    /// with 409, then read back); deletes; server-side apply and merge patches (absolute values); PUTs (a replace or an
+    /// absolute scale); JSON patches only when a test guards them or they only replace. Anything else retries on 429 only.
+    /// </summary>
+    public static RetryClass Classify(HttpMethod method, string path, JsonNode? body, string? contentType)
+    {
+        if (method == HttpMethod.Get || method == HttpMethod.Head || path.Contains("dryRun=All", StringComparison.Ordinal))
+        {
+            return RetryClass.Read;
+        }
+        if (method == HttpMethod.Delete)
+        {
+            // A DELETE of a collection (by selector) deletes whatever matches when it lands: sending it again is the same.
+            return path.Contains("labelSelector=", StringComparison.Ordinal) ? RetryClass.IdempotentWrite : RetryClass.Delete;
+        }
+        if (method == HttpMethod.Post)
+        {
+            return body?["metadata"]?["name"] is JsonValue ? RetryClass.Create : RetryClass.UnsafeWrite;
+        }
+        if (method == HttpMethod.Put)
+        {
+            return RetryClass.IdempotentWrite;
+        }
+        if (method == HttpMethod.Patch)
+        {
+            if (contentType == JsonPatch)
+            {
+                var ops = (body as JsonArray)?.Select(o => o?["op"]?.GetValue<string>()).ToList() ?? [];
+                return ops.Contains("test") || (ops.Count > 0 && ops.All(o => o is "replace"))
+                    ? RetryClass.IdempotentWrite
+                    : RetryClass.UnsafeWrite;
+            }
+            return RetryClass.IdempotentWrite;
+        }
+        return RetryClass.UnsafeWrite;
+    }
+
+    private static readonly TimeSpan ReadBackTimeout = TimeSpan.FromSeconds(10);
+
+    private async Task<HttpResponseMessage> SettleByReadingBackAsync(HttpMethod method, string path, JsonNode? body, RetryClass retryClass,
+        RequestAttempts attempts, KubeApiException? answer, RayPSException? transport, string? what, CancellationToken ct)
+    {
+        var itemPath = ItemPath(path, retryClass == RetryClass.Create ? body?["metadata"]?["name"]?.GetValue<string>() : null);
+        JsonObject? stored = null;
+        RayPSException? readFailure = null;
+        try
+        {
+            using var readCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            readCts.CancelAfter(ReadBackTimeout < RequestTimeout ? ReadBackTimeout : RequestTimeout);
+            stored = await GetAsync(itemPath, readCts.Token, what).ConfigureAwait(false);
+        }
+        catch (RayPSException ex) when (ex.StatusCode == 404)
+        {
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            readFailure = new RayPSException(ErrorIds.KubeApiTimeout, RayErrorCategory.OperationTimeout, $"Reading {itemPath} back timed out.", what);
+        }
+        catch (RayPSException ex)
+        {
+            readFailure = ex;
+        }
+        Trace?.Invoke($"{method} {path}: read back after {Attempts(attempts.Count)} -> " +
+            (readFailure is not null ? "failed" : stored is null ? "not there" : "found"));
+
+        var failure = transport ?? KubeErrorMapper.Map(answer!, _contextName, what);
+        if (readFailure is not null)
+        {
+            throw OutcomeUnknown(method, path, attempts, failure, what, $"Reading it back failed too ({readFailure.Message}); look at {itemPath} before sending it again.");
+        }
+
+        if (retryClass == RetryClass.Delete)
+        {
+            if (stored is null || stored["metadata"]?["deletionTimestamp"] is not null)
+            {
+                // An earlier attempt landed: the object is gone or going.
+                return Synthesized(stored ?? new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["status"] = "Success" });
+            }
+            if (answer is not null)
+            {
+                // Every attempt was answered (and refused): nothing is left in flight.
+                throw failure;
+            }
+            throw OutcomeUnknown(method, path, attempts, failure, what, "The object is still there without a deletion mark; the server may still delete it. Look again before deleting it again.");
+        }
+
+        if (stored is not null && body is not null && JsonSubset.Contains(stored, Mine(body)))
+        {
+            // Our create landed on an attempt whose answer was lost.
+            return Synthesized(stored, HttpStatusCode.Created);
+        }
+        if (stored is not null || (answer is not null && answer.StatusCode < 500))
+        {
+            throw failure;
+        }
+        if (transport is null)
+        {
+            // The server answered 5xx every time and the object is not there: nothing was created.
+            throw failure;
+        }
+        throw OutcomeUnknown(method, path, attempts, failure, what,
+            "It was not there when read back, but the server may still create it: look for it before creating it again.");
+    }
+
+    /// <summary>The parts of a create that identify our object: its labels, annotations and spec (the server only adds to them).</summary>
+    private static JsonObject Mine(JsonNode body)
+    {
+        var mine = new JsonObject();
+        if (body["metadata"]?["labels"] is { } labels) mine["metadata"] = new JsonObject { ["labels"] = labels.DeepClone() };
+        if (body["metadata"]?["annotations"] is { } annotations)
+        {
+            mine["metadata"] ??= new JsonObject();
+            mine["metadata"]!["annotations"] = annotations.DeepClone();
+        }
+        if (body["spec"] is { } spec) mine["spec"] = spec.DeepClone();
+        return mine;
+    }
+
+    private static string ItemPath(string path, string? name)
+    {
+        var bare = path.Split('?')[0];
+        return name is null ? bare : bare.TrimEnd('/') + "/" + Uri.EscapeDataString(name);
+    }
+
+    private static HttpResponseMessage Synthesized(JsonObject obj, HttpStatusCode status = HttpStatusCode.OK) =>
+        new(status) { Content = new StringContent(obj.ToJsonString(), Encoding.UTF8, "application/json") };
+
+    private RayPSException OutcomeUnknown(HttpMethod method, string path, RequestAttempts attempts, RayPSException cause, string? what, string advice) =>
+        new(ErrorIds.KubeApiOutcomeUnknown, RayErrorCategory.OperationTimeout,
+            $"The outcome of {method.Method} {what ?? path} is unknown: {cause.Message.TrimEnd('.')} ({Attempts(attempts.Count)}), and the server may have applied it. {advice}",
+            what ?? path, cause) { StatusCode = cause.StatusCode };
+
+    internal static string Attempts(int count) => count == 1 ? "1 attempt" : $"{count} attempts";
 
     private HttpRequestMessage NewRequest(HttpMethod method, string path, JsonNode? body, string? contentType, ExecCredential? credential = null)
     {

@@ -25,6 +25,9 @@ public sealed class KubeApiException : Exception
     public string? ContentType { get; }
     public string Body { get; }
 
+    /// <summary>How many attempts were sent before this answer (the retry policy's count).</summary>
+    public int Attempts { get; init; } = 1;
+
     /// <summary>The parsed metav1.Status body, when the server sent one.</summary>
     public JsonObject? Status { get; }
 

@@ -57,13 +57,13 @@ public static class KubeErrorMapper
                     $"The API server rejected the request: {server}.", target, ex) { StatusCode = 400 };
             case 429:
                 return new RayPSException(ErrorIds.KubeApiThrottled, RayErrorCategory.LimitsExceeded,
-                    $"The API server of context '{contextName}' kept answering 429 Too Many Requests after retries. Try again later.", target, ex) { StatusCode = 429 };
+                    $"The API server of context '{contextName}' kept answering 429 Too Many Requests ({KubeApi.Attempts(ex.Attempts)}). Try again later.", target, ex) { StatusCode = 429 };
             case 504:
                 return new RayPSException(ErrorIds.KubeApiTimeout, RayErrorCategory.OperationTimeout,
-                    $"The API server of context '{contextName}' timed out: {server}.", target, ex) { StatusCode = 504 };
+                    $"The API server of context '{contextName}' timed out: {server} ({KubeApi.Attempts(ex.Attempts)}).", target, ex) { StatusCode = 504 };
             case >= 500:
                 return new RayPSException(ErrorIds.KubeApiServerError, RayErrorCategory.ResourceUnavailable,
-                    $"The API server of context '{contextName}' failed with {ex.StatusCode} after retries: {server}.", target, ex) { StatusCode = ex.StatusCode };
+                    $"The API server of context '{contextName}' failed with {ex.StatusCode} ({KubeApi.Attempts(ex.Attempts)}): {server}.", target, ex) { StatusCode = ex.StatusCode };
             default:
                 return new RayPSException(ErrorIds.KubeApiError, RayErrorCategory.NotSpecified,
                     $"The API server of context '{contextName}' answered {ex.StatusCode}: {server}.", target, ex) { StatusCode = ex.StatusCode };
@@ -71,8 +71,9 @@ public static class KubeErrorMapper
     }
 
     /// <summary>Maps transport failures (no HTTP answer at all).</summary>
-    public static RayPSException MapTransport(Exception ex, string contextName, Uri server)
+    public static RayPSException MapTransport(Exception ex, string contextName, Uri server, int attempts = 1, TimeSpan? timeout = null)
     {
+        var tried = KubeApi.Attempts(attempts);
         if (FindInner<AuthenticationException>(ex) is not null)
         {
             return new RayPSException(ErrorIds.KubeApiTlsFailure, RayErrorCategory.SecurityError,
@@ -83,18 +84,19 @@ public static class KubeErrorMapper
         if (FindInner<SocketException>(ex) is { } socket)
         {
             return new RayPSException(ErrorIds.KubeApiUnreachable, RayErrorCategory.ConnectionError,
-                $"Cannot reach the API server {server} of context '{contextName}' ({socket.SocketErrorCode}). Check that the cluster is running and the kubeconfig's server address is right.",
+                $"Cannot reach the API server {server} of context '{contextName}' ({socket.SocketErrorCode}, {tried}). Check that the cluster is running and the kubeconfig's server address is right.",
                 server, ex);
         }
 
         if (ex is TaskCanceledException or TimeoutException)
         {
             return new RayPSException(ErrorIds.KubeApiTimeout, RayErrorCategory.OperationTimeout,
-                $"The API server {server} of context '{contextName}' did not answer in time.", server, ex);
+                $"The API server {server} of context '{contextName}' did not answer " +
+                    (timeout is { } t ? $"within {t.TotalSeconds:0.###} s ({tried})." : $"in time ({tried})."), server, ex);
         }
 
         return new RayPSException(ErrorIds.KubeApiUnreachable, RayErrorCategory.ConnectionError,
-            $"Cannot talk to the API server {server} of context '{contextName}': {ex.Message}", server, ex);
+            $"Cannot talk to the API server {server} of context '{contextName}' ({tried}): {ex.Message}", server, ex);
     }
 
     private static T? FindInner<T>(Exception? ex) where T : Exception

@@ -54,6 +54,11 @@ public sealed class KubeWatch
     /// <summary>What the watch is about, for error messages ("RayCluster 'x'").</summary>
     public string? What { get; init; }
 
+    /// <summary>API server failures that say nothing about the watched objects and may pass.</summary>
+    private static bool IsPassing(RayPSException ex) =>
+        ex.ErrorId is ErrorIds.KubeApiServerError or ErrorIds.KubeApiThrottled or ErrorIds.KubeApiUnreachable
+        || (ex.ErrorId == ErrorIds.KubeApiTimeout && ex.StatusCode == 504);
+
     /// <summary>The request path of one watch from <paramref name="resourceVersion"/>.</summary>
     public string WatchPath(string? resourceVersion)
     {
@@ -125,9 +130,9 @@ public sealed class KubeWatch
 
     /// <summary>
     /// Watches from <paramref name="resourceVersion"/> and calls <paramref name="onEvent"/> for each ADDED, MODIFIED and
-    /// DELETED event until it returns true. When the stream ends it reconnects from the last version seen; when that
-    /// version has expired it calls <paramref name="resync"/>, which re-reads the state (and may finish the wait by
-    /// returning null) or returns the version to watch from.
+    /// DELETED event until it returns true. Whenever the stream ends (closed, dropped, expired, or refused by a failing
+    /// API server) it calls <paramref name="resync"/>, which re-reads the state (and may finish the wait by returning
+    /// null) and returns the version to watch from next.
     /// </summary>
     public async Task RunAsync(string? resourceVersion, Func<KubeWatchEvent, bool> onEvent,
         Func<CancellationToken, Task<string?>> resync, CancellationToken ct)
@@ -137,6 +142,7 @@ public sealed class KubeWatch
         {
             ct.ThrowIfCancellationRequested();
             var expired = false;
+            var failed = false;
             var events = 0;
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
@@ -170,20 +176,26 @@ public sealed class KubeWatch
             {
                 expired = true;
             }
-
-            if (!expired && events == 0 && System.Diagnostics.Stopwatch.GetElapsedTime(started) < MinStreamTime)
+            catch (RayPSException ex) when (IsPassing(ex) && !ct.IsCancellationRequested)
             {
-                // A server that closes watches at once must not turn this into a busy loop.
+                // The API server failed to open the watch even after the retry policy's attempts: the state is re-read
+                // below and the watch opened again, until the caller's deadline.
+                KubeApi.Trace?.Invoke($"watch {What ?? _collectionPath} failed ({ex.ErrorId}); re-listing");
+                failed = true;
+            }
+
+            if ((failed || (!expired && events == 0)) && System.Diagnostics.Stopwatch.GetElapsedTime(started) < MinStreamTime)
+            {
+                // A server that closes (or refuses) watches at once must not turn this into a busy loop.
                 await Task.Delay(MinStreamTime, ct).ConfigureAwait(false);
             }
 
-            if (expired)
+            // Every restart re-reads the state first, as client-go's reflector re-lists: a change made while no watch was
+            // open (or a watch that broke before its first event) is then never missed, and an expired version is renewed.
+            version = await resync(ct).ConfigureAwait(false);
+            if (version is null)
             {
-                version = await resync(ct).ConfigureAwait(false);
-                if (version is null)
-                {
-                    return;
-                }
+                return;
             }
         }
     }

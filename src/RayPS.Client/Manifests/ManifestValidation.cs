@@ -53,16 +53,16 @@ public static partial class ManifestValidation
         if (name.Length > MaxClusterNameLength)
         {
             throw new RayPSException(ErrorIds.InvalidClusterName, RayErrorCategory.InvalidArgument,
-                $"The RayCluster name '{name}' is {name.Length} characters long; use at most {MaxClusterNameLength}, because KubeRay builds pod and service names from it (e.g. '{name}-head-svc').",
+                $"The RayCluster name {Quote(name)} is {name.Length} characters long; use at most {MaxClusterNameLength}, because KubeRay builds pod and service names from it (e.g. '<name>-head-svc').",
                 name);
         }
 
         if (!Dns1035Label().IsMatch(name))
         {
             var suggestion = SuggestName(name);
-            var hint = suggestion.Length > 0 && suggestion != name ? $" For example: '{suggestion}'." : string.Empty;
+            var hint = suggestion.Length > 0 && suggestion != name ? $" For example: {Quote(suggestion)}." : string.Empty;
             throw new RayPSException(ErrorIds.InvalidClusterName, RayErrorCategory.InvalidArgument,
-                $"'{name}' is not a valid RayCluster name: use lower-case letters, digits and '-', start with a letter and end with a letter or digit (a DNS-1035 label).{hint}",
+                $"{Quote(name)} is not a valid RayCluster name: use lower-case letters, digits and '-', start with a letter and end with a letter or digit (a DNS-1035 label).{hint}",
                 name);
         }
     }
@@ -79,7 +79,7 @@ public static partial class ManifestValidation
         if (groupName.Length > MaxGroupNameLength || !LabelValue().IsMatch(groupName))
         {
             throw new RayPSException(ErrorIds.InvalidWorkerGroupName, RayErrorCategory.InvalidArgument,
-                $"'{groupName}' is not a valid worker group name: use at most {MaxGroupNameLength} letters, digits, '-', '_' or '.', starting and ending with a letter or digit (it becomes the ray.io/group label).",
+                $"{Quote(groupName)} is not a valid worker group name: use at most {MaxGroupNameLength} letters, digits, '-', '_' or '.', starting and ending with a letter or digit (it becomes the ray.io/group label).",
                 groupName);
         }
     }
@@ -245,6 +245,9 @@ public static partial class ManifestValidation
         }
 
         ValidatePodResources("spec.headGroupSpec", head["template"]);
+        ValidateLabels("metadata.labels", cluster.At("metadata.labels"));
+        ValidatePodTemplate("spec.headGroupSpec", head["template"]);
+        ValidateRayStartParams("spec.headGroupSpec", head["rayStartParams"]);
 
         var names = new List<string>();
         var index = 0;
@@ -255,6 +258,8 @@ public static partial class ManifestValidation
             names.Add(groupName!);
             ValidateReplicas(groupName!, Int(group, "replicas"), Int(group, "minReplicas"), Int(group, "maxReplicas"));
             ValidatePodResources($"spec.workerGroupSpecs[{index}]", group["template"]);
+            ValidatePodTemplate($"spec.workerGroupSpecs[{index}]", group["template"]);
+            ValidateRayStartParams($"spec.workerGroupSpecs[{index}]", group["rayStartParams"]);
             index++;
         }
 

@@ -74,6 +74,12 @@ public static class RayStartParams
         {
             merged[key.StartsWith("--", StringComparison.Ordinal) ? key[2..] : key] = value;
         }
+        var userEntries = new JsonObject();
+        foreach (var (key, value) in userParams ?? Enumerable.Empty<KeyValuePair<string, string>>())
+        {
+            userEntries[key.StartsWith("--", StringComparison.Ordinal) ? key[2..] : key] = value;
+        }
+        ManifestValidation.ValidateRayStartParams(target, userEntries);
 
         if (merged.TryGetValue(ResourcesKey, out var given))
         {

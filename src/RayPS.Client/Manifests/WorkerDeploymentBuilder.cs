@@ -93,7 +93,7 @@ public static partial class WorkerDeploymentBuilder
             podSpec["volumes"] = volumes;
         }
 
-        return new JsonObject
+        var deployment = new JsonObject
         {
             ["apiVersion"] = "apps/v1",
             ["kind"] = "Deployment",
@@ -113,6 +113,8 @@ public static partial class WorkerDeploymentBuilder
                 ["template"] = template,
             },
         };
+        ManifestValidation.ValidateWorkerDeployment(deployment);
+        return deployment;
     }
 
     /// <summary>

@@ -35,6 +35,8 @@ public static class WorkerGroupBuilder
             group["suspend"] = true;
         }
         group["template"] = BuildPodTemplate(options);
+        ManifestValidation.ValidatePodTemplate($"worker group '{options.GroupName}'", group["template"]);
+        ManifestValidation.ValidateRayStartParams($"worker group '{options.GroupName}'", group["rayStartParams"]);
         return group;
     }
 

@@ -50,7 +50,11 @@ internal sealed class NodeHealthProber
             _completed();
         }
 
-        KubeApi.Trace?.Invoke($"GET {path} -> {(answer.Status?.ToString() ?? (answer.TimedOut ? "timed out" : "failed"))} in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+        // The retry policy has traced each attempt; only a probe that ran out of time gets a line of its own.
+        if (answer.TimedOut)
+        {
+            KubeApi.Trace?.Invoke($"GET {path} -> timed out in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+        }
         return answer;
     }
 }

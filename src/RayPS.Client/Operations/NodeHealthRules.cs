@@ -135,6 +135,9 @@ internal static class NodeHealthRules
             case HealthCheckOutcome.TargetGone:
                 f.Add(RayHealthStatus.Unhealthy, "Pod deleted while it was being checked");
                 return;
+            case HealthCheckOutcome.NotChecked:
+                f.Add(RayHealthStatus.Unknown, $"raylet not checked: the API server answered {raylet.StatusCode} ({raylet.Detail})");
+                return;
         }
     }
 
@@ -152,6 +155,14 @@ internal static class NodeHealthRules
                 f.Add(RayHealthStatus.Unknown, e.ProxyPathBlocked
                     ? $"GCS not checked: the API server reached no pod of the cluster ({gcs.Detail})"
                     : "GCS not checked: no permission to get services/proxy");
+            }
+            return;
+        }
+        if (gcs.Outcome == HealthCheckOutcome.NotChecked)
+        {
+            if (isHead)
+            {
+                f.Add(RayHealthStatus.Unknown, $"GCS not checked: the API server answered {gcs.StatusCode} ({gcs.Detail})");
             }
             return;
         }

@@ -84,6 +84,34 @@ public static partial class RayClusterLifecycle
         }
     }
 
+    /// <summary>The selector of a cluster's Deployment worker groups (New-RayWorkerDeployment): its cluster label, a group, not a head.</summary>
+    public static string DeploymentGroupSelector(string name) =>
+        $"{WorkerGroupLabels.Cluster}={name},{WorkerGroupLabels.Group},{WorkerGroupLabels.NodeType}!=head";
+
+    /// <summary>
+    /// Deletes the cluster's Deployment worker groups with one DELETE of the collection (background propagation: the
+    /// garbage collector removes their ReplicaSets and pods, which carry ray.io/cluster and so are waited for with the
+    /// cluster's). Returns the names deleted. Their pods would otherwise keep dialling a head that is gone.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> DeleteDeploymentGroupsAsync(KubeConnection connection, string ns, string name, CancellationToken ct)
+    {
+        var path = WorkerGroupOperations.DeploymentsPath(ns) + "?labelSelector=" + Uri.EscapeDataString(DeploymentGroupSelector(name)) + "&propagationPolicy=Background";
+        try
+        {
+            var result = await connection.Api.DeleteAsync(path, ct, $"Deployment worker groups of RayCluster '{name}'").ConfigureAwait(false);
+            return result["items"] is JsonArray items
+                ? items.Select(i => i?["metadata"]?["name"]?.GetValue<string>() ?? "").Where(n => n.Length > 0).ToList()
+                : Array.Empty<string>();
+        }
+        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.KubeApiForbidden)
+        {
+            throw new RayPSException(ErrorIds.KubeApiForbidden, RayErrorCategory.PermissionDenied,
+                $"RayCluster '{name}' was deleted, but its Deployment worker groups were not: deleting Deployments by label (deletecollection on deployments) " +
+                $"is not allowed in namespace '{ns}' (context '{connection.ContextName}'). Remove them with Remove-RayWorkerGroup, or pass -KeepDeployments.",
+                name, ex) { StatusCode = 403 };
+        }
+    }
+
     /// <summary>True once KubeRay reports the cluster provisioned (RayClusterProvisioned) or its state is ready.</summary>
     public static bool IsReady(RayCluster cluster) =>
         string.Equals(cluster.State, "ready", StringComparison.OrdinalIgnoreCase)

@@ -21,6 +21,12 @@ internal enum HealthCheckOutcome
 
     /// <summary>The pod was deleted between the LIST and the probe.</summary>
     TargetGone,
+
+    /// <summary>
+    /// The API server itself failed (429 or 5xx about itself, not the target) on every attempt within the probe's
+    /// budget: nothing is known about the target, which is never called unhealthy for it.
+    /// </summary>
+    NotChecked,
 }
 
 /// <summary>
@@ -53,6 +59,7 @@ internal sealed class HealthCheckResult
             {
                 403 => HealthCheckOutcome.Forbidden,
                 404 when status.DetailsKind == "pods" => HealthCheckOutcome.TargetGone,
+                429 or >= 500 when !RayPS.Kube.RetryHandler.IsAboutTarget(status.Message) => HealthCheckOutcome.NotChecked,
                 _ => HealthCheckOutcome.Unreachable,
             };
             return new HealthCheckResult { Outcome = outcome, StatusCode = answer.Status, Detail = status.Message ?? $"HTTP {answer.Status}" };

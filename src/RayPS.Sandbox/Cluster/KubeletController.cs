@@ -56,6 +56,7 @@ internal sealed partial class KubeletController : Controller, IKubeletEnvironmen
         public string? AppliedAnnotations { get; set; }
         public DateTimeOffset? ScheduledWake { get; set; }
         public bool? IsRayPod { get; set; }
+        public string? UnschedulableReported { get; set; }
     }
 
     internal override void Observe(StoreEvent change)
@@ -212,6 +213,11 @@ internal sealed partial class KubeletController : Controller, IKubeletEnvironmen
                     }
                     return false;
                 }
+                if (NodePool.Unfit(pod) is { } insufficient)
+                {
+                    ReportUnschedulable(entry, pod, insufficient);
+                    return false;
+                }
                 (node, ip) = _nodes.Allocate();
             }
         }
@@ -225,6 +231,57 @@ internal sealed partial class KubeletController : Controller, IKubeletEnvironmen
                 $"Successfully assigned {ObjectMeta.Namespace(pod)}/{ObjectMeta.Name(pod)} to {node.Name}", SchedulerComponent);
         }
         return true;
+    }
+
+    /// <summary>
+    /// A pod that asks for more than any simulated node has stays Pending with PodScheduled=False/Unschedulable and a
+    /// FailedScheduling event, worded as the default scheduler words them. Reported once per pod (as its spec cannot change).
+    /// </summary>
+    private void ReportUnschedulable(Entry entry, JsonObject pod, IReadOnlyList<string> insufficient)
+    {
+        var uid = ObjectMeta.Uid(pod);
+        if (entry.UnschedulableReported == uid)
+        {
+            return;
+        }
+        entry.UnschedulableReported = uid;
+        var nodes = Math.Max(1, _nodes.Nodes.Count);
+        var message = $"0/{nodes} nodes are available: {string.Join(", ", insufficient.Select(r => $"{nodes} Insufficient {r}"))}. " +
+            $"preemption: 0/{nodes} nodes are available: {nodes} No preemption victims found for incoming pod.";
+        var now = ObjectMeta.Timestamp(_time.GetUtcNow());
+        try
+        {
+            Store.Mutate(Gvr.Pods, ObjectMeta.Namespace(pod), ObjectMeta.Name(pod), obj =>
+            {
+                if (ObjectMeta.Uid(obj) != uid)
+                {
+                    return false;
+                }
+                obj["status"] = new JsonObject
+                {
+                    ["phase"] = "Pending",
+                    ["conditions"] = new JsonArray(new JsonObject
+                    {
+                        ["type"] = "PodScheduled",
+                        ["status"] = "False",
+                        ["lastProbeTime"] = null,
+                        ["lastTransitionTime"] = now,
+                        ["reason"] = "Unschedulable",
+                        ["message"] = message,
+                    }),
+                    ["qosClass"] = JsonNodes.StringAt(obj, "status", "qosClass") ?? "BestEffort",
+                };
+                return true;
+            }, SchedulerComponent, "status");
+        }
+        catch (ApiException ex) when (ex.Code == 404)
+        {
+            return;
+        }
+        if (_options.RecordEvents)
+        {
+            ClusterEvents.Record(Store, pod, "Warning", "FailedScheduling", message, SchedulerComponent);
+        }
     }
 
     private void EnsureNodeRegistered(SimNode node)

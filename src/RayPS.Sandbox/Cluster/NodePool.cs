@@ -1,3 +1,4 @@
+using RayPS.Sandbox.Resources;
 using System.Globalization;
 using System.Text.Json.Nodes;
 
@@ -119,8 +120,11 @@ internal sealed class SimNode(int index)
 }
 
 /// <summary>The scheduler's view of the simulated nodes: the least loaded node with room; a new node when all are full.</summary>
-internal sealed class NodePool(int maxPodsPerNode)
+internal sealed partial class NodePool(int maxPodsPerNode)
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(nvidia\.com/gpu|amd\.com/gpu|intel\.com/gpu|google\.com/tpu|habana\.ai/gaudi|aws\.amazon\.com/neuron(core|device)?|huawei\.com/Ascend\d+[A-Za-z]*)$")]
+    private static partial System.Text.RegularExpressions.Regex AcceleratorDevice();
+
     private readonly List<SimNode> _nodes = [];
 
     public IReadOnlyList<SimNode> Nodes => _nodes;
@@ -138,4 +142,42 @@ internal sealed class NodePool(int maxPodsPerNode)
     }
 
     public SimNode? Find(string name) => _nodes.FirstOrDefault(n => n.Name == name);
+
+    /// <summary>
+    /// What one simulated node offers: 64 CPUs, 512Gi of memory and 8 of each accelerator device (GPUs, TPUs, Ascend NPUs,
+    /// Gaudi, Neuron); other extended resources (such as huawei.com/Ascend910B-memory) are not limited.
+    /// </summary>
+    public const decimal NodeCpu = 64;
+    public const decimal NodeMemory = 512m * 1024 * 1024 * 1024;
+    public const decimal NodeAccelerators = 8;
+
+    /// <summary>
+    /// The resources a pod asks for more of than any simulated node has (requests, else limits, summed over its
+    /// containers), or null when it fits: such a pod can never be scheduled.
+    /// </summary>
+    public static IReadOnlyList<string>? Unfit(JsonObject pod)
+    {
+        var totals = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var container in PodInfo.Containers(pod))
+        {
+            var requests = container["resources"]?["requests"] as JsonObject;
+            var limits = container["resources"]?["limits"] as JsonObject;
+            foreach (var name in (requests?.Select(p => p.Key) ?? []).Union(limits?.Select(p => p.Key) ?? []))
+            {
+                var text = (requests?[name] ?? limits?[name])?.ToString();
+                if (text is not null && Quantity.TryParse(text, out var value, out _))
+                {
+                    totals[name] = totals.GetValueOrDefault(name) + value;
+                }
+            }
+        }
+        var unfit = totals.Where(t => t.Key switch
+        {
+            "cpu" => t.Value > NodeCpu,
+            "memory" => t.Value > NodeMemory,
+            var n when AcceleratorDevice().IsMatch(n) => t.Value > NodeAccelerators,
+            _ => false,
+        }).Select(t => t.Key).ToList();
+        return unfit.Count > 0 ? unfit : null;
+    }
 }

@@ -73,15 +73,80 @@ public sealed class FaultRule
 
     internal bool Matches(string verb, string resource, string path)
     {
-        if (Verb is not null && !string.Equals(Verb, verb, StringComparison.OrdinalIgnoreCase))
+        if (Verb is not null && !VerbMatches(verb, resource))
         {
             return false;
         }
-        if (Resource is not null && !string.Equals(Resource, resource, StringComparison.OrdinalIgnoreCase))
+        if (Resource is not null && !ResourceMatches(resource))
         {
             return false;
         }
         return PathPattern is null || Regex.IsMatch(path, "^" + Regex.Escape(PathPattern).Replace("\\*", ".*", StringComparison.Ordinal) + "$");
+    }
+
+    /// <summary>
+    /// "proxy" and "portforward" are not audit verbs: the server records a proxied GET as get pods/proxy and a
+    /// port-forward as get (or create) pods/portforward. As fault verbs they mean "any request to that subresource".
+    /// </summary>
+    private bool VerbMatches(string verb, string resource) => Verb!.ToLowerInvariant() switch
+    {
+        "proxy" => resource.EndsWith("/proxy", StringComparison.OrdinalIgnoreCase),
+        "portforward" => resource.EndsWith("/portforward", StringComparison.OrdinalIgnoreCase),
+        var v => string.Equals(v, verb, StringComparison.OrdinalIgnoreCase),
+    };
+
+    private bool ResourceMatches(string resource) =>
+        Resource!.StartsWith("*/", StringComparison.Ordinal)
+            ? resource.EndsWith(Resource[1..], StringComparison.OrdinalIgnoreCase)
+            : string.Equals(Resource, resource, StringComparison.OrdinalIgnoreCase);
+
+    private static readonly string[] Verbs = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "proxy", "portforward"];
+    private static readonly string[] Subresources = ["status", "scale", "proxy", "portforward", "log", "exec", "attach", "eviction", "binding", "ephemeralcontainers", "resize", "approval", "finalize", "token"];
+    private static readonly string[] Proxied = ["pods", "services", "nodes"];
+
+    /// <summary>
+    /// Checks that a verb/resource pair can ever match a request and returns the resource to match ("pods" with verb
+    /// proxy becomes "pods/proxy"); throws ArgumentException, saying what would match, for a pair that never can.
+    /// </summary>
+    public static string? CheckPair(string? verb, string? resource)
+    {
+        verb = verb?.Trim().ToLowerInvariant();
+        resource = string.IsNullOrWhiteSpace(resource) ? null : resource.Trim().ToLowerInvariant();
+        if (resource == "*/proxy" && verb == "proxy")
+        {
+            return resource;
+        }
+        if (verb is not null && !Verbs.Contains(verb))
+        {
+            throw new ArgumentException($"The fault verb '{verb}' never matches a request: use one of {string.Join(", ", Verbs)}.");
+        }
+        var parts = resource?.Split('/') ?? [];
+        if (resource is not null && (parts.Length > 2 || parts.Any(p => p.Length == 0 || !p.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.'))))
+        {
+            throw new ArgumentException($"The fault resource '{resource}' is not a resource name: use a plural resource (pods, rayclusters, deployments) or resource/subresource (pods/proxy, deployments/scale).");
+        }
+        var subresource = parts.Length == 2 ? parts[1] : null;
+        if (subresource is not null && !Subresources.Contains(subresource))
+        {
+            throw new ArgumentException($"The fault resource '{resource}' names the subresource '{subresource}', which the API server does not serve: use one of {string.Join(", ", Subresources)}.");
+        }
+        switch (verb)
+        {
+            case "proxy":
+                if (resource is null) return "*/proxy";
+                if (Proxied.Contains(parts[0]) && subresource is null or "proxy") return parts[0] + "/proxy";
+                throw new ArgumentException($"-Verb proxy never matches resource '{resource}': only pods, services and nodes are proxied (use -Resource pods/proxy or services/proxy).");
+            case "portforward":
+                if (resource is null || (parts[0] == "pods" && subresource is null or "portforward")) return "pods/portforward";
+                throw new ArgumentException($"-Verb portforward never matches resource '{resource}': only pods are port-forwarded (use -Resource pods, or leave it out).");
+            case "list" or "watch" or "deletecollection" when subresource is not null:
+                throw new ArgumentException($"-Verb {verb} never matches resource '{resource}': subresources are never listed or watched. Use -Resource {parts[0]}.");
+            case not null when subresource is "portforward" && verb is not ("get" or "create"):
+                throw new ArgumentException($"-Verb {verb} never matches '{resource}': a port-forward is recorded as get (WebSocket) or create (SPDY). Use -Verb portforward.");
+            case not null when subresource is "scale" or "status" && verb is "create" or "delete":
+                throw new ArgumentException($"-Verb {verb} never matches '{resource}': the {subresource} subresource is only read, updated or patched.");
+        }
+        return resource;
     }
 
     /// <summary>Decides whether the rule fires for this request, consuming one use if so.</summary>

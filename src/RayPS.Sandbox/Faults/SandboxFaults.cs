@@ -21,8 +21,10 @@ public sealed class SandboxFaults
         }
     }
 
+    /// <summary>Adds a rule; throws ArgumentException when its verb and resource can never match a request.</summary>
     public FaultRule Add(FaultRule rule)
     {
+        FaultRule.CheckPair(rule.Verb, rule.Resource);
         lock (_gate)
         {
             _rules = [.. _rules, rule];
@@ -49,7 +51,7 @@ public sealed class SandboxFaults
     }
 
     public FaultRule AddLatency(TimeSpan delay, string? verb = null, string? resource = null, string? pathPattern = null, int? count = null) =>
-        Add(new FaultRule(FaultKind.Latency) { Latency = delay, Verb = verb, Resource = resource, PathPattern = pathPattern, Count = count });
+        Add(new FaultRule(FaultKind.Latency) { Latency = delay, Verb = verb, Resource = FaultRule.CheckPair(verb, resource), PathPattern = pathPattern, Count = count });
 
     public FaultRule AddError(int statusCode, int? count = null, double probability = 1.0, string? verb = null, string? resource = null,
         string? pathPattern = null, TimeSpan? retryAfter = null) =>
@@ -59,16 +61,16 @@ public sealed class SandboxFaults
             Count = count,
             Probability = probability,
             Verb = verb,
-            Resource = resource,
+            Resource = FaultRule.CheckPair(verb, resource),
             PathPattern = pathPattern,
             RetryAfter = retryAfter,
         });
 
     public FaultRule DropConnections(int? count = null, double probability = 1.0, string? verb = null, string? resource = null, string? pathPattern = null) =>
-        Add(new FaultRule(FaultKind.DropConnection) { Count = count, Probability = probability, Verb = verb, Resource = resource, PathPattern = pathPattern });
+        Add(new FaultRule(FaultKind.DropConnection) { Count = count, Probability = probability, Verb = verb, Resource = FaultRule.CheckPair(verb, resource), PathPattern = pathPattern });
 
     public FaultRule DropWatchAfter(int? events = null, TimeSpan? after = null, string? resource = null, int? count = null) =>
-        Add(new FaultRule(FaultKind.DropWatch) { AfterEvents = events, AfterTime = after, Resource = resource, Verb = "watch", Count = count });
+        Add(new FaultRule(FaultKind.DropWatch) { AfterEvents = events, AfterTime = after, Resource = FaultRule.CheckPair("watch", resource), Verb = "watch", Count = count });
 
     /// <summary>The faults that apply to one request.</summary>
     internal FaultDecision Evaluate(string verb, string resource, string path)

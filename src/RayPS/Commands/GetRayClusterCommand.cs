@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using RayPS.Completers;
+using RayPS.Errors;
 using RayPS.Operations;
 using RayPS.Internal;
 
@@ -34,6 +35,23 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
         {
             return;
         }
+        // Patterns are checked before the LIST: a bad one sends nothing.
+        var patterns = new Dictionary<string, WildcardPattern>(StringComparer.Ordinal);
+        foreach (var name in ClusterName ?? Array.Empty<string>())
+        {
+            var pattern = new WildcardPattern(name, WildcardOptions.None);
+            try
+            {
+                pattern.IsMatch(string.Empty);
+            }
+            catch (WildcardPatternException)
+            {
+                throw new RayPSException(ErrorIds.InvalidName, RayErrorCategory.InvalidArgument,
+                    $"-Name {Manifests.ManifestValidation.Quote(name)} is not a valid wildcard pattern: '[' opens a character set that must be closed with ']'. " +
+                    "Cluster names never contain '[': escape it as '`[' or drop it.", name);
+            }
+            patterns[name] = pattern;
+        }
         var clusters = await RayClusterOperations.ListAsync(Connection, ns, cancellationToken).ConfigureAwait(false);
         if (ClusterName is null)
         {
@@ -46,7 +64,7 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
 
         foreach (var name in ClusterName)
         {
-            var pattern = new WildcardPattern(name, WildcardOptions.None);
+            var pattern = patterns[name];
             var matches = clusters.Where(c => pattern.IsMatch(c.Name)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {

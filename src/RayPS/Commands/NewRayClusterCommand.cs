@@ -177,8 +177,16 @@ public sealed class NewRayClusterCommand : RayWaitingCmdletBase
         }
     }
 
-    private Task<string> ResolvePathAsync(string path) =>
-        OnPipelineThread(() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path));
+    private async Task<string> ResolvePathAsync(string path)
+    {
+        var resolved = await OnPipelineThread(() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)).ConfigureAwait(false);
+        if (Directory.Exists(resolved))
+        {
+            throw new RayPSException(ErrorIds.FileNotFound, RayErrorCategory.InvalidArgument,
+                $"'{resolved}' is a folder, not a file. Pass the path of a YAML file (e.g. {System.IO.Path.Combine(resolved, "values.yaml")}).", resolved);
+        }
+        return resolved;
+    }
 
     private RayClusterOptions ToOptions()
     {

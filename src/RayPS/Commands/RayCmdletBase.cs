@@ -261,9 +261,25 @@ public abstract class RayCmdletBase : RayAsyncCmdlet
 
     protected override void OnBeginProcessing()
     {
+        // An empty -KubeConfig or -Context is a mistake (an unset variable), never a request for the defaults.
+        if (KubeConfig is not null && string.IsNullOrWhiteSpace(KubeConfig))
+        {
+            ThrowTerminatingError(ErrorRecords.From(new RayPSException(ErrorIds.KubeConfigNotFound, RayErrorCategory.InvalidArgument,
+                "-KubeConfig is empty. Pass the path of a kubeconfig file, or leave -KubeConfig out to use $env:KUBECONFIG or ~/.kube/config.", KubeConfig)));
+        }
+        if (Context is not null && string.IsNullOrWhiteSpace(Context))
+        {
+            ThrowTerminatingError(ErrorRecords.From(new RayPSException(ErrorIds.KubeContextNotFound, RayErrorCategory.InvalidArgument,
+                "-Context is empty. Pass the name of a context of the kubeconfig (kubectl config get-contexts), or leave -Context out to use its current context.", Context)));
+        }
         // Provider paths (~, relative, PSDrive) resolve against session state, which only the pipeline thread may touch.
         _kubeConfigPath = KubeConfig is null ? null : string.Join(Path.PathSeparator,
             KubeConfig.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(SessionState.Path.GetUnresolvedProviderPathFromPSPath));
+        if (_kubeConfigPath?.Split(Path.PathSeparator).FirstOrDefault(Directory.Exists) is { } folder)
+        {
+            ThrowTerminatingError(ErrorRecords.From(new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidArgument,
+                $"-KubeConfig '{folder}' is a folder, not a kubeconfig file. Pass the file itself (e.g. {Path.Combine(folder, "config")}).", folder)));
+        }
     }
 }
 
@@ -276,7 +292,25 @@ public abstract class RayNamespacedCmdletBase : RayCmdletBase
     [ArgumentCompleter(typeof(NamespaceCompleter))]
     public string? Namespace { get; set; }
 
-    protected string TargetNamespace => ResolveNamespace(Namespace);
+    protected string TargetNamespace => ResolveNamespace(ValidNamespace(Namespace));
+
+    /// <summary>An explicit namespace must be a DNS-1123 label; an empty one is a mistake, never "the default".</summary>
+    protected static string? ValidNamespace(string? ns)
+    {
+        if (ns is null)
+        {
+            return null;
+        }
+        if (ns.Length == 0 || ns.Length > 63 || !System.Text.RegularExpressions.Regex.IsMatch(ns, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))
+        {
+            throw new RayPSException(ErrorIds.InvalidName, RayErrorCategory.InvalidArgument,
+                ns.Length == 0
+                    ? "-Namespace is empty. Pass a namespace name, or leave -Namespace out to use the context's namespace."
+                    : $"-Namespace {Manifests.ManifestValidation.Quote(ns)} is not a namespace name: use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit.",
+                ns);
+        }
+        return ns;
+    }
 }
 
 /// <summary>Base for cmdlets that can wait for what they changed to settle: adds -Wait and -TimeoutSec.</summary>

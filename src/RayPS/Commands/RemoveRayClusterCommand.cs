@@ -1,16 +1,22 @@
 using System.Management.Automation;
 using RayPS.Completers;
 using RayPS.Errors;
-using RayPS.Operations;
 using RayPS.Internal;
+using RayPS.Operations;
 
 namespace RayPS.Commands;
 
-/// <summary>Deletes RayClusters (one DELETE each); with -Wait, watches until the object and its pods are gone.</summary>
+/// <summary>
+/// Deletes RayClusters (one DELETE each) and their Deployment worker groups (one DELETE of the collection by label,
+/// unless -KeepDeployments); with -Wait, watches until the object and all its pods are gone. A cluster named several
+/// times in one pipeline (its worker groups or nodes piped in) is deleted once.
+/// </summary>
 [Cmdlet(VerbsCommon.Remove, "RayCluster", HelpUri = HelpLinks.Cmdlets + "Remove-RayCluster.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(RayCluster))]
 public sealed class RemoveRayClusterCommand : RayWaitingCmdletBase
 {
+    private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ArgumentCompleter(typeof(RayClusterNameCompleter))]
@@ -20,12 +26,24 @@ public sealed class RemoveRayClusterCommand : RayWaitingCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Leaves the cluster's Deployment worker groups (New-RayWorkerDeployment) running.</summary>
+    [Parameter]
+    public SwitchParameter KeepDeployments { get; set; }
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var ns = TargetNamespace;
         foreach (var name in ClusterName)
         {
-            if (!await ShouldProcessAsync($"RayCluster '{name}' in namespace '{ns}' (context '{Connection.ContextName}')", "Delete").ConfigureAwait(false))
+            if (!_done.Add(ns + "/" + name))
+            {
+                EmitVerbose($"RayCluster '{name}' in namespace '{ns}' came down the pipeline again; it is deleted once.");
+                continue;
+            }
+            var what = KeepDeployments
+                ? $"RayCluster '{name}' in namespace '{ns}' (context '{Connection.ContextName}'), keeping its Deployment worker groups"
+                : $"RayCluster '{name}' in namespace '{ns}' (context '{Connection.ContextName}') and its Deployment worker groups (Deployments labelled {RayClusterLifecycle.DeploymentGroupSelector(name)})";
+            if (!await ShouldProcessAsync(what, "Delete").ConfigureAwait(false))
             {
                 continue;
             }
@@ -43,6 +61,23 @@ public sealed class RemoveRayClusterCommand : RayWaitingCmdletBase
                 continue;
             }
             EmitVerbose($"Deleted RayCluster '{name}' in namespace '{ns}'; KubeRay and the garbage collector now remove its pods and services.");
+
+            if (!KeepDeployments)
+            {
+                try
+                {
+                    var groups = await RayClusterLifecycle.DeleteDeploymentGroupsAsync(Connection, ns, name, cancellationToken).ConfigureAwait(false);
+                    if (groups.Count > 0)
+                    {
+                        EmitVerbose($"Deleted the Deployment worker groups of RayCluster '{name}': {string.Join(", ", groups)}.");
+                    }
+                }
+                catch (RayPSException ex) when (ex.ErrorId == ErrorIds.KubeApiForbidden)
+                {
+                    EmitError(ex);
+                    continue;
+                }
+            }
 
             if (Wait)
             {

@@ -42,7 +42,11 @@ public sealed class SetRaySandboxFaultCommand : PSCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "Clear")]
     public SwitchParameter Clear { get; set; }
 
-    /// <summary>Only requests with this audit verb (get, list, watch, create, update, patch, delete, proxy).</summary>
+    /// <summary>
+    /// Only requests with this audit verb (get, list, watch, create, update, patch, delete), or, as proxy or portforward,
+    /// any request to the proxy or portforward subresource (recorded as get pods/proxy, get pods/portforward). A verb and
+    /// resource that can never match together are refused.
+    /// </summary>
     [Parameter(ParameterSetName = "Error")]
     [Parameter(ParameterSetName = "Latency")]
     [Parameter(ParameterSetName = "Drop")]
@@ -84,14 +88,17 @@ public sealed class SetRaySandboxFaultCommand : PSCmdlet
         {
             return;
         }
-        FaultRule? rule = ParameterSetName switch
+        FaultRule? rule;
+        try
         {
-            "Error" => faults.AddError(StatusCode, Count, Probability, Verb, Resource, PathPattern, RetryAfterSec is { } s ? TimeSpan.FromSeconds(s) : null),
-            "Latency" => faults.AddLatency(TimeSpan.FromMilliseconds(LatencyMs), Verb, Resource, PathPattern, Count),
-            "Drop" => faults.DropConnections(Count, Probability, Verb, Resource, PathPattern),
-            "DropWatch" => faults.DropWatchAfter(DropWatchAfterEvents, null, Resource, Count),
-            _ => null,
-        };
+            rule = AddRule(faults);
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(ex.Message + " Nothing was added.", ex), RayPS.Errors.ErrorIds.InvalidSandboxFault,
+                ErrorCategory.InvalidArgument, Resource ?? Verb));
+            return;
+        }
         if (rule is null)
         {
             faults.Clear();
@@ -99,4 +106,14 @@ public sealed class SetRaySandboxFaultCommand : PSCmdlet
         }
         WriteObject(rule);
     }
+
+    private FaultRule? AddRule(SandboxFaults faults) =>
+        ParameterSetName switch
+        {
+            "Error" => faults.AddError(StatusCode, Count, Probability, Verb, Resource, PathPattern, RetryAfterSec is { } s ? TimeSpan.FromSeconds(s) : null),
+            "Latency" => faults.AddLatency(TimeSpan.FromMilliseconds(LatencyMs), Verb, Resource, PathPattern, Count),
+            "Drop" => faults.DropConnections(Count, Probability, Verb, Resource, PathPattern),
+            "DropWatch" => faults.DropWatchAfter(DropWatchAfterEvents, null, Resource, Count),
+            _ => null,
+        };
 }

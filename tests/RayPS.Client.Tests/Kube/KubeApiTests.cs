@@ -100,14 +100,15 @@ public sealed class KubeApiTests
     }
 
     [Fact]
-    public async Task Writes_are_not_retried_on_5xx_but_are_on_429()
+    public async Task Unguarded_writes_are_not_retried_on_5xx_but_are_on_429()
     {
+        var patch = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["op"] = "add", ["path"] = "/spec/x/-", ["value"] = 1 });
         var server = new FakeApiServer { Respond = (_, _) => FakeApiServer.Json(503, "{}") };
-        await Assert.ThrowsAsync<RayPSException>(() => server.Connect().Api.PostAsync("/api/v1/namespaces/default/pods", new System.Text.Json.Nodes.JsonObject(), CancellationToken.None));
+        await Assert.ThrowsAsync<RayPSException>(() => server.Connect().Api.PatchAsync("/api/v1/namespaces/default/pods/p", patch, KubeApi.JsonPatch, CancellationToken.None));
         Assert.Single(server.Requests);
 
-        var throttled = new FakeApiServer { Respond = (_, n) => FakeApiServer.Json(n == 1 ? 429 : 201, "{}") };
-        await throttled.Connect().Api.PostAsync("/api/v1/namespaces/default/pods", new System.Text.Json.Nodes.JsonObject(), CancellationToken.None);
+        var throttled = new FakeApiServer { Respond = (_, n) => FakeApiServer.Json(n == 1 ? 429 : 200, "{}") };
+        await throttled.Connect().Api.PatchAsync("/api/v1/namespaces/default/pods/p", patch, KubeApi.JsonPatch, CancellationToken.None);
         Assert.Equal(2, throttled.Requests.Count);
     }
 

@@ -294,6 +294,38 @@ public sealed class NodeHealthOperationsTests
     }
 
     [Fact]
+    public async Task An_api_server_that_keeps_failing_the_gcs_probe_leaves_the_head_unknown_not_down()
+    {
+        var fake = HealthyCluster(2);
+        fake.Gcs = Reply.KubeStatus(503, "ServiceUnavailable", "the server is currently unable to handle the request");
+        var report = await Check(fake);
+
+        var head = report.Nodes[0];
+        Assert.Equal(RayHealthStatus.Unknown, head.Status);
+        Assert.StartsWith("GCS not checked: the API server answered 503 (the server is currently unable to handle the request)", head.Reason);
+        Assert.NotEqual(RayHealthStatus.Unhealthy, report.Summary!.Status);
+        Assert.True(fake.RequestsMatching("gcs_healthz").Count > 1, "the probe is retried within its budget");
+    }
+
+    [Fact]
+    public async Task Throttled_raylet_probes_are_unknown_not_unhealthy()
+    {
+        var fake = HealthyCluster(3);
+        foreach (var pod in new[] { 1, 2, 3 }.Select(i => $"ray-cluster-workergroup-worker-{i:D4}"))
+        {
+            fake.Raylet[pod] = Reply.KubeStatus(429, "TooManyRequests", "Too many requests, please try again later.");
+        }
+        var report = await Check(fake);
+
+        Assert.All(report.Nodes.Skip(1), w =>
+        {
+            Assert.Equal(RayHealthStatus.Unknown, w.Status);
+            Assert.StartsWith("raylet not checked: the API server answered 429", w.Reason);
+        });
+        Assert.NotEqual(RayHealthStatus.Unhealthy, report.Summary!.Status);
+    }
+
+    [Fact]
     public async Task Head_not_ready_without_endpoints_is_gcs_unreachable()
     {
         var fake = HealthyCluster(1);

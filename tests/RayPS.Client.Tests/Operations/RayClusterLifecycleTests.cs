@@ -144,17 +144,36 @@ public sealed class RayClusterLifecycleTests
     }
 
     [Fact]
-    public async Task Wait_resumes_from_the_last_version_when_the_server_ends_the_watch()
+    public async Task Wait_re_lists_and_watches_from_the_listed_version_when_the_server_ends_the_watch()
     {
         var server = new FakeApiServer
         {
-            Respond = (_, n) => n == 1 ? Stream(Event("MODIFIED", Cluster("6"))) : Stream(Event("MODIFIED", Cluster("8", "ready", 2, true))),
+            Respond = (request, n) => !request.RequestUri!.Query.Contains("watch=1", StringComparison.Ordinal)
+                ? FakeApiServer.Json(200, Cluster("7"))
+                : n == 1 ? Stream(Event("MODIFIED", Cluster("6"))) : Stream(Event("MODIFIED", Cluster("8", "ready", 2, true))),
         };
 
         await RayClusterLifecycle.WaitReadyAsync(server.Connect(), "ns", "c", TimeSpan.FromSeconds(10), "5", null, CancellationToken.None);
 
+        Assert.Equal(3, server.Requests.Count);
+        Assert.Equal("/apis/ray.io/v1/namespaces/ns/rayclusters/c", server.Requests[1].RequestUri!.AbsolutePath);
+        Assert.Contains("resourceVersion=7", server.Requests[2].RequestUri!.Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_watch_that_drops_before_its_first_event_re_lists_and_sees_the_ready_cluster()
+    {
+        var server = new FakeApiServer
+        {
+            Respond = (request, _) => request.RequestUri!.Query.Contains("watch=1", StringComparison.Ordinal)
+                ? Stream(string.Empty)
+                : FakeApiServer.Json(200, Cluster("9", "ready", 2, true)),
+        };
+
+        var ready = await RayClusterLifecycle.WaitReadyAsync(server.Connect(), "ns", "c", TimeSpan.FromSeconds(10), "5", null, CancellationToken.None);
+
+        Assert.Equal("ready", ready.State);
         Assert.Equal(2, server.Requests.Count);
-        Assert.Contains("resourceVersion=6", server.Requests[1].RequestUri!.Query, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -15,10 +15,18 @@ internal sealed class FakeApiServer : DelegatingHandler
 
     public Func<HttpRequestMessage, int, HttpResponseMessage> Respond { get; set; } = (_, _) => Json(200, "{}");
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>How long the fake takes to answer the n-th request (default: at once); cancellation ends the wait.</summary>
+    public Func<HttpRequestMessage, int, TimeSpan>? Delay { get; set; }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Requests.Add(request);
-        return Task.FromResult(Respond(request, Requests.Count));
+        var n = Requests.Count;
+        if (Delay?.Invoke(request, n) is { } delay && delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        }
+        return Respond(request, n);
     }
 
     public static HttpResponseMessage Json(int status, string body) => new((HttpStatusCode)status)
