@@ -193,10 +193,11 @@ internal sealed class HeadPodTracker
                     _reconnects++;
                     _pending = null;
                 }
-                pending.TrySetResult(next);
+                // Said before the waiting connections resume, so the notice precedes anything they report.
                 _notice(next.PodName == lost.PodName
                     ? $"Reconnected to head pod '{next}' after {attempt} attempt(s)."
                     : $"Head pod '{lost}' was replaced: forwarding to '{next}' now.");
+                pending.TrySetResult(next);
                 return;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

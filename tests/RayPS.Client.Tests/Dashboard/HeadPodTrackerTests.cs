@@ -23,7 +23,7 @@ public sealed class HeadPodTrackerTests
     public async Task A_failure_re_resolves_and_connections_get_the_new_pod()
     {
         var notices = new List<string>();
-        var tracker = new HeadPodTracker(PodA, _ => Task.FromResult(PodB), Options, notices.Add);
+        var tracker = new HeadPodTracker(PodA, _ => Task.FromResult(PodB), Options, n => { lock (notices) notices.Add(n); });
 
         tracker.ReportFailure(PodA, Gone());
         var next = await tracker.GetTargetAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
@@ -170,7 +170,9 @@ public sealed class HeadPodTrackerTests
         var tracker = new HeadPodTracker(PodA, _ => Task.FromResult(PodB), Options, n => { lock (notices) notices.Add(n); });
 
         tracker.ReportSuspect(PodA, Gone());
-        await WaitForAsync(() => ReferenceEquals(tracker.Current, PodB));
+        // The switch is published before the notice is said: wait for both.
+        await WaitForAsync(() => { lock (notices) { return notices.Count > 0; } });
+        Assert.Same(PodB, tracker.Current);
 
         Assert.Equal(1, tracker.Reconnects);
         lock (notices)
