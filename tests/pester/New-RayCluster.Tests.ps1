@@ -10,7 +10,6 @@ BeforeAll {
     }
 
     # The simulated KubeRay operator turns RayClusters into ready pods; until it exists only the timeout path can run.
-    $script:operatorAvailable = Test-SimulatedOperator
 }
 
 AfterAll {
@@ -275,12 +274,7 @@ Describe 'New-RayCluster -Wait' {
         try { New-RayCluster wait-bad -Image rayproject/ray:does-not-exist -WorkerReplicas 1 -Wait -TimeoutSec 4 } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -BeLike 'RayClusterNotReady,*'
         $err.CategoryInfo.Category | Should -Be 'OperationTimeout'
-        if ($operatorAvailable) {
-            $err.Exception.Message | Should -Match 'ImagePullBackOff|ErrImagePull'
-        }
-        else {
-            $err.Exception.Message | Should -Match 'Get-KubeRayOperator'
-        }
+        $err.Exception.Message | Should -Match 'ImagePullBackOff|ErrImagePull'
         $err.Exception.Message | Should -Match 'left in place'
         Get-RayCluster wait-bad | Should -Not -BeNullOrEmpty
     }
@@ -300,7 +294,6 @@ Describe 'New-RayCluster -Wait' {
     }
 
     It 'sends one create and one watch until the cluster is ready' {
-        if (-not $operatorAvailable) { Set-ItResult -Skipped -Because 'the sandbox has no KubeRay operator yet'; return }
         $null = Get-NewRequests
         $c = New-RayCluster wait-count -WorkerReplicas 1 -WorkerCpu 1 -WorkerMemory 1Gi -Wait -TimeoutSec 60
         $requests = Get-NewRequests

@@ -1,7 +1,6 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:sandbox = Start-TestSandbox
-    $script:operatorAvailable = Test-SimulatedOperator
 }
 
 AfterAll {
@@ -115,7 +114,7 @@ Remove-RayCluster rm-deps -KeepDeployments -WhatIf
 
     It '-Wait returns once the cluster and its pods are gone' {
         $c = New-RayCluster rm-wait -WorkerReplicas 2 -WorkerCpu 1 -WorkerMemory 1Gi
-        if ($operatorAvailable) { $null = Wait-RayCluster $c.Name -TimeoutSec 60 }
+        $null = Wait-RayCluster $c.Name -TimeoutSec 60
         Remove-RayCluster rm-wait -Wait -TimeoutSec 60 -Confirm:$false
         { Get-RayCluster rm-wait -ErrorAction Stop } | Should -Throw -ErrorId 'RayClusterNotFound,*'
         Wait-RayCluster rm-wait -For Deleted -TimeoutSec 1 | Should -BeNullOrEmpty

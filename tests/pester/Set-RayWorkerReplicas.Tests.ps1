@@ -15,7 +15,6 @@ BeforeAll {
     New-FourGroupCluster wg-set
 
     # The simulated KubeRay operator and kubelet turn groups into ready pods; until they exist only the spec can be checked.
-    $script:operatorAvailable = Test-SimulatedOperator
 }
 
 AfterAll {
@@ -144,7 +143,6 @@ Describe 'Set-RayWorkerReplicas: scaling a WorkerGroup of either kind' {
     }
 
     It 'waits with -Wait until the group has exactly the desired ready pods' {
-        if (-not $operatorAvailable) { Set-ItResult -Skipped -Because 'the sandbox has no KubeRay operator yet'; return }
         foreach ($group in 'rc-b', 'dep-b') {
             $g = Set-RayWorkerReplicas wg-set $group 3 -Wait -TimeoutSec 60 -PassThru
             ($g.Desired, $g.Current, $g.Ready) | Should -Be @(3, 3, 3)
@@ -214,7 +212,6 @@ Describe 'Set-RayWorkerReplicas: WorkerGroup owned by the Ray autoscaler' {
     }
 
     It 'names the pods to remove in workersToDelete when scaling down, not-ready and newest first' {
-        if (-not $operatorAvailable) { Set-ItResult -Skipped -Because 'the sandbox has no KubeRay operator yet'; return }
         $before = Get-RayWorkerGroup wg-auto workers | Set-RayWorkerReplicas -Replicas 4 -Force -Wait -TimeoutSec 60 -PassThru -WarningAction SilentlyContinue
         $pods = $before.Pods
         $g = Set-RayWorkerReplicas wg-auto workers 2 -Force -PassThru -WarningAction SilentlyContinue

@@ -80,14 +80,6 @@ function Get-KubeConfigToken {
     [regex]::Match((Get-Content $Path -Raw), "(?ms)^- name: $User\s*\n\s*user:\s*\n\s*token:\s*(\S+)").Groups[1].Value
 }
 
-# Whether the sandbox's simulated KubeRay operator makes a cluster ready; tests that need ready pods skip without it.
-function Test-SimulatedOperator {
-    $probe = New-RayCluster rayps-operator-probe -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
-    $ready = $null -ne (Wait-RayCluster $probe.Name -TimeoutSec 10 -ErrorAction SilentlyContinue)
-    Remove-RayCluster $probe.Name -Confirm:$false
-    return $ready
-}
-
 # Writes a kubeconfig whose only context points at $Server with $Token; returns its path.
 function New-TestKubeConfig {
     param(

@@ -1,7 +1,6 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:sandbox = Start-TestSandbox
-    $script:operatorAvailable = Test-SimulatedOperator
 }
 
 AfterAll {

@@ -4,28 +4,18 @@ using Xunit.Abstractions;
 
 namespace RayPS.Sandbox.Tests.Cluster;
 
-/// <summary>Runs only when RAYPS_SCALE_WORKERS is set (e.g. 1000): too slow for the regular suite.</summary>
-public sealed class ScaleFactAttribute : FactAttribute
-{
-    public ScaleFactAttribute()
-    {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("RAYPS_SCALE_WORKERS")))
-        {
-            Skip = "set RAYPS_SCALE_WORKERS=<n> to measure a RayCluster of n workers";
-        }
-    }
-}
-
 /// <summary>
-/// Time and memory for a RayCluster of RAYPS_SCALE_WORKERS workers to become ready in a default sandbox
-/// (all controllers, default timings, events recorded). The numbers go to the test output.
+/// A RayCluster of many workers becomes ready in a default sandbox (all controllers, default timings, events recorded):
+/// 50 workers in the regular suite, RAYPS_SCALE_WORKERS (e.g. 1000) to measure a larger one. Time and memory go to the
+/// test output as information only; speed targets live in the benchmarks.
 /// </summary>
 public sealed class ScaleMeasurementTests(ITestOutputHelper output)
 {
-    [ScaleFact]
+    [Fact]
     public async Task ARayClusterOfManyWorkersBecomesReady()
     {
-        var workers = int.Parse(Environment.GetEnvironmentVariable("RAYPS_SCALE_WORKERS")!, System.Globalization.CultureInfo.InvariantCulture);
+        var requested = Environment.GetEnvironmentVariable("RAYPS_SCALE_WORKERS");
+        var workers = string.IsNullOrEmpty(requested) ? 50 : int.Parse(requested, System.Globalization.CultureInfo.InvariantCulture);
         await using var sandbox = await KubeSandbox.StartAsync(new SandboxOptions());
         var raw = KubeRayE2ETests.SampleCluster("scale", replicas: workers);
         TestClusters.Group(raw)["maxReplicas"] = workers;
