@@ -12,18 +12,8 @@ namespace RayPS.Commands;
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "RayJob", HelpUri = HelpLinks.Cmdlets + "Receive-RayJob.md", DefaultParameterSetName = "All")]
 [OutputType(typeof(string))]
-public sealed class ReceiveRayJobCommand : RayJobCmdletBase
+public sealed class ReceiveRayJobCommand : RayJobTargetCmdletBase
 {
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(RayClusterNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string ClusterName { get; set; } = "";
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Id", "JobId")]
-    [ValidateNotNullOrEmpty]
-    public string[] SubmissionId { get; set; } = [];
-
     [Parameter(ParameterSetName = "All")]
     [ValidateRange(0, int.MaxValue)]
     public int? Tail { get; set; }
@@ -31,33 +21,23 @@ public sealed class ReceiveRayJobCommand : RayJobCmdletBase
     [Parameter(Mandatory = true, ParameterSetName = "Follow")]
     public SwitchParameter Follow { get; set; }
 
-    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
-    {
-        var ray = Ray(ClusterName);
-        foreach (var id in SubmissionId)
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
+        ForEachJobAsync(async (ray, id) =>
         {
-            try
+            if (Follow)
             {
-                if (Follow)
-                {
-                    await FollowAsync(ray, id, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-                var text = await RayJobOperations.GetLogsAsync(ray, id, cancellationToken).ConfigureAwait(false);
-                var lines = text.Replace("\r", "", StringComparison.Ordinal).Split('\n').ToList();
-                if (lines.Count > 0 && lines[^1].Length == 0)
-                {
-                    lines.RemoveAt(lines.Count - 1);
-                }
-                foreach (var line in Tail is { } n ? lines.Skip(Math.Max(0, lines.Count - n)) : lines)
-                {
-                    Emit(line);
-                }
+                await FollowAsync(ray, id, cancellationToken).ConfigureAwait(false);
+                return;
             }
-            catch (RayPSException ex) when (ex.ErrorId is not (ErrorIds.KubeApiUnreachable or ErrorIds.KubeApiUnauthorized))
+            var text = await RayJobOperations.GetLogsAsync(ray, id, cancellationToken).ConfigureAwait(false);
+            var lines = text.Replace("\r", "", StringComparison.Ordinal).Split('\n').ToList();
+            if (lines.Count > 0 && lines[^1].Length == 0)
             {
-                EmitError(ex);
+                lines.RemoveAt(lines.Count - 1);
             }
-        }
-    }
+            foreach (var line in Tail is { } n ? lines.Skip(Math.Max(0, lines.Count - n)) : lines)
+            {
+                Emit(line);
+            }
+        });
 }

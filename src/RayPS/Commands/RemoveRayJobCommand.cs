@@ -12,18 +12,8 @@ namespace RayPS.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "RayJob", HelpUri = HelpLinks.Cmdlets + "Remove-RayJob.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RemoveRayJobCommand : RayJobCmdletBase
+public sealed class RemoveRayJobCommand : RayJobTargetCmdletBase
 {
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(RayClusterNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string ClusterName { get; set; } = "";
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Id", "JobId")]
-    [ValidateNotNullOrEmpty]
-    public string[] SubmissionId { get; set; } = [];
-
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -31,33 +21,23 @@ public sealed class RemoveRayJobCommand : RayJobCmdletBase
     [ValidateRange(1, int.MaxValue)]
     public int TimeoutSec { get; set; } = 300;
 
-    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
-    {
-        var ray = Ray(ClusterName);
-        foreach (var id in SubmissionId)
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
+        ForEachJobAsync(async (ray, id) =>
         {
             if (!await ShouldProcessAsync($"Ray job '{id}' on cluster '{ray.Namespace}/{ClusterName}'", Force ? "Stop if running, then remove" : "Remove").ConfigureAwait(false))
             {
-                continue;
+                return;
             }
             try
             {
-                try
-                {
-                    await RayJobOperations.DeleteAsync(ray, id, cancellationToken).ConfigureAwait(false);
-                }
-                catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayJobNotTerminal && Force)
-                {
-                    await RayJobOperations.StopAsync(ray, id, cancellationToken).ConfigureAwait(false);
-                    await WaitWithProgressAsync(ray, id, TimeSpan.FromSeconds(TimeoutSec), cancellationToken).ConfigureAwait(false);
-                    await RayJobOperations.DeleteAsync(ray, id, cancellationToken).ConfigureAwait(false);
-                }
-                EmitVerbose($"Removed Ray job '{id}' from cluster '{ray.Namespace}/{ClusterName}'.");
+                await RayJobOperations.DeleteAsync(ray, id, cancellationToken).ConfigureAwait(false);
             }
-            catch (RayPSException ex) when (ex.ErrorId is not (ErrorIds.KubeApiUnreachable or ErrorIds.KubeApiUnauthorized))
+            catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayJobNotTerminal && Force)
             {
-                EmitError(ex);
+                await RayJobOperations.StopAsync(ray, id, cancellationToken).ConfigureAwait(false);
+                await WaitWithProgressAsync(ray, id, TimeSpan.FromSeconds(TimeoutSec), cancellationToken).ConfigureAwait(false);
+                await RayJobOperations.DeleteAsync(ray, id, cancellationToken).ConfigureAwait(false);
             }
-        }
-    }
+            EmitVerbose($"Removed Ray job '{id}' from cluster '{ray.Namespace}/{ClusterName}'.");
+        });
 }

@@ -9,18 +9,8 @@ namespace RayPS.Commands;
 /// <summary>Asks Ray to stop jobs (POST .../stop); with -Wait, until they report STOPPED (or another end state).</summary>
 [Cmdlet(VerbsLifecycle.Stop, "RayJob", HelpUri = HelpLinks.Cmdlets + "Stop-RayJob.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RayJob))]
-public sealed class StopRayJobCommand : RayJobCmdletBase
+public sealed class StopRayJobCommand : RayJobTargetCmdletBase
 {
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(RayClusterNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string ClusterName { get; set; } = "";
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Id", "JobId")]
-    [ValidateNotNullOrEmpty]
-    public string[] SubmissionId { get; set; } = [];
-
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
@@ -31,33 +21,23 @@ public sealed class StopRayJobCommand : RayJobCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
-    {
-        var ray = Ray(ClusterName);
-        foreach (var id in SubmissionId)
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
+        ForEachJobAsync(async (ray, id) =>
         {
             if (!await ShouldProcessAsync($"Ray job '{id}' on cluster '{ray.Namespace}/{ClusterName}'", "Stop").ConfigureAwait(false))
             {
-                continue;
+                return;
             }
-            try
+            var stopped = await RayJobOperations.StopAsync(ray, id, cancellationToken).ConfigureAwait(false);
+            EmitVerbose(stopped ? $"Ray is stopping job '{id}'." : $"Ray job '{id}' had already ended; nothing to stop.");
+            RayJob? job = null;
+            if (Wait)
             {
-                var stopped = await RayJobOperations.StopAsync(ray, id, cancellationToken).ConfigureAwait(false);
-                EmitVerbose(stopped ? $"Ray is stopping job '{id}'." : $"Ray job '{id}' had already ended; nothing to stop.");
-                RayJob? job = null;
-                if (Wait)
-                {
-                    job = await WaitWithProgressAsync(ray, id, TimeSpan.FromSeconds(TimeoutSec), cancellationToken).ConfigureAwait(false);
-                }
-                if (PassThru)
-                {
-                    Emit(job ?? await RayJobOperations.GetAsync(ray, id, cancellationToken).ConfigureAwait(false));
-                }
+                job = await WaitWithProgressAsync(ray, id, TimeSpan.FromSeconds(TimeoutSec), cancellationToken).ConfigureAwait(false);
             }
-            catch (RayPSException ex) when (ex.ErrorId is not (ErrorIds.KubeApiUnreachable or ErrorIds.KubeApiUnauthorized))
+            if (PassThru)
             {
-                EmitError(ex);
+                Emit(job ?? await RayJobOperations.GetAsync(ray, id, cancellationToken).ConfigureAwait(false));
             }
-        }
-    }
+        });
 }

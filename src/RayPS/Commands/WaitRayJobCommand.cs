@@ -12,19 +12,9 @@ namespace RayPS.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Wait, "RayJob", HelpUri = HelpLinks.Cmdlets + "Wait-RayJob.md")]
 [OutputType(typeof(RayJob))]
-public sealed class WaitRayJobCommand : RayJobCmdletBase
+public sealed class WaitRayJobCommand : RayJobTargetCmdletBase
 {
     private DateTimeOffset _deadline;
-
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(RayClusterNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string ClusterName { get; set; } = "";
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Id", "JobId")]
-    [ValidateNotNullOrEmpty]
-    public string[] SubmissionId { get; set; } = [];
 
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -36,25 +26,15 @@ public sealed class WaitRayJobCommand : RayJobCmdletBase
         return Task.CompletedTask;
     }
 
-    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
-    {
-        var ray = Ray(ClusterName);
-        foreach (var id in SubmissionId)
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
+        ForEachJobAsync(async (ray, id) =>
         {
             var left = _deadline - DateTimeOffset.UtcNow;
-            try
+            var job = await WaitWithProgressAsync(ray, id, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            if (RayJobOperations.OutcomeError(job) is { } failed)
             {
-                var job = await WaitWithProgressAsync(ray, id, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
-                if (RayJobOperations.OutcomeError(job) is { } failed)
-                {
-                    EmitError(failed);
-                }
-                Emit(job);
+                EmitError(failed);
             }
-            catch (RayPSException ex) when (ex.ErrorId is not (ErrorIds.KubeApiUnreachable or ErrorIds.KubeApiUnauthorized))
-            {
-                EmitError(ex);
-            }
-        }
-    }
+            Emit(job);
+        });
 }
