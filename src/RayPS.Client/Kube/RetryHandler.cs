@@ -207,7 +207,8 @@ public sealed class RetryHandler : DelegatingHandler
     private static bool IsTransient(HttpRequestException ex) =>
         ex.InnerException is IOException || ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded;
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    /// <summary>The answer's Retry-After as a wait (a date becomes the time until it).</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;
         if (header?.Delta is { } delta) return delta;
