@@ -42,6 +42,9 @@ public sealed class KubeApiException : Exception
     /// <summary>What the caller called the object (the mapped error's target); null: the request line.</summary>
     public string? What { get; init; }
 
+    /// <summary>The mapped error's target: <see cref="What"/>, or the request line.</summary>
+    public string Target => What ?? $"{Method} {Path}";
+
     /// <summary>The parsed metav1.Status body, when the server sent one.</summary>
     public JsonObject? Status { get; }
 
