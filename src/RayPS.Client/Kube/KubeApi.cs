@@ -24,12 +24,37 @@ public sealed class KubeApi
 
     private readonly ExecCredentialSource? _execCredentials;
 
+    /// <summary>On the <see cref="Raw"/> face: the mapping face it shares its connection and settings with.</summary>
+    private readonly KubeApi? _mapping;
+    private KubeApi? _raw;
+    private TimeSpan _requestTimeout = TimeSpan.FromSeconds(30);
+
     public KubeApi(Kubernetes client, string contextName, ExecCredentialSource? execCredentials = null)
     {
         _client = client;
         _contextName = contextName;
         _execCredentials = execCredentials;
     }
+
+    private KubeApi(KubeApi mapping)
+    {
+        _client = mapping._client;
+        _contextName = mapping._contextName;
+        _execCredentials = mapping._execCredentials;
+        _mapping = mapping;
+    }
+
+    /// <summary>
+    /// The same requests, but an answer the server refused throws the unmapped <see cref="KubeApiException"/> (status,
+    /// reason, causes, Retry-After, the request, attempts) for the caller to branch on; the caller maps it once, with
+    /// <see cref="KubeApiException.ToRayPSException"/>, where its public operation returns. Failures without an answer
+    /// (transport, timeout, an outcome left unknown) are final and stay RayPSExceptions on both faces. The plain face
+    /// maps every refusal at once (callers that do not branch on the answer).
+    /// </summary>
+    public KubeApi Raw => _mapping is null ? _raw ??= new KubeApi(this) : this;
+
+    /// <summary>Whether this face throws <see cref="KubeApiException"/> unmapped.</summary>
+    public bool ThrowsRaw => _mapping is not null;
 
     private static readonly AsyncLocal<Action<string>?> TraceSink = new();
 
@@ -43,7 +68,15 @@ public sealed class KubeApi
         set => TraceSink.Value = value;
     }
 
-    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RequestTimeout
+    {
+        get => _mapping?.RequestTimeout ?? _requestTimeout;
+        set
+        {
+            if (_mapping is not null) _mapping.RequestTimeout = value;
+            else _requestTimeout = value;
+        }
+    }
 
     public Uri Server => _client.BaseUri;
 
@@ -190,6 +223,9 @@ public sealed class KubeApi
             var apiEx = new KubeApiException(method.Method, path, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text)
             {
                 Attempts = attempts.Count,
+                RetryAfter = RetryHandler.RetryAfter(response),
+                ContextName = _contextName,
+                What = what,
             };
             if (retryClass == RetryClass.Delete && apiEx.StatusCode == 404 && attempts.MayHaveLanded)
             {
@@ -202,7 +238,7 @@ public sealed class KubeApi
             {
                 return await SettleByReadingBackAsync(method, path, body, retryClass, attempts, apiEx, null, what, ct).ConfigureAwait(false);
             }
-            throw KubeErrorMapper.Map(apiEx, _contextName, what);
+            throw Refused(apiEx);
         }
     }
 
@@ -252,6 +288,9 @@ public sealed class KubeApi
         return RetryClass.UnsafeWrite;
     }
 
+    /// <summary>What this face throws for an answer the server refused: the raw answer, or its one mapping.</summary>
+    private Exception Refused(KubeApiException answer) => ThrowsRaw ? answer : answer.ToRayPSException();
+
     private static readonly TimeSpan ReadBackTimeout = TimeSpan.FromSeconds(10);
 
     private async Task<HttpResponseMessage> SettleByReadingBackAsync(HttpMethod method, string path, JsonNode? body, RetryClass retryClass,
@@ -264,10 +303,14 @@ public sealed class KubeApi
         {
             using var readCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             readCts.CancelAfter(ReadBackTimeout < RequestTimeout ? ReadBackTimeout : RequestTimeout);
-            stored = await GetAsync(itemPath, readCts.Token, what).ConfigureAwait(false);
+            stored = await Raw.GetAsync(itemPath, readCts.Token, what).ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (ex.StatusCode == 404)
+        catch (KubeApiException ex) when (ex.IsNotFound)
         {
+        }
+        catch (KubeApiException ex)
+        {
+            readFailure = ex.ToRayPSException();
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -275,12 +318,13 @@ public sealed class KubeApi
         }
         catch (RayPSException ex)
         {
+            // No answer at all (transport): already final.
             readFailure = ex;
         }
         Trace?.Invoke($"{method} {path}: read back after {Attempts(attempts.Count)} -> " +
             (readFailure is not null ? "failed" : stored is null ? "not there" : "found"));
 
-        var failure = transport ?? KubeErrorMapper.Map(answer!, _contextName, what);
+        var failure = transport ?? answer!.ToRayPSException();
         if (readFailure is not null)
         {
             throw OutcomeUnknown(method, path, attempts, failure, what, $"Reading it back failed too ({readFailure.Message}); look at {itemPath} before sending it again.");
@@ -296,7 +340,7 @@ public sealed class KubeApi
             if (answer is not null)
             {
                 // Every attempt was answered (and refused): nothing is left in flight.
-                throw failure;
+                throw Refused(answer);
             }
             throw OutcomeUnknown(method, path, attempts, failure, what, "The object is still there without a deletion mark; the server may still delete it. Look again before deleting it again.");
         }
@@ -308,12 +352,12 @@ public sealed class KubeApi
         }
         if (stored is not null || (answer is not null && answer.StatusCode < 500))
         {
-            throw failure;
+            throw answer is not null ? Refused(answer) : failure;
         }
-        if (transport is null)
+        if (answer is not null)
         {
             // The server answered 5xx every time and the object is not there: nothing was created.
-            throw failure;
+            throw Refused(answer);
         }
         throw OutcomeUnknown(method, path, attempts, failure, what,
             "It was not there when read back, but the server may still create it: look for it before creating it again.");

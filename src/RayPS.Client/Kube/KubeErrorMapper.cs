@@ -12,7 +12,7 @@ public static class KubeErrorMapper
 {
     public static RayPSException Map(KubeApiException ex, string contextName, string? what = null)
     {
-        var target = what ?? $"{ex.Method} {ex.Path}";
+        var target = what ?? ex.Target;
         var server = ex.ServerMessage ?? (string.IsNullOrWhiteSpace(ex.Body) ? $"HTTP {ex.StatusCode}" : ex.Body.Trim());
         switch (ex.StatusCode)
         {

@@ -54,10 +54,8 @@ public sealed class KubeWatch
     /// <summary>What the watch is about, for error messages ("RayCluster 'x'").</summary>
     public string? What { get; init; }
 
-    /// <summary>API server failures that say nothing about the watched objects and may pass.</summary>
-    private static bool IsPassing(RayPSException ex) =>
-        ex.ErrorId is ErrorIds.KubeApiServerError or ErrorIds.KubeApiThrottled or ErrorIds.KubeApiUnreachable
-        || (ex.ErrorId == ErrorIds.KubeApiTimeout && ex.StatusCode == 504);
+    /// <summary>API server answers that say nothing about the watched objects and may pass: 429 and 5xx.</summary>
+    private static bool IsPassing(KubeApiException ex) => ex.IsThrottled || ex.IsServerError;
 
     /// <summary>The request path of one watch from <paramref name="resourceVersion"/>.</summary>
     public string WatchPath(string? resourceVersion)
@@ -79,10 +77,13 @@ public sealed class KubeWatch
         return _collectionPath + "?" + string.Join("&", query);
     }
 
-    /// <summary>The events of one watch request, until the server ends the stream.</summary>
+    /// <summary>
+    /// The events of one watch request, until the server ends the stream. A refused watch throws the unmapped
+    /// <see cref="KubeApiException"/>; <see cref="RunAsync"/> branches on it and maps what it does not handle.
+    /// </summary>
     public async IAsyncEnumerable<KubeWatchEvent> StreamAsync(string? resourceVersion, [EnumeratorCancellation] CancellationToken ct)
     {
-        using var response = await _api.SendAsync(HttpMethod.Get, WatchPath(resourceVersion), null, null, ct, What,
+        using var response = await _api.Raw.SendAsync(HttpMethod.Get, WatchPath(resourceVersion), null, null, ct, What,
             HttpCompletionOption.ResponseHeadersRead, streaming: true).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -172,14 +173,24 @@ public sealed class KubeWatch
                     }
                 }
             }
-            catch (RayPSException ex) when (ex.StatusCode == 410)
+            catch (KubeApiException ex) when (ex.IsGone)
             {
                 expired = true;
             }
-            catch (RayPSException ex) when (IsPassing(ex) && !ct.IsCancellationRequested)
+            catch (KubeApiException ex) when (IsPassing(ex) && !ct.IsCancellationRequested)
             {
                 // The API server failed to open the watch even after the retry policy's attempts: the state is re-read
                 // below and the watch opened again, until the caller's deadline.
+                KubeApi.Trace?.Invoke($"watch {What ?? _collectionPath} failed ({ex.ToRayPSException().ErrorId}); re-listing");
+                failed = true;
+            }
+            catch (KubeApiException ex)
+            {
+                throw ex.ToRayPSException();
+            }
+            catch (RayPSException ex) when (ex.ErrorId == ErrorIds.KubeApiUnreachable && !ct.IsCancellationRequested)
+            {
+                // No answer at all (connection refused or lost after the retries): passes like a failing server.
                 KubeApi.Trace?.Invoke($"watch {What ?? _collectionPath} failed ({ex.ErrorId}); re-listing");
                 failed = true;
             }

@@ -30,8 +30,8 @@ public static class KubeRayOperatorOperations
         var deploymentsPath = (ns is null ? "/apis/apps/v1/deployments" : $"/apis/apps/v1/namespaces/{Uri.EscapeDataString(ns)}/deployments") + query;
         var podsPath = (ns is null ? "/api/v1/pods" : $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods") + query;
 
-        var deploymentsTask = connection.Api.GetAsync(deploymentsPath, ct, ns is null ? "deployments (all namespaces)" : $"deployments in namespace '{ns}'");
-        var podsTask = connection.Api.GetAsync(podsPath, ct, "pods of the KubeRay operator");
+        var deploymentsTask = connection.Api.Raw.GetAsync(deploymentsPath, ct, ns is null ? "deployments (all namespaces)" : $"deployments in namespace '{ns}'");
+        var podsTask = connection.Api.Raw.GetAsync(podsPath, ct, "pods of the KubeRay operator");
         var crdTasks = Crds.Select(c => GetCrdAsync(connection, c.Name, c.Kind, ct)).ToList();
         await Task.WhenAll(new Task[] { deploymentsTask, podsTask }.Concat(crdTasks).Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
 
@@ -40,9 +40,13 @@ public static class KubeRayOperatorOperations
         {
             deploymentList = await deploymentsTask.ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (ex.StatusCode == 403)
+        catch (KubeApiException ex) when (!ex.IsForbidden)
         {
-            var server = (ex.InnerException as KubeApiException)?.ServerMessage ?? ex.Message;
+            throw ex.ToRayPSException();
+        }
+        catch (KubeApiException ex)
+        {
+            var server = ex.ServerMessage ?? ex.ToRayPSException().Message;
             throw new RayPSException(ErrorIds.KubeApiForbidden, RayErrorCategory.PermissionDenied,
                 $"Permission denied in context '{connection.ContextName}': cannot list deployments (apps) {(ns is null ? "across all namespaces" : $"in namespace '{ns}'")}: {server}. " +
                 (ns is null ? "Searching every namespace needs a ClusterRole with list on deployments; or pass -Namespace with the operator's namespace (often kube-system or ray-system)."
@@ -56,9 +60,13 @@ public static class KubeRayOperatorOperations
         {
             pods = (await podsTask.ConfigureAwait(false)).Items("items").OfType<JsonObject>().ToList();
         }
-        catch (RayPSException ex) when (ex.StatusCode == 403)
+        catch (KubeApiException ex) when (ex.IsForbidden)
         {
-            warnings.Add($"The operator's pods could not be listed, so restarts are unknown: {ex.Message}");
+            warnings.Add($"The operator's pods could not be listed, so restarts are unknown: {ex.ToRayPSException().Message}");
+        }
+        catch (KubeApiException ex)
+        {
+            throw ex.ToRayPSException();
         }
         var crds = new List<KubeRayCrd>();
         foreach (var crdTask in crdTasks)
@@ -131,7 +139,7 @@ public static class KubeRayOperatorOperations
     {
         try
         {
-            var crd = await connection.Api.GetAsync($"{CrdApiPath}/{name}", ct, $"CustomResourceDefinition '{name}'").ConfigureAwait(false);
+            var crd = await connection.Api.Raw.GetAsync($"{CrdApiPath}/{name}", ct, $"CustomResourceDefinition '{name}'").ConfigureAwait(false);
             var versions = crd.Items("spec.versions").ToList();
             return new KubeRayCrd
             {
@@ -143,13 +151,17 @@ public static class KubeRayOperatorOperations
                 StorageVersion = versions.FirstOrDefault(v => v.Bool("storage") == true).Str("name"),
             };
         }
-        catch (RayPSException ex) when (ex.StatusCode == 404)
+        catch (KubeApiException ex) when (ex.IsNotFound)
         {
             return new KubeRayCrd { Name = name, Kind = kind, Installed = false };
         }
-        catch (RayPSException ex) when (ex.StatusCode == 403)
+        catch (KubeApiException ex) when (ex.IsForbidden)
         {
             return new KubeRayCrd { Name = name, Kind = kind, Installed = null };
+        }
+        catch (KubeApiException ex)
+        {
+            throw ex.ToRayPSException();
         }
     }
 }

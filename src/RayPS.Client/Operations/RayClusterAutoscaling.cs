@@ -77,13 +77,13 @@ public static class RayClusterAutoscaling
         }
         try
         {
-            var patched = await connection.Api.PatchAsync(RayClusterOperations.ItemPath(request.Namespace, request.ClusterName), Patch(request), KubeApi.MergePatch, ct,
+            var patched = await connection.Api.Raw.PatchAsync(RayClusterOperations.ItemPath(request.Namespace, request.ClusterName), Patch(request), KubeApi.MergePatch, ct,
                 $"RayCluster '{request.ClusterName}'").ConfigureAwait(false);
             return RayCluster.FromJson(patched, connection.ContextName);
         }
-        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterNotFound)
+        catch (KubeApiException ex)
         {
-            throw RayClusterOperations.NotFound(connection, request.Namespace, request.ClusterName, ex);
+            throw RayClusterOperations.Map(connection, request.Namespace, request.ClusterName, ex);
         }
     }
 }

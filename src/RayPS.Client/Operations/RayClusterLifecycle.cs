@@ -48,21 +48,25 @@ public static partial class RayClusterLifecycle
         var path = RayClusterOperations.CollectionPath(ns) + (dryRun ? "?dryRun=All" : string.Empty);
         try
         {
-            using var response = await connection.Api.SendAsync(HttpMethod.Post, path, body, "application/json", ct, $"RayCluster '{name}'").ConfigureAwait(false);
+            using var response = await connection.Api.Raw.SendAsync(HttpMethod.Post, path, body, "application/json", ct, $"RayCluster '{name}'").ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
             var created = JsonNode.Parse(text) as JsonObject ?? new JsonObject();
             var warnings = response.Headers.TryGetValues("Warning", out var values) ? values.Select(ParseWarning).ToList() : new List<string>();
             return new RayClusterCreateResult(RayCluster.FromJson(created, connection.ContextName), warnings);
         }
-        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterExists)
+        catch (KubeApiException ex) when (ex.IsAlreadyExists && ex.DetailsKind == "rayclusters")
         {
             throw new RayPSException(ErrorIds.RayClusterExists, RayErrorCategory.ResourceExists,
                 $"RayCluster '{name}' already exists in namespace '{ns}' (context '{connection.ContextName}'). Change it with Set-RayWorkerReplicas or Add-RayWorkerGroup, or delete it first with Remove-RayCluster.",
                 name, ex) { StatusCode = ex.StatusCode };
         }
-        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.KubeApiForbidden)
+        catch (KubeApiException ex) when (ex.IsForbidden)
         {
             throw Forbidden(connection, "create", ns, ex);
+        }
+        catch (KubeApiException ex)
+        {
+            throw ex.ToRayPSException();
         }
     }
 
@@ -71,16 +75,16 @@ public static partial class RayClusterLifecycle
     {
         try
         {
-            var result = await connection.Api.DeleteAsync(RayClusterOperations.ItemPath(ns, name), ct, $"RayCluster '{name}'").ConfigureAwait(false);
+            var result = await connection.Api.Raw.DeleteAsync(RayClusterOperations.ItemPath(ns, name), ct, $"RayCluster '{name}'").ConfigureAwait(false);
             return result.Str("kind") == "RayCluster" ? RayCluster.FromJson(result, connection.ContextName) : null;
         }
-        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterNotFound)
-        {
-            throw RayClusterOperations.NotFound(connection, ns, name, ex);
-        }
-        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.KubeApiForbidden)
+        catch (KubeApiException ex) when (ex.IsForbidden)
         {
             throw Forbidden(connection, "delete", ns, ex);
+        }
+        catch (KubeApiException ex)
+        {
+            throw RayClusterOperations.Map(connection, ns, name, ex);
         }
     }
 
@@ -98,12 +102,16 @@ public static partial class RayClusterLifecycle
         var path = WorkerGroupOperations.DeploymentsPath(ns) + "?labelSelector=" + Uri.EscapeDataString(DeploymentGroupSelector(name)) + "&propagationPolicy=Background";
         try
         {
-            var result = await connection.Api.DeleteAsync(path, ct, $"Deployment worker groups of RayCluster '{name}'").ConfigureAwait(false);
+            var result = await connection.Api.Raw.DeleteAsync(path, ct, $"Deployment worker groups of RayCluster '{name}'").ConfigureAwait(false);
             return result["items"] is JsonArray items
                 ? items.Select(i => i?["metadata"]?["name"]?.GetValue<string>() ?? "").Where(n => n.Length > 0).ToList()
                 : Array.Empty<string>();
         }
-        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.KubeApiForbidden)
+        catch (KubeApiException ex) when (!ex.IsForbidden)
+        {
+            throw ex.ToRayPSException();
+        }
+        catch (KubeApiException ex)
         {
             throw new RayPSException(ErrorIds.KubeApiForbidden, RayErrorCategory.PermissionDenied,
                 $"RayCluster '{name}' was deleted, but its Deployment worker groups were not: deleting Deployments by label (deletecollection on deployments) " +
@@ -178,8 +186,9 @@ public static partial class RayClusterLifecycle
         {
             throw await NotReadyAsync(connection, ns, name, latest, DateTimeOffset.UtcNow - started, ct).ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.KubeApiTimeout && deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (RayPSException ex) when (ex.InnerException is OperationCanceledException && deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {
+            // A request the deadline cut short (no answer: KubeApiTimeout).
             throw await NotReadyAsync(connection, ns, name, latest, DateTimeOffset.UtcNow - started, ct).ConfigureAwait(false);
         }
     }
@@ -202,12 +211,16 @@ public static partial class RayClusterLifecycle
             {
                 try
                 {
-                    remaining = await RayClusterOperations.GetAsync(connection, ns, name, token).ConfigureAwait(false);
+                    remaining = await RayClusterOperations.GetRawAsync(connection, ns, name, token).ConfigureAwait(false);
                     return remaining.ResourceVersion ?? string.Empty;
                 }
-                catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterNotFound)
+                catch (KubeApiException ex) when (RayClusterOperations.IsMissing(ex))
                 {
                     return null;
+                }
+                catch (KubeApiException ex)
+                {
+                    throw ex.ToRayPSException();
                 }
             }
 
@@ -334,13 +347,13 @@ public static partial class RayClusterLifecycle
             name);
     }
 
-    private static RayPSException Forbidden(KubeConnection connection, string verb, string ns, RayPSException ex) =>
+    private static RayPSException Forbidden(KubeConnection connection, string verb, string ns, KubeApiException ex) =>
         new(ErrorIds.KubeApiForbidden, RayErrorCategory.PermissionDenied,
             $"You are not allowed to {verb} rayclusters (API group ray.io) in namespace '{ns}' (context '{connection.ContextName}'): {ServerMessage(ex)}. Ask a cluster admin for a Role that grants '{verb}' on 'rayclusters.ray.io'.",
             ex.Target, ex) { StatusCode = ex.StatusCode };
 
-    private static string ServerMessage(RayPSException ex) =>
-        ex.InnerException is KubeApiException api && api.ServerMessage is { } message ? message : ex.Message;
+    /// <summary>The server's own words, or (a refusal without a Status body) what the mapped error would say.</summary>
+    private static string ServerMessage(KubeApiException ex) => ex.ServerMessage ?? ex.ToRayPSException().Message;
 
     /// <summary>The text of a Warning header ("299 - \"unknown field \\\"spec.x\\\"\"" gives: unknown field "spec.x").</summary>
     internal static string ParseWarning(string header)

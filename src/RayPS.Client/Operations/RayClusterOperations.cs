@@ -33,14 +33,27 @@ public static class RayClusterOperations
     {
         try
         {
-            var obj = await connection.Api.GetAsync(ItemPath(ns, name), ct, $"RayCluster '{name}'").ConfigureAwait(false);
-            return RayCluster.FromJson(obj, connection.ContextName);
+            return await GetRawAsync(connection, ns, name, ct).ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterNotFound)
+        catch (KubeApiException ex)
         {
-            throw NotFound(connection, ns, name, ex);
+            throw Map(connection, ns, name, ex);
         }
     }
+
+    /// <summary>One GET; a refusal (a missing cluster: <see cref="IsMissing"/>) throws the unmapped KubeApiException.</summary>
+    internal static async Task<RayCluster> GetRawAsync(KubeConnection connection, string ns, string name, CancellationToken ct)
+    {
+        var obj = await connection.Api.Raw.GetAsync(ItemPath(ns, name), ct, $"RayCluster '{name}'").ConfigureAwait(false);
+        return RayCluster.FromJson(obj, connection.ContextName);
+    }
+
+    /// <summary>The API server's answer for a RayCluster that is not there (404 naming rayclusters).</summary>
+    public static bool IsMissing(KubeApiException ex) => ex.IsNotFoundOf("rayclusters");
+
+    /// <summary>The one mapping of a refusal about cluster <paramref name="name"/>: a missing cluster is RayClusterNotFound naming the namespace.</summary>
+    public static RayPSException Map(KubeConnection connection, string ns, string name, KubeApiException ex) =>
+        IsMissing(ex) ? NotFound(connection, ns, name, ex) : ex.ToRayPSException();
 
     public static RayPSException NotFound(KubeConnection connection, string ns, string name, Exception? inner = null) =>
         new(ErrorIds.RayClusterNotFound, RayErrorCategory.ObjectNotFound,

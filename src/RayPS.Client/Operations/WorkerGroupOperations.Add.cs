@@ -41,24 +41,24 @@ public static partial class WorkerGroupOperations
             var patch = WorkerGroupPatches.AddGroup(cluster.Raw, group);
             try
             {
-                var patched = await connection.Api.PatchAsync(RayClusterOperations.ItemPath(ns, clusterName), patch, KubeApi.JsonPatch, ct,
+                var patched = await connection.Api.Raw.PatchAsync(RayClusterOperations.ItemPath(ns, clusterName), patch, KubeApi.JsonPatch, ct,
                     $"RayCluster '{clusterName}'").ConfigureAwait(false);
                 var after = RayCluster.FromJson(patched, connection.ContextName);
                 return RayWorkerGroup.FromRayCluster(after, IndexOf(after, groupName), Array.Empty<WorkerPod>());
             }
-            catch (RayPSException ex) when (IsFailedTest(ex) && attempt < maxAttempts)
+            catch (KubeApiException ex) when (ex.IsFailedTest && attempt < maxAttempts)
             {
                 await Task.Delay(RetryDelay(attempt), ct).ConfigureAwait(false);
             }
-            catch (RayPSException ex) when (IsFailedTest(ex))
+            catch (KubeApiException ex) when (ex.IsFailedTest)
             {
                 throw new RayPSException(ErrorIds.ScaleConflict, RayErrorCategory.ResourceUnavailable,
                     $"The worker groups of RayCluster '{clusterName}' (namespace '{ns}', context '{connection.ContextName}') changed between read and write on each of {attempt} attempts. " +
                     "Nothing was added; run the command again.", groupName, ex);
             }
-            catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterNotFound)
+            catch (KubeApiException ex)
             {
-                throw RayClusterOperations.NotFound(connection, ns, clusterName, ex);
+                throw RayClusterOperations.Map(connection, ns, clusterName, ex);
             }
             cluster = await RayClusterOperations.GetAsync(connection, ns, clusterName, ct).ConfigureAwait(false);
         }

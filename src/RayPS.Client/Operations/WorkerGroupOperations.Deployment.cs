@@ -41,10 +41,14 @@ public static partial class WorkerGroupOperations
         var name = deployment.Str("metadata.name") ?? "";
         try
         {
-            var created = await connection.Api.PostAsync(DeploymentsPath(ns), deployment, ct, $"Deployment '{name}'").ConfigureAwait(false);
+            var created = await connection.Api.Raw.PostAsync(DeploymentsPath(ns), deployment, ct, $"Deployment '{name}'").ConfigureAwait(false);
             return RayWorkerGroup.FromDeployment(created, null, connection.ContextName);
         }
-        catch (RayPSException ex) when (ex.StatusCode == 409)
+        catch (KubeApiException ex) when (!ex.IsConflict)
+        {
+            throw ex.ToRayPSException();
+        }
+        catch (KubeApiException ex)
         {
             throw new RayPSException(ErrorIds.WorkerGroupExists, RayErrorCategory.ResourceExists,
                 $"A Deployment named '{name}' already exists in namespace '{ns}' (context '{connection.ContextName}'). " +

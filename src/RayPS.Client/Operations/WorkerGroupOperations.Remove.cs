@@ -85,11 +85,15 @@ public static partial class WorkerGroupOperations
             {
                 try
                 {
-                    await connection.Api.DeleteAsync($"{PodsPath(request.Namespace)}/{Uri.EscapeDataString(pod.Name)}", ct, $"pod '{pod.Name}'").ConfigureAwait(false);
+                    await connection.Api.Raw.DeleteAsync($"{PodsPath(request.Namespace)}/{Uri.EscapeDataString(pod.Name)}", ct, $"pod '{pod.Name}'").ConfigureAwait(false);
                 }
-                catch (RayPSException ex) when (ex.StatusCode == 404)
+                catch (KubeApiException ex) when (ex.IsNotFound)
                 {
                     // Gone already.
+                }
+                catch (KubeApiException ex)
+                {
+                    throw ex.ToRayPSException();
                 }
             }
         }
@@ -122,16 +126,20 @@ public static partial class WorkerGroupOperations
             var patch = await build(cluster, index).ConfigureAwait(false);
             try
             {
-                await connection.Api.PatchAsync(RayClusterOperations.ItemPath(request.Namespace, request.ClusterName), patch, KubeApi.JsonPatch, ct,
+                await connection.Api.Raw.PatchAsync(RayClusterOperations.ItemPath(request.Namespace, request.ClusterName), patch, KubeApi.JsonPatch, ct,
                     $"worker group '{request.GroupName}' of RayCluster '{request.ClusterName}'").ConfigureAwait(false);
                 return true;
             }
-            catch (RayPSException ex) when (IsFailedTest(ex))
+            catch (KubeApiException ex) when (ex.IsFailedTest)
             {
                 if (attempt >= 8)
                 {
                     throw Conflict(connection, request, attempt, ex);
                 }
+            }
+            catch (KubeApiException ex)
+            {
+                throw ex.ToRayPSException();
             }
             await Task.Delay(RetryDelay(attempt), ct).ConfigureAwait(false);
             cluster = await RayClusterOperations.GetAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
@@ -172,11 +180,15 @@ public static partial class WorkerGroupOperations
         try
         {
             // Foreground: the Deployment stays (with a deletionTimestamp) until its ReplicaSets and their pods are gone.
-            await connection.Api.DeleteAsync(path + "?propagationPolicy=Foreground", ct, $"Deployment '{name}'").ConfigureAwait(false);
+            await connection.Api.Raw.DeleteAsync(path + "?propagationPolicy=Foreground", ct, $"Deployment '{name}'").ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (ex.StatusCode == 404)
+        catch (KubeApiException ex) when (ex.IsNotFound)
         {
             return before;
+        }
+        catch (KubeApiException ex)
+        {
+            throw ex.ToRayPSException();
         }
         if (request.Force)
         {
@@ -186,11 +198,15 @@ public static partial class WorkerGroupOperations
         {
             try
             {
-                await connection.Api.GetAsync(path, ct, $"Deployment '{name}'").ConfigureAwait(false);
+                await connection.Api.Raw.GetAsync(path, ct, $"Deployment '{name}'").ConfigureAwait(false);
             }
-            catch (RayPSException ex) when (ex.StatusCode == 404)
+            catch (KubeApiException ex) when (ex.IsNotFound)
             {
                 return before;
+            }
+            catch (KubeApiException ex)
+            {
+                throw ex.ToRayPSException();
             }
             request.Progress?.Invoke($"Deleting Deployment '{name}'", -1);
             if (left() <= TimeSpan.Zero)

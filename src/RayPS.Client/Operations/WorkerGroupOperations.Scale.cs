@@ -199,16 +199,16 @@ public static partial class WorkerGroupOperations
         JsonObject patched;
         try
         {
-            patched = await connection.Api.PatchAsync(RayClusterOperations.ItemPath(request.Namespace, request.ClusterName), patch, KubeApi.JsonPatch, ct,
+            patched = await connection.Api.Raw.PatchAsync(RayClusterOperations.ItemPath(request.Namespace, request.ClusterName), patch, KubeApi.JsonPatch, ct,
                 $"worker group '{request.GroupName}' of RayCluster '{request.ClusterName}'").ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (IsFailedTest(ex))
+        catch (KubeApiException ex) when (ex.IsFailedTest)
         {
             return null;
         }
-        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.RayClusterNotFound)
+        catch (KubeApiException ex)
         {
-            throw RayClusterOperations.NotFound(connection, request.Namespace, request.ClusterName, ex);
+            throw RayClusterOperations.Map(connection, request.Namespace, request.ClusterName, ex);
         }
 
         if (request.IncludePodCounts && pods is null)
@@ -263,15 +263,15 @@ public static partial class WorkerGroupOperations
         {
             try
             {
-                scale = await connection.Api.PatchAsync(DeploymentScalePath(request.Namespace, name),
+                scale = await connection.Api.Raw.PatchAsync(DeploymentScalePath(request.Namespace, name),
                     new JsonObject { ["spec"] = new JsonObject { ["replicas"] = replicas } }, KubeApi.MergePatch, ct, $"Deployment '{name}'").ConfigureAwait(false);
                 break;
             }
-            catch (RayPSException ex) when (ex.StatusCode == 404)
+            catch (KubeApiException ex) when (ex.IsNotFound)
             {
                 throw await DeploymentGroupNotFoundAsync(connection, request, Array.Empty<JsonObject>(), ex, ct).ConfigureAwait(false);
             }
-            catch (RayPSException ex) when (ex.StatusCode == 409 && attempt < request.MaxAttempts)
+            catch (KubeApiException ex) when (ex.IsConflict && attempt < request.MaxAttempts)
             {
                 // The scale subresource carries the Deployment's resourceVersion, so a write that raced another is
                 // refused (409) rather than applied. The patch sets only the count and has no precondition of its
@@ -279,11 +279,15 @@ public static partial class WorkerGroupOperations
                 attempt++;
                 await Task.Delay(RetryDelay(attempt), ct).ConfigureAwait(false);
             }
-            catch (RayPSException ex) when (ex.StatusCode == 409)
+            catch (KubeApiException ex) when (ex.IsConflict)
             {
                 throw new RayPSException(ErrorIds.ScaleConflict, RayErrorCategory.ResourceUnavailable,
                     $"Deployment '{name}' (worker group '{request.GroupName}', namespace '{request.Namespace}', context '{connection.ContextName}') was changed by others " +
                     $"during each of {attempt} attempts to scale it. Nothing was changed; run the command again.", request.GroupName, ex);
+            }
+            catch (KubeApiException ex)
+            {
+                throw ex.ToRayPSException();
             }
         }
 
@@ -323,11 +327,15 @@ public static partial class WorkerGroupOperations
         try
         {
             // The server applies the tests to the Deployment as it is at that moment: no read of ours can be stale.
-            patched = await connection.Api.PatchAsync(DeploymentPath(request.Namespace, name), patch, KubeApi.JsonPatch, ct, $"Deployment '{name}'").ConfigureAwait(false);
+            patched = await connection.Api.Raw.PatchAsync(DeploymentPath(request.Namespace, name), patch, KubeApi.JsonPatch, ct, $"Deployment '{name}'").ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (ex.StatusCode is 404 or 422)
+        catch (KubeApiException ex) when (ex.IsNotFound || ex.IsInvalid)
         {
             return null;
+        }
+        catch (KubeApiException ex)
+        {
+            throw ex.ToRayPSException();
         }
         return new WorkerGroupScaleResult
         {
@@ -349,8 +357,4 @@ public static partial class WorkerGroupOperations
         return GroupNotFound(connection, request.Namespace, request.ClusterName, request.GroupName,
             Listing(connection, cluster, missing, deployments, Array.Empty<WorkerPod>()).Groups, inner);
     }
-
-    /// <summary>A JSON patch whose test failed: 422 with the generic message and no causes (golden 31/32).</summary>
-    internal static bool IsFailedTest(RayPSException ex) =>
-        ex.StatusCode == 422 && ex.Causes.Count == 0 && ex.ErrorId == ErrorIds.KubeApiInvalid;
 }

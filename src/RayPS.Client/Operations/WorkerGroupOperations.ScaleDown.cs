@@ -177,13 +177,17 @@ public static partial class WorkerGroupOperations
             }
             try
             {
-                await connection.Api.PatchAsync(RayClusterOperations.ItemPath(group.Namespace, group.ClusterName), patch, KubeApi.JsonPatch, ct,
+                await connection.Api.Raw.PatchAsync(RayClusterOperations.ItemPath(group.Namespace, group.ClusterName), patch, KubeApi.JsonPatch, ct,
                     $"worker group '{group.GroupName}' of RayCluster '{group.ClusterName}'").ConfigureAwait(false);
                 return;
             }
-            catch (RayPSException ex) when (IsFailedTest(ex) && attempt < 8)
+            catch (KubeApiException ex) when (ex.IsFailedTest && attempt < 8)
             {
                 await Task.Delay(RetryDelay(attempt), ct).ConfigureAwait(false);
+            }
+            catch (KubeApiException ex)
+            {
+                throw ex.ToRayPSException();
             }
         }
     }

@@ -89,11 +89,15 @@ public static partial class WorkerGroupOperations
             JsonObject deployment;
             try
             {
-                deployment = await connection.Api.GetAsync(DeploymentPath(group.Namespace, name), ct, $"Deployment '{name}'").ConfigureAwait(false);
+                deployment = await connection.Api.Raw.GetAsync(DeploymentPath(group.Namespace, name), ct, $"Deployment '{name}'").ConfigureAwait(false);
             }
-            catch (RayPSException ex) when (ex.StatusCode == 404)
+            catch (KubeApiException ex) when (ex.IsNotFound)
             {
                 throw GroupNotFound(connection, group.Namespace, group.ClusterName, group.GroupName, Array.Empty<RayWorkerGroup>(), ex);
+            }
+            catch (KubeApiException ex)
+            {
+                throw ex.ToRayPSException();
             }
             return RayWorkerGroup.FromDeployment(deployment, null, connection.ContextName);
         }
@@ -110,9 +114,8 @@ public static partial class WorkerGroupOperations
         return RayWorkerGroup.FromRayCluster(cluster, index, WorkerPod.ListFromJson(podsTask.Result));
     }
 
-    /// <summary>Backoff before attempt <paramref name="attempt"/> + 1 after a conflict: 50 ms doubling to 1.6 s, with jitter.</summary>
-    internal static TimeSpan RetryDelay(int attempt) =>
-        TimeSpan.FromMilliseconds(25 * (1 << Math.Clamp(attempt, 1, 6)) + Random.Shared.Next(25));
+    /// <summary>The retry policy's wait before attempt <paramref name="attempt"/> + 1 after a write lost a race (<see cref="RetryHandler.ConflictBackoff"/>).</summary>
+    internal static TimeSpan RetryDelay(int attempt) => RetryHandler.ConflictBackoff(attempt);
 
     /// <summary>The position of a group in spec.workerGroupSpecs, or -1.</summary>
     internal static int IndexOf(RayCluster cluster, string groupName)
@@ -129,16 +132,20 @@ public static partial class WorkerGroupOperations
         return -1;
     }
 
-    /// <summary>GET the RayCluster; a missing cluster (or missing CRDs) comes back as the error instead of being thrown.</summary>
+    /// <summary>GET the RayCluster; a missing cluster (or missing CRDs) comes back as the mapped error instead of being thrown.</summary>
     internal static async Task<(RayCluster? Cluster, RayPSException? Missing)> TryGetClusterAsync(KubeConnection connection, string ns, string clusterName, CancellationToken ct)
     {
         try
         {
-            return (await RayClusterOperations.GetAsync(connection, ns, clusterName, ct).ConfigureAwait(false), null);
+            return (await RayClusterOperations.GetRawAsync(connection, ns, clusterName, ct).ConfigureAwait(false), null);
         }
-        catch (RayPSException ex) when (ex.ErrorId is ErrorIds.RayClusterNotFound or ErrorIds.KubeRayCrdMissing)
+        catch (KubeApiException ex) when (RayClusterOperations.IsMissing(ex) || ex.IsCrdMissing)
         {
-            return (null, ex);
+            return (null, RayClusterOperations.Map(connection, ns, clusterName, ex));
+        }
+        catch (KubeApiException ex)
+        {
+            throw ex.ToRayPSException();
         }
     }
 

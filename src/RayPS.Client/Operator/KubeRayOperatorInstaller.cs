@@ -110,11 +110,15 @@ public static class KubeRayOperatorInstaller
     {
         try
         {
-            return await connection.Api.GetAsync(path, ct).ConfigureAwait(false);
+            return await connection.Api.Raw.GetAsync(path, ct).ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (ex.StatusCode == 404)
+        catch (KubeApiException ex) when (ex.IsNotFound)
         {
             return null;
+        }
+        catch (KubeApiException ex)
+        {
+            throw ex.ToRayPSException();
         }
     }
 
@@ -164,11 +168,15 @@ public static class KubeRayOperatorInstaller
             JsonObject answer;
             try
             {
-                answer = await connection.Api.PatchAsync(PathOf(obj) + query, obj, KubeApi.ApplyPatch, ct, Describe(obj)).ConfigureAwait(false);
+                answer = await connection.Api.Raw.PatchAsync(PathOf(obj) + query, obj, KubeApi.ApplyPatch, ct, Describe(obj)).ConfigureAwait(false);
             }
-            catch (RayPSException ex) when (ex.StatusCode == 409)
+            catch (KubeApiException ex) when (!ex.IsConflict)
             {
-                var server = (ex.InnerException as KubeApiException)?.ServerMessage ?? ex.Message;
+                throw ex.ToRayPSException();
+            }
+            catch (KubeApiException ex)
+            {
+                var server = ex.ServerMessage ?? ex.ToRayPSException().Message;
                 throw new RayPSException(ErrorIds.KubeApiConflict, RayErrorCategory.ResourceExists,
                     $"{Describe(obj)}: fields are owned by another manager ({server}). Pass -Force to take them over.", Describe(obj), ex) { StatusCode = 409 };
             }
@@ -326,12 +334,16 @@ public static class KubeRayOperatorInstaller
         {
             try
             {
-                var list = await connection.Api.GetAsync($"/apis/ray.io/v1/{k}", ct, k).ConfigureAwait(false);
+                var list = await connection.Api.Raw.GetAsync($"/apis/ray.io/v1/{k}", ct, k).ConfigureAwait(false);
                 return (k, list.Items("items").Count());
             }
-            catch (RayPSException ex) when (ex.StatusCode == 404)
+            catch (KubeApiException ex) when (ex.IsNotFound)
             {
                 return (k, 0);
+            }
+            catch (KubeApiException ex)
+            {
+                throw ex.ToRayPSException();
             }
         })).ConfigureAwait(false);
         return counts.ToDictionary(c => c.k, c => c.Item2, StringComparer.Ordinal);
@@ -346,7 +358,7 @@ public static class KubeRayOperatorInstaller
         {
             try
             {
-                await connection.Api.DeleteAsync(PathOf(obj), ct, Describe(obj)).ConfigureAwait(false);
+                await connection.Api.Raw.DeleteAsync(PathOf(obj), ct, Describe(obj)).ConfigureAwait(false);
                 deleted.Add(new KubeRayOperatorObject
                 {
                     Kind = obj.Str("kind") ?? "",
@@ -355,19 +367,27 @@ public static class KubeRayOperatorInstaller
                     Action = KubeRayObjectAction.Deleted,
                 });
             }
-            catch (RayPSException ex) when (ex.StatusCode == 404)
+            catch (KubeApiException ex) when (ex.IsNotFound)
             {
+            }
+            catch (KubeApiException ex)
+            {
+                throw ex.ToRayPSException();
             }
         }
         foreach (var name in crds)
         {
             try
             {
-                await connection.Api.DeleteAsync($"{Operations.KubeRayOperatorOperations.CrdApiPath}/{Uri.EscapeDataString(name)}", ct, $"CustomResourceDefinition '{name}'").ConfigureAwait(false);
+                await connection.Api.Raw.DeleteAsync($"{Operations.KubeRayOperatorOperations.CrdApiPath}/{Uri.EscapeDataString(name)}", ct, $"CustomResourceDefinition '{name}'").ConfigureAwait(false);
                 deleted.Add(new KubeRayOperatorObject { Kind = "CustomResourceDefinition", Name = name, Action = KubeRayObjectAction.Deleted });
             }
-            catch (RayPSException ex) when (ex.StatusCode == 404)
+            catch (KubeApiException ex) when (ex.IsNotFound)
             {
+            }
+            catch (KubeApiException ex)
+            {
+                throw ex.ToRayPSException();
             }
         }
         return deleted;

@@ -111,6 +111,11 @@ public abstract class RayAsyncCmdlet : PSCmdlet
         {
             ThrowTerminatingError(ErrorRecords.From(ex));
         }
+        catch (KubeApiException ex)
+        {
+            // The fallback boundary: an API refusal no operation mapped gets the one mapping here.
+            ThrowTerminatingError(ErrorRecords.From(ex.ToRayPSException()));
+        }
     }
 
     /// <summary>

@@ -18,9 +18,12 @@ internal static class ErrorRecords
     }
 
     public static ErrorRecord From(Exception ex, object? target = null) =>
-        ex is RayPSException rayEx
-            ? From(rayEx)
-            : new ErrorRecord(ex, "RayPSUnexpectedError", ErrorCategory.NotSpecified, target);
+        ex switch
+        {
+            RayPSException rayEx => From(rayEx),
+            RayPS.Kube.KubeApiException apiEx => From(apiEx.ToRayPSException()),
+            _ => new ErrorRecord(ex, "RayPSUnexpectedError", ErrorCategory.NotSpecified, target),
+        };
 
     public static ErrorRecord Invalid(string errorId, string message, object? target = null) =>
         From(new RayPSException(errorId, RayErrorCategory.InvalidArgument, message, target));
