@@ -157,7 +157,7 @@ internal sealed partial class RayPodFacts
     /// </summary>
     internal static int AgentPortOf(JsonNode? container)
     {
-        var text = string.Join(' ', container.Items("command").Concat(container.Items("args")).Select(n => RayPS.Ray.RayJson.String(n) ?? "")
+        var text = string.Join(' ', container.Items("command").Concat(container.Items("args")).Select(n => n.AsString() ?? "")
             .Concat(container.Items("env").Where(e => e.Str("name") == "KUBERAY_GEN_RAY_START_CMD").Select(e => e.Str("value") ?? "")));
         var match = AgentPortFlag().Match(text);
         if (match.Success && int.TryParse(match.Groups["port"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536)

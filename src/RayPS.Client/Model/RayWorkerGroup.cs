@@ -149,7 +149,7 @@ public sealed class RayWorkerGroup
             AutoscalingEnabled = spec.Bool("enableInTreeAutoscaling") ?? false,
             Suspended = suspended,
             Index = index,
-            WorkersToDelete = g.Items("scaleStrategy.workersToDelete").Select(Text).OfType<string>().ToList(),
+            WorkersToDelete = g.Items("scaleStrategy.workersToDelete").Select(n => n.AsString()).OfType<string>().ToList(),
             Pods = mine.Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal).ToList(),
             RayStartParams = g.Map("rayStartParams"),
             ResourceVersion = cluster.ResourceVersion,
@@ -172,7 +172,7 @@ public sealed class RayWorkerGroup
         var mine = pods is null
             ? new List<WorkerPod>()
             : pods.Where(p => !p.Terminating && selector.Count > 0 && selector.All(kv => p.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value)).ToList();
-        var command = string.Join(" ", container.Items("command").Concat(container.Items("args")).Select(n => Text(n) ?? ""));
+        var command = string.Join(" ", container.Items("command").Concat(container.Items("args")).Select(n => n.AsString() ?? ""));
         return new RayWorkerGroup
         {
             ClusterName = labels.GetValueOrDefault(WorkerGroupLabels.Cluster, ""),
@@ -199,9 +199,6 @@ public sealed class RayWorkerGroup
             Raw = deployment,
         };
     }
-
-    private static string? Text(JsonNode node) =>
-        node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     /// <summary>The Ray container: the one named ray-worker, else the first.</summary>
     private static JsonNode? WorkerContainer(JsonNode? containers)

@@ -60,9 +60,7 @@ public static partial class WorkerGroupOperations
     /// </summary>
     internal static async Task<RayClusterActivity> ReadRayActivityAsync(KubeConnection connection, string ns, string clusterName, CancellationToken ct)
     {
-        var path = NodeHealthOperations.ServiceProxyPath(ns, NodeHealthOperations.HeadServiceName(clusterName),
-            NodeHealthOperations.DashboardPortName, NodeHealthOperations.NodeSummaryPath);
-        var answer = await new NodeHealthProber(connection.Api, 1, () => { }).GetAsync(path, RayStateTimeout, ct).ConfigureAwait(false);
+        var answer = await new RayHttpClient(connection, ns, clusterName).TryGetAsync(NodeHealthOperations.NodeSummaryPath, RayStateTimeout, ct).ConfigureAwait(false);
         var nodes = RayNodesResult.Read(answer, summaryView: true);
         return nodes.Known ? RayClusterActivity.Known(nodes.Nodes) : RayClusterActivity.Unknown(nodes.Problem ?? "no answer");
     }
