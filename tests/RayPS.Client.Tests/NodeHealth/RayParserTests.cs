@@ -148,8 +148,9 @@ public sealed class RayParserTests
         var timedOut = HealthCheckResult.From(RayHttpAnswer.Expired(TimeSpan.FromSeconds(2)));
         Assert.Equal("timed out after 2 s", timedOut.Detail);
 
-        var refused = HealthCheckResult.From(RayHttpAnswer.Failed("Connection refused"));
+        var refused = HealthCheckResult.From(RayHttpAnswer.Failed(new HttpRequestException("Connection refused")));
         Assert.Equal(HealthCheckOutcome.Unreachable, refused.Outcome);
+        Assert.Equal("Connection refused", refused.Detail);
     }
 
     [Theory]
