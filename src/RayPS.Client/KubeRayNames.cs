@@ -7,7 +7,7 @@ namespace RayPS;
 public static class KubeRayNames
 {
     public const string Group = "ray.io";
-    public const string ApiVersion = "ray.io/v1";
+    public const string ApiVersion = Group + "/v1";
 
     public const string ClusterLabel = "ray.io/cluster";
     public const string GroupLabel = "ray.io/group";
@@ -63,7 +63,9 @@ public static class KubePaths
 {
     public const string CoreApi = "/api/v1";
     public const string AppsApi = "/apis/apps/v1";
-    public const string RayApi = "/apis/ray.io/v1";
+    /// <summary>The prefix of every ray.io path (a server without the CRDs answers it with a plain-text 404).</summary>
+    public const string RayApiGroup = "/apis/" + KubeRayNames.Group + "/";
+    public const string RayApi = RayApiGroup + "v1";
 
     private static string Escape(string value) => Uri.EscapeDataString(value);
 

@@ -16,18 +16,9 @@ namespace RayPS.Operations;
 /// </summary>
 public static partial class NodeHealthOperations
 {
-    public const string ClusterLabel = KubeRayNames.ClusterLabel;
     public const string RayletHealthPath = "/api/local_raylet_healthz";
     public const string GcsHealthPath = "/api/gcs_healthz";
     public const string NodeSummaryPath = "/nodes?view=summary";
-    public const string DashboardPortName = KubeRayNames.DashboardPortName;
-
-    /// <summary>The head service KubeRay creates for a RayCluster.</summary>
-    public static string HeadServiceName(string cluster) => KubeRayNames.HeadServiceName(cluster);
-
-    public static string PodProxyPath(string ns, string pod, int port, string path) => KubePaths.PodProxy(ns, pod, port, path);
-
-    public static string ServiceProxyPath(string ns, string service, string port, string path) => KubePaths.ServiceProxy(ns, service, port, path);
 
     /// <summary>The state API's node list: every node GCS remembers, with start/end times; the server-side timeout in whole seconds (at least 2).</summary>
     public static string StateApiNodesPath(TimeSpan timeout) =>
@@ -58,7 +49,7 @@ public static partial class NodeHealthOperations
         foreach (var (ns, name) in Targets(scope, names))
         {
             var pods = scope.Pods.Where(p => p.Namespace == ns && p.ClusterName == name).ToList();
-            var deployments = scope.Deployments.Where(d => d.Str("metadata.namespace") == ns && d.Map("metadata.labels").GetValueOrDefault(ClusterLabel) == name).ToList();
+            var deployments = scope.Deployments.Where(d => d.Str("metadata.namespace") == ns && d.Map("metadata.labels").GetValueOrDefault(KubeRayNames.ClusterLabel) == name).ToList();
             if (pods.Count > 0 || deployments.Count > 0)
             {
                 checks.Add(One(CheckClusterAsync(connection, request, prober, progress, ns, name, pods, deployments, ct)));
@@ -68,7 +59,7 @@ public static partial class NodeHealthOperations
                 checks.Add(Task.FromResult<IReadOnlyList<ClusterHealthReport>>(new[] { WithoutPods(cluster, request.Clock(), connection.ContextName) }));
             }
         }
-        foreach (var missing in names?.Where(n => !scope.Pods.Any(p => p.ClusterName == n) && !scope.Deployments.Any(d => d.Map("metadata.labels").GetValueOrDefault(ClusterLabel) == n)) ?? Enumerable.Empty<string>())
+        foreach (var missing in names?.Where(n => !scope.Pods.Any(p => p.ClusterName == n) && !scope.Deployments.Any(d => d.Map("metadata.labels").GetValueOrDefault(KubeRayNames.ClusterLabel) == n)) ?? Enumerable.Empty<string>())
         {
             checks.Add(MissingAsync(connection, request, missing, ct));
         }
@@ -90,9 +81,9 @@ public static partial class NodeHealthOperations
     private static async Task<Scope> ListScopeAsync(KubeConnection connection, NodeHealthRequest request, IReadOnlyList<string>? names, CancellationToken ct)
     {
         var ns = request.Namespace;
-        var selector = names is null ? ClusterLabel
-            : names.Count == 1 ? $"{ClusterLabel}={names[0]}"
-            : $"{ClusterLabel} in ({string.Join(",", names)})";
+        var selector = names is null ? KubeRayNames.ClusterLabel
+            : names.Count == 1 ? $"{KubeRayNames.ClusterLabel}={names[0]}"
+            : $"{KubeRayNames.ClusterLabel} in ({string.Join(",", names)})";
         var query = "?labelSelector=" + Uri.EscapeDataString(selector);
         var podsPath = KubePaths.Pods(ns) + query;
         var deploymentsPath = KubePaths.Deployments(ns) + query;
@@ -151,7 +142,7 @@ public static partial class NodeHealthOperations
 
     private static IEnumerable<(string Namespace, string Name)> Targets(Scope scope, IReadOnlyList<string>? names) =>
         scope.Pods.Select(p => (p.Namespace, p.ClusterName!))
-            .Concat(scope.Deployments.Select(d => (d.Str("metadata.namespace") ?? "", d.Map("metadata.labels").GetValueOrDefault(ClusterLabel) ?? "")))
+            .Concat(scope.Deployments.Select(d => (d.Str("metadata.namespace") ?? "", d.Map("metadata.labels").GetValueOrDefault(KubeRayNames.ClusterLabel) ?? "")))
             .Concat(scope.Clusters.Select(c => (c.Namespace, c.Name)))
             .Where(t => t.Item2.Length > 0 && (names is null || names.Contains(t.Item2)))
             .Distinct()
@@ -346,7 +337,7 @@ public static partial class NodeHealthOperations
 
     private static RayPSException NotFound(KubeConnection connection, string? ns, string name) =>
         new(ErrorIds.RayClusterNotFound, RayErrorCategory.ObjectNotFound,
-            $"RayCluster '{name}' was not found {(ns is null ? "in any namespace" : $"in namespace '{ns}'")} (context '{connection.ContextName}'), and no pods or Deployments there are labelled {ClusterLabel}={name}. " +
+            $"RayCluster '{name}' was not found {(ns is null ? "in any namespace" : $"in namespace '{ns}'")} (context '{connection.ContextName}'), and no pods or Deployments there are labelled {KubeRayNames.ClusterLabel}={name}. " +
             "List clusters with Get-RayCluster -AllNamespaces" + (ns is null ? "." : ", or pass -Namespace or -AllNamespaces."),
             name);
 
