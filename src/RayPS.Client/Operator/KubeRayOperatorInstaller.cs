@@ -326,7 +326,7 @@ public static class KubeRayOperatorInstaller
         {
             try
             {
-                var list = await connection.Api.GetAsync(KubePaths.RayResources(k), ct, k).ConfigureAwait(false);
+                var list = await connection.Api.GetAsync($"/apis/ray.io/v1/{k}", ct, k).ConfigureAwait(false);
                 return (k, list.Items("items").Count());
             }
             catch (RayPSException ex) when (ex.StatusCode == 404)
