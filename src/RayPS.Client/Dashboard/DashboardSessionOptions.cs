@@ -6,8 +6,8 @@ namespace RayPS.Dashboard;
 /// <summary>What a dashboard session forwards, where it listens, and how hard it tries to reconnect.</summary>
 public sealed record DashboardSessionOptions
 {
-    public const int DefaultDashboardPort = 8265;
-    public const int DefaultClientPort = 10001;
+    public const int DefaultDashboardPort = KubeRayNames.DashboardPort;
+    public const int DefaultClientPort = KubeRayNames.ClientPort;
 
     public required string ClusterName { get; init; }
 

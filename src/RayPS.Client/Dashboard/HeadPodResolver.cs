@@ -31,7 +31,7 @@ internal sealed class HeadPodResolver
         JsonObject? named = null;
         if (!string.IsNullOrEmpty(cluster.HeadPodName))
         {
-            named = await TryGetAsync($"/api/v1/namespaces/{Escape(_namespace)}/pods/{Escape(cluster.HeadPodName)}", $"pod '{cluster.HeadPodName}'", ct).ConfigureAwait(false);
+            named = await TryGetAsync(KubePaths.Pod(_namespace, cluster.HeadPodName), $"pod '{cluster.HeadPodName}'", ct).ConfigureAwait(false);
             if (named is not null && IsUsable(named))
             {
                 return ToTarget(named);
@@ -51,14 +51,14 @@ internal sealed class HeadPodResolver
 
     private async Task<IReadOnlyList<JsonObject>> ListHeadPodsAsync(RayCluster cluster, CancellationToken ct)
     {
-        var serviceName = string.IsNullOrEmpty(cluster.HeadServiceName) ? $"{_clusterName}-head-svc" : cluster.HeadServiceName;
-        var service = await TryGetAsync($"/api/v1/namespaces/{Escape(_namespace)}/services/{Escape(serviceName)}", $"service '{serviceName}'", ct).ConfigureAwait(false);
+        var serviceName = string.IsNullOrEmpty(cluster.HeadServiceName) ? KubeRayNames.HeadServiceName(_clusterName) : cluster.HeadServiceName;
+        var service = await TryGetAsync(KubePaths.Service(_namespace, serviceName), $"service '{serviceName}'", ct).ConfigureAwait(false);
         var selector = service.Map("spec.selector");
         var labelSelector = selector.Count > 0
             ? string.Join(",", selector.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"))
-            : $"ray.io/cluster={_clusterName},ray.io/node-type=head";
+            : KubeRayNames.HeadSelector(_clusterName);
         var list = await _connection.Api.GetAsync(
-            $"/api/v1/namespaces/{Escape(_namespace)}/pods?labelSelector={Uri.EscapeDataString(labelSelector)}", ct, $"head pods of RayCluster '{_clusterName}'").ConfigureAwait(false);
+            KubePaths.WithSelector(KubePaths.Pods(_namespace), labelSelector), ct, $"head pods of RayCluster '{_clusterName}'").ConfigureAwait(false);
         return list["items"] is JsonArray items ? items.OfType<JsonObject>().ToList() : Array.Empty<JsonObject>();
     }
 

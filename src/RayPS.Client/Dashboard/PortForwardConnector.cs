@@ -25,7 +25,7 @@ internal sealed class PortForwardConnector
     }
 
     public static string PortForwardPath(DashboardTarget target, int port) =>
-        $"/api/v1/namespaces/{Uri.EscapeDataString(target.Namespace)}/pods/{Uri.EscapeDataString(target.PodName)}/portforward?ports={port}";
+        KubePaths.PodPortForward(target.Namespace, target.PodName, port);
 
     /// <summary>How many times an upgrade the API server refused with 429/5xx, or a dropped connection, is tried.</summary>
     public int MaxAttempts { get; init; } = 5;

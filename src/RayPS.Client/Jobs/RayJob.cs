@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RayPS.Model;
 using RayPS.Ray;
 
 namespace RayPS;
@@ -43,32 +44,32 @@ public sealed class RayJob
     {
         var start = PositiveMs(node?["start_time"]);
         var end = PositiveMs(node?["end_time"]);
-        var status = RayJson.String(node?["status"]) ?? "";
+        var status = node?["status"].AsString() ?? "";
         TimeSpan? duration = start is null ? null : end is { } e ? e - start.Value : IsTerminalStatus(status) ? null : now - start.Value;
         return new RayJob
         {
-            SubmissionId = RayJson.String(node?["submission_id"]),
-            JobId = RayJson.String(node?["job_id"]),
+            SubmissionId = node?["submission_id"].AsString(),
+            JobId = node?["job_id"].AsString(),
             ClusterName = clusterName,
             Namespace = ns,
-            Type = RayJson.String(node?["type"]) ?? "",
+            Type = node?["type"].AsString() ?? "",
             Status = status,
-            Entrypoint = RayJson.String(node?["entrypoint"]) ?? "",
-            Message = RayJson.String(node?["message"]),
-            ErrorType = RayJson.String(node?["error_type"]),
+            Entrypoint = node?["entrypoint"].AsString() ?? "",
+            Message = node?["message"].AsString(),
+            ErrorType = node?["error_type"].AsString(),
             StartTime = start,
             EndTime = end,
             Duration = duration is { } d && d < TimeSpan.Zero ? TimeSpan.Zero : duration,
-            Metadata = RayJson.StringMap(node?["metadata"]),
+            Metadata = (node?["metadata"]).StringMap(),
             RuntimeEnv = node?["runtime_env"] is JsonObject env ? Dictionary(env) : new Dictionary<string, object?>(),
-            DriverNodeId = RayJson.String(node?["driver_node_id"]),
-            DriverNodeIp = RayJson.String(node?["driver_info"]?["node_ip_address"]),
-            DriverExitCode = RayJson.Int64(node?["driver_exit_code"]) is { } code ? (int)code : null,
+            DriverNodeId = node?["driver_node_id"].AsString(),
+            DriverNodeIp = node?["driver_info"]?["node_ip_address"].AsString(),
+            DriverExitCode = node?["driver_exit_code"].AsInt64() is { } code ? (int)code : null,
         };
     }
 
     // DRIVER jobs may report 0 for a running job's end time.
-    private static DateTimeOffset? PositiveMs(JsonNode? node) => RayJson.Int64(node) is { } ms and > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+    private static DateTimeOffset? PositiveMs(JsonNode? node) => node.AsInt64() is { } ms and > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
     private static Dictionary<string, object?> Dictionary(JsonObject obj) =>
         obj.ToDictionary(kv => kv.Key, kv => Plain(kv.Value), StringComparer.Ordinal);

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using RayPS.Model;
 using RayPS.Errors;
 using RayPS.Kube;
 using RayPS.Ray;
@@ -74,7 +75,7 @@ public static class RayJobOperations
         {
             throw await ray.ErrorAsync(answer, submission.SubmissionId, ct).ConfigureAwait(false);
         }
-        var id = RayJson.String(answer.Json()?["submission_id"]) ?? RayJson.String(answer.Json()?["job_id"])
+        var id = answer.Json()?["submission_id"].AsString() ?? answer.Json()?["job_id"].AsString()
             ?? throw new RayPSException(ErrorIds.RayJobRequestFailed, RayErrorCategory.InvalidData,
                 $"Ray accepted the job on cluster '{ray.Namespace}/{ray.ClusterName}' but its answer named no submission id: {RayHttpAnswer.Shorten(answer.Body)}");
         return (await GetAsync(ray, id, ct).ConfigureAwait(false), upload);
@@ -156,7 +157,7 @@ public static class RayJobOperations
         {
             throw await ray.ErrorAsync(answer, id, ct).ConfigureAwait(false);
         }
-        return RayJson.String(answer.Json()?["logs"]) ?? "";
+        return answer.Json()?["logs"].AsString() ?? "";
     }
 
     /// <summary>
@@ -269,7 +270,7 @@ public static class RayJobOperations
         {
             throw await ray.ErrorAsync(answer, id, ct).ConfigureAwait(false);
         }
-        return RayJson.Bool(answer.Json()?["stopped"]) ?? false;
+        return answer.Json()?["stopped"].AsBool() ?? false;
     }
 
     /// <summary>Deletes a terminal job's record; RayJobNotTerminal when it still runs.</summary>

@@ -16,7 +16,7 @@ public static class KubeErrorMapper
         var server = ex.ServerMessage ?? (string.IsNullOrWhiteSpace(ex.Body) ? $"HTTP {ex.StatusCode}" : ex.Body.Trim());
         switch (ex.StatusCode)
         {
-            case 404 when ex.IsUnservedPath && ex.Path.Contains("/apis/ray.io/", StringComparison.Ordinal):
+            case 404 when ex.IsUnservedPath && ex.Path.Contains(KubePaths.RayApiGroup, StringComparison.Ordinal):
                 return new RayPSException(ErrorIds.KubeRayCrdMissing, RayErrorCategory.NotInstalled,
                     $"The cluster of context '{contextName}' does not serve the ray.io API: the KubeRay CRDs are not installed. " +
                     "Install the KubeRay operator (helm install kuberay-operator kuberay/kuberay-operator --version 1.4.2) and check it with Get-KubeRayOperator.",

@@ -41,7 +41,7 @@ internal static class ContainerLogReader
         {
             query.Append("&follow=true");
         }
-        return $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods/{Uri.EscapeDataString(pod)}/log{query}";
+        return KubePaths.PodLog(ns, pod) + query;
     }
 
     /// <summary>Opens the log; the caller disposes the response. Failures throw RayPSExceptions with log-specific ErrorIds.</summary>

@@ -62,7 +62,7 @@ internal static class LogPodResolver
     public static async Task<IReadOnlyList<LogPod>> ResolveAsync(KubeConnection connection, string ns, string cluster, LogPodFilter filter,
         Action<RayPSException> error, Action<string> warning, CancellationToken ct)
     {
-        var path = $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods?labelSelector={Uri.EscapeDataString(NodeHealthOperations.ClusterLabel + "=" + cluster)}";
+        var path = KubePaths.WithSelector(KubePaths.Pods(ns), KubeRayNames.ClusterSelector(cluster));
         JsonObject list;
         try
         {
@@ -73,7 +73,7 @@ internal static class LogPodResolver
             throw Forbidden(connection, ns, "list pods", ex);
         }
         var pods = list.Items("items").Select(LogPod.FromJson)
-            .Where(p => p.Facts.Labels.GetValueOrDefault("ray.io/node-type") is "head" or "worker" || p.Facts.OwnerKind == "ReplicaSet")
+            .Where(p => p.Facts.Labels.GetValueOrDefault(KubeRayNames.NodeTypeLabel) is KubeRayNames.HeadNodeType or KubeRayNames.WorkerNodeType || p.Facts.OwnerKind == "ReplicaSet")
             .OrderBy(p => p.Facts.IsHead ? 0 : 1).ThenBy(p => p.Name, StringComparer.Ordinal)
             .ToList();
         if (pods.Count == 0)
@@ -91,7 +91,7 @@ internal static class LogPodResolver
             if (cluster404)
             {
                 throw new RayPSException(ErrorIds.RayClusterNotFound, RayErrorCategory.ObjectNotFound,
-                    $"RayCluster '{cluster}' was not found in namespace '{ns}' (context '{connection.ContextName}'), and no pods there are labelled {NodeHealthOperations.ClusterLabel}={cluster}. " +
+                    $"RayCluster '{cluster}' was not found in namespace '{ns}' (context '{connection.ContextName}'), and no pods there are labelled {KubeRayNames.ClusterLabel}={cluster}. " +
                     "List clusters with Get-RayCluster -AllNamespaces, or pass -Namespace.", cluster);
             }
             warning($"RayCluster '{cluster}' in namespace '{ns}' has no pods yet (it may be suspended or still starting): there are no logs to read.");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using RayPS.Model;
 using RayPS.Errors;
 using RayPS.Kube;
 using RayPS.Ray;
@@ -17,14 +18,14 @@ internal sealed class RayLogReader
 {
     public const string ReadErrorPrefix = "[get_logs] Fetch log error: ";
 
-    private readonly RayProxyClient _proxy;
+    private readonly RayHttpClient _proxy;
     private readonly KubeConnection _connection;
     private readonly TimeSpan _timeout;
 
     public RayLogReader(KubeConnection connection, string ns, string cluster, TimeSpan timeout)
     {
         _connection = connection;
-        _proxy = new RayProxyClient(connection.Api, ns, cluster);
+        _proxy = new RayHttpClient(connection, ns, cluster);
         _timeout = timeout;
     }
 
@@ -33,7 +34,7 @@ internal sealed class RayLogReader
     /// <summary>The ALIVE Ray nodes by IP, or why Ray's log API cannot be used (head down, forbidden, ...).</summary>
     public async Task<(IReadOnlyDictionary<string, string>? NodeIdByIp, RayPSException? Problem)> NodesAsync(CancellationToken ct)
     {
-        var answer = await _proxy.GetAsync($"/api/v0/nodes?limit=10000&timeout={ServerTimeoutSeconds}", _timeout, ct).ConfigureAwait(false);
+        var answer = await _proxy.TryGetAsync($"/api/v0/nodes?limit=10000&timeout={ServerTimeoutSeconds}", _timeout, ct).ConfigureAwait(false);
         var nodes = RayNodesResult.Read(answer, summaryView: false);
         if (!nodes.Known)
         {
@@ -50,7 +51,7 @@ internal sealed class RayLogReader
     /// <summary>The node's log files (directories left out), sorted.</summary>
     public async Task<(IReadOnlyList<string>? Files, RayPSException? Error)> ListAsync(string nodeId, string pod, CancellationToken ct)
     {
-        var answer = await _proxy.GetAsync($"/api/v0/logs?node_id={nodeId}&glob=*&timeout={ServerTimeoutSeconds}", _timeout, ct).ConfigureAwait(false);
+        var answer = await _proxy.TryGetAsync($"/api/v0/logs?node_id={nodeId}&glob=*&timeout={ServerTimeoutSeconds}", _timeout, ct).ConfigureAwait(false);
         if (Transport(answer) is { } failure)
         {
             return (null, failure);
@@ -62,7 +63,7 @@ internal sealed class RayLogReader
                 $"Ray could not list the log files of pod '{pod}' (node {nodeId}) of cluster '{_proxy.ClusterName}': {message}.", pod));
         }
         var files = result.Select(p => p.Value).OfType<JsonArray>().SelectMany(a => a)
-            .Select(f => RayJson.String(f) ?? "")
+            .Select(f => f.AsString() ?? "")
             .Where(f => f.Length > 0 && !f.EndsWith('/'))
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)
@@ -74,7 +75,7 @@ internal sealed class RayLogReader
     public async Task<(string? Text, RayPSException? Error)> ReadAsync(string nodeId, string pod, string file, int lines, CancellationToken ct)
     {
         var path = $"/api/v0/logs/file?node_id={nodeId}&filename={Uri.EscapeDataString(file)}&lines={lines.ToString(CultureInfo.InvariantCulture)}&format=text&timeout={ServerTimeoutSeconds}";
-        var answer = await _proxy.GetAsync(path, _timeout, ct).ConfigureAwait(false);
+        var answer = await _proxy.TryGetAsync(path, _timeout, ct).ConfigureAwait(false);
         if (Transport(answer) is { } failure)
         {
             return (null, failure);
@@ -103,21 +104,11 @@ internal sealed class RayLogReader
     /// </summary>
     public async Task<RayPSException?> FollowAsync(string nodeId, string pod, string file, int lines, Action<string> onLine, CancellationToken ct)
     {
-        var path = _proxy.PathFor($"/api/v0/logs/stream?node_id={nodeId}&filename={Uri.EscapeDataString(file)}&lines={lines.ToString(CultureInfo.InvariantCulture)}&format=text");
-        HttpResponseMessage response;
-        try
+        var path = $"/api/v0/logs/stream?node_id={nodeId}&filename={Uri.EscapeDataString(file)}&lines={lines.ToString(CultureInfo.InvariantCulture)}&format=text";
+        var (response, refusal) = await _proxy.OpenStreamAsync(path, $"Ray log file '{file}' of pod '{pod}'", ct).ConfigureAwait(false);
+        if (response is null)
         {
-            response = await _connection.Api.SendAsync(HttpMethod.Get, path, null, null, ct, $"Ray log file '{file}' of pod '{pod}'",
-                HttpCompletionOption.ResponseHeadersRead, streaming: true).ConfigureAwait(false);
-        }
-        catch (RayPSException ex) when (ex.InnerException is KubeApiException api)
-        {
-            var answer = ProxyAnswer.Answered(api.StatusCode, api.Body);
-            return Transport(answer) ?? ReadFailed(pod, file, answer.StatusText());
-        }
-        catch (RayPSException ex) when (ex.ErrorId is ErrorIds.KubeApiUnreachable or ErrorIds.KubeApiTimeout)
-        {
-            return Unreachable(ex.Message);
+            return Transport(refusal!) ?? ReadFailed(pod, file, refusal!.StatusText());
         }
         using (response)
         {
@@ -148,7 +139,7 @@ internal sealed class RayLogReader
             $"{pod}/{file}");
 
     /// <summary>The API server or the proxy path failed (not Ray): the head is down, unreachable or the proxy is forbidden.</summary>
-    private RayPSException? Transport(ProxyAnswer answer)
+    private RayPSException? Transport(RayHttpAnswer answer)
     {
         if (answer.TimedOut)
         {
@@ -175,7 +166,7 @@ internal sealed class RayLogReader
             "The head is probably down (Get-RayNodeHealth shows it); container logs (pods/log) do not need it.",
             _proxy.ClusterName);
 
-    private RayPSException Forbidden(ProxyAnswer answer) =>
+    private RayPSException Forbidden(RayHttpAnswer answer) =>
         new(ErrorIds.KubeApiForbidden, RayErrorCategory.PermissionDenied,
             $"Permission denied in context '{_connection.ContextName}': cannot get services/proxy in namespace '{_proxy.Namespace}' ({answer.ApiServerStatus?.Message ?? answer.StatusText()}), so Ray's log files of cluster '{_proxy.ClusterName}' cannot be read. " +
             $"{LogPodResolver.NeededRole} Check with: kubectl auth can-i get services/proxy -n {_proxy.Namespace}.",

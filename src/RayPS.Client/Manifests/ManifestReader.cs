@@ -11,7 +11,7 @@ namespace RayPS.Manifests;
 /// </summary>
 public static class ManifestReader
 {
-    public const string ApiVersion = "ray.io/v1";
+    public const string ApiVersion = KubeRayNames.ApiVersion;
     public const string Kind = "RayCluster";
 
     /// <summary>Reads a file (FileNotFound when it does not exist) and returns its RayCluster objects.</summary>
@@ -107,7 +107,7 @@ public static class ManifestReader
 
         var kind = Str(obj, "kind");
         var apiVersion = Str(obj, "apiVersion");
-        if (kind != Kind || apiVersion is null || !apiVersion.StartsWith("ray.io/", StringComparison.Ordinal))
+        if (kind != Kind || apiVersion is null || !apiVersion.StartsWith(KubeRayNames.Group + "/", StringComparison.Ordinal))
         {
             var what = kind is null ? "has no kind" : $"is a {kind} ({apiVersion ?? "no apiVersion"})";
             throw new RayPSException(ErrorIds.InvalidManifestKind, RayErrorCategory.InvalidData,

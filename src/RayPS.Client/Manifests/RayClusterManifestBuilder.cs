@@ -72,7 +72,8 @@ public static class RayClusterManifestBuilder
         {
             ["name"] = RayClusterOptions.HeadContainerName,
             ["image"] = options.EffectiveImage,
-            ["ports"] = new JsonArray(Port(6379, "gcs-server"), Port(8265, "dashboard"), Port(10001, "client"), Port(8080, "metrics")),
+            ["ports"] = new JsonArray(Port(KubeRayNames.GcsPort, KubeRayNames.GcsPortName), Port(KubeRayNames.DashboardPort, KubeRayNames.DashboardPortName),
+                Port(KubeRayNames.ClientPort, KubeRayNames.ClientPortName), Port(KubeRayNames.MetricsPort, KubeRayNames.MetricsPortName)),
         };
         if (ContainerResources.Build("-Head", options.HeadCpu, options.HeadMemory, null, null) is { } resources)
         {

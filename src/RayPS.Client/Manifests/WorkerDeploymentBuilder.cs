@@ -45,10 +45,10 @@ public static partial class WorkerDeploymentBuilder
 
         var labels = new JsonObject
         {
-            [WorkerGroupLabels.Cluster] = options.ClusterName,
-            [WorkerGroupLabels.Group] = worker.GroupName,
-            [WorkerGroupLabels.NodeType] = "worker",
-            [WorkerGroupLabels.Identifier] = options.IdentifierValue,
+            [KubeRayNames.ClusterLabel] = options.ClusterName,
+            [KubeRayNames.GroupLabel] = worker.GroupName,
+            [KubeRayNames.NodeTypeLabel] = "worker",
+            [KubeRayNames.IdentifierLabel] = options.IdentifierValue,
         };
         var deploymentLabels = labels.DeepClone().AsObject();
         deploymentLabels[ManagedByLabel] = ManagedByValue;
@@ -108,7 +108,7 @@ public static partial class WorkerDeploymentBuilder
                 ["replicas"] = worker.Replicas,
                 ["selector"] = new JsonObject
                 {
-                    ["matchLabels"] = new JsonObject { [WorkerGroupLabels.Identifier] = options.IdentifierValue },
+                    ["matchLabels"] = new JsonObject { [KubeRayNames.IdentifierLabel] = options.IdentifierValue },
                 },
                 ["template"] = template,
             },

@@ -9,9 +9,9 @@ namespace RayPS.Manifests;
 /// </summary>
 public sealed partial class WorkerDeploymentOptions
 {
-    public const int GcsPort = 6379;
+    public const int GcsPort = KubeRayNames.GcsPort;
     public const int DefaultUlimitNoFile = 65536;
-    public const int DefaultDashboardAgentPort = 52365;
+    public const int DefaultDashboardAgentPort = KubeRayNames.DashboardAgentPort;
     public const int DefaultMetricsExportPort = 8080;
     public const int DefaultLivenessInitialDelaySeconds = 30;
     public const int DefaultLivenessPeriodSeconds = 5;
@@ -69,7 +69,7 @@ public sealed partial class WorkerDeploymentOptions
     public string IdentifierValue => string.IsNullOrEmpty(Identifier) ? DeploymentName : Identifier;
 
     /// <summary>The head's GCS address as the workers reach it: &lt;cluster&gt;-head-svc.&lt;namespace&gt;.svc.cluster.local:6379.</summary>
-    public string HeadAddress => $"{ClusterName}-head-svc.{Namespace}.svc.cluster.local:{GcsPort}";
+    public string HeadAddress => $"{KubeRayNames.HeadServiceHost(ClusterName, Namespace)}:{GcsPort}";
 }
 
 /// <summary>A host directory or file mounted into the Ray container (hostPath volume).</summary>

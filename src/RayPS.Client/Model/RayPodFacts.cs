@@ -11,12 +11,13 @@ internal sealed record ContainerTermination(string Container, string Reason, int
 internal sealed record ContainerWaiting(string Container, string Reason, string? Message, string? Image, bool IsInit);
 
 /// <summary>
-/// Everything the health rules need to know about one Ray pod, read from the pod object once: identity and owner,
-/// phase and readiness, restarts and the last termination, why it is waiting, and the dashboard agent's port.
+/// The one projection of a Ray pod, read from the pod object once: identity and owner, phase and readiness, restarts and
+/// the last termination, why it is waiting, and the dashboard agent's port. The health rules, the log readers and the
+/// worker-group code (which pods are a group's, which to delete first) all read pods through it.
 /// </summary>
 internal sealed partial class RayPodFacts
 {
-    public const int DefaultAgentPort = 52365;
+    public const int DefaultAgentPort = KubeRayNames.DashboardAgentPort;
 
     private static readonly string[] RayContainerNames = { "ray-head", "ray-worker" };
 
@@ -28,7 +29,7 @@ internal sealed partial class RayPodFacts
     /// <summary>head or worker (the ray.io/node-type label; pods of Deployments without it are workers).</summary>
     public string NodeType { get; init; } = "worker";
 
-    public bool IsHead => NodeType == "head";
+    public bool IsHead => NodeType == KubeRayNames.HeadNodeType;
 
     /// <summary>The ray.io/group label, if any.</summary>
     public string? Group { get; init; }
@@ -36,6 +37,9 @@ internal sealed partial class RayPodFacts
     /// <summary>Kind of the controlling owner (RayCluster, ReplicaSet, ...), null for a bare pod.</summary>
     public string? OwnerKind { get; init; }
     public string? OwnerName { get; init; }
+
+    /// <summary>Any owner is a ReplicaSet: the pod is a Deployment group's, not the RayCluster's.</summary>
+    public bool OwnedByReplicaSet { get; init; }
 
     public string? Phase { get; init; }
     public bool Ready { get; init; }
@@ -97,12 +101,13 @@ internal sealed partial class RayPodFacts
         {
             Name = pod.Str("metadata.name") ?? "",
             Namespace = pod.Str("metadata.namespace") ?? "",
-            ClusterName = labels.GetValueOrDefault("ray.io/cluster"),
+            ClusterName = labels.GetValueOrDefault(KubeRayNames.ClusterLabel),
             Labels = labels,
-            NodeType = labels.GetValueOrDefault("ray.io/node-type") is { Length: > 0 } type ? type : "worker",
-            Group = labels.GetValueOrDefault("ray.io/group"),
+            NodeType = labels.GetValueOrDefault(KubeRayNames.NodeTypeLabel) is { Length: > 0 } type ? type : KubeRayNames.WorkerNodeType,
+            Group = labels.GetValueOrDefault(KubeRayNames.GroupLabel),
             OwnerKind = owner.Str("kind"),
             OwnerName = owner.Str("name"),
+            OwnedByReplicaSet = pod.Items("metadata.ownerReferences").Any(o => o.Str("kind") == "ReplicaSet"),
             Phase = pod.Str("status.phase"),
             Ready = pod.Items("status.conditions").Any(c => c.Str("type") == "Ready" && c.Str("status") == "True"),
             DeletionTimestamp = pod.Time("metadata.deletionTimestamp"),
@@ -157,13 +162,16 @@ internal sealed partial class RayPodFacts
     /// </summary>
     internal static int AgentPortOf(JsonNode? container)
     {
-        var text = string.Join(' ', container.Items("command").Concat(container.Items("args")).Select(n => RayPS.Ray.RayJson.String(n) ?? "")
+        var text = string.Join(' ', container.Items("command").Concat(container.Items("args")).Select(n => n.AsString() ?? "")
             .Concat(container.Items("env").Where(e => e.Str("name") == "KUBERAY_GEN_RAY_START_CMD").Select(e => e.Str("value") ?? "")));
         var match = AgentPortFlag().Match(text);
         if (match.Success && int.TryParse(match.Groups["port"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536)
         {
             return port;
         }
-        return container.Items("ports").FirstOrDefault(p => p.Str("name") == "dashboard-agent").Int("containerPort") ?? DefaultAgentPort;
+        return container.Items("ports").FirstOrDefault(p => p.Str("name") == KubeRayNames.DashboardAgentPortName).Int("containerPort") ?? DefaultAgentPort;
     }
+
+    public static IReadOnlyList<RayPodFacts> ListFromJson(JsonObject podList) =>
+        podList.Items("items").Select(FromJson).ToList();
 }

@@ -107,14 +107,14 @@ public sealed class RayWorkerGroup
     public override string ToString() => $"{Namespace}/{ClusterName}/{GroupName} ({Kind})";
 
     /// <summary>A worker group of a RayCluster; <paramref name="pods"/> are the cluster's pods (one LIST by ray.io/cluster).</summary>
-    internal static RayWorkerGroup FromRayCluster(RayCluster cluster, int index, IReadOnlyList<WorkerPod> pods)
+    internal static RayWorkerGroup FromRayCluster(RayCluster cluster, int index, IReadOnlyList<RayPodFacts> pods)
     {
         var spec = cluster.Raw["spec"];
         var g = spec.Items("workerGroupSpecs").ElementAt(index);
         var name = g.Str("groupName") ?? "";
         var container = WorkerContainer(g.At("template.spec.containers"));
         var resources = ContainerResources(container);
-        var mine = pods.Where(p => p.Group == name && !p.OwnedByReplicaSet && p.NodeType != "head" && !p.Terminating).ToList();
+        var mine = pods.Where(p => p.Group == name && !p.OwnedByReplicaSet && p.NodeType != KubeRayNames.HeadNodeType && !p.Terminating).ToList();
         var replicas = g.Int("replicas") ?? 0;
         var hosts = Math.Max(1, g.Int("numOfHosts") ?? 1);
         var suspended = g.Bool("suspend") ?? false;
@@ -149,7 +149,7 @@ public sealed class RayWorkerGroup
             AutoscalingEnabled = spec.Bool("enableInTreeAutoscaling") ?? false,
             Suspended = suspended,
             Index = index,
-            WorkersToDelete = g.Items("scaleStrategy.workersToDelete").Select(Text).OfType<string>().ToList(),
+            WorkersToDelete = g.Items("scaleStrategy.workersToDelete").Select(n => n.AsString()).OfType<string>().ToList(),
             Pods = mine.Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal).ToList(),
             RayStartParams = g.Map("rayStartParams"),
             ResourceVersion = cluster.ResourceVersion,
@@ -160,7 +160,7 @@ public sealed class RayWorkerGroup
     }
 
     /// <summary>A Deployment labelled ray.io/cluster and ray.io/group; its counts come from the Deployment's status.</summary>
-    internal static RayWorkerGroup FromDeployment(JsonObject deployment, IReadOnlyList<WorkerPod>? pods = null, string? context = null)
+    internal static RayWorkerGroup FromDeployment(JsonObject deployment, IReadOnlyList<RayPodFacts>? pods = null, string? context = null)
     {
         var labels = deployment.Map("metadata.labels");
         var name = deployment.Str("metadata.name") ?? "";
@@ -170,14 +170,14 @@ public sealed class RayWorkerGroup
         var replicas = deployment.Int("spec.replicas") ?? 1;
         var selector = deployment.Map("spec.selector.matchLabels");
         var mine = pods is null
-            ? new List<WorkerPod>()
+            ? new List<RayPodFacts>()
             : pods.Where(p => !p.Terminating && selector.Count > 0 && selector.All(kv => p.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value)).ToList();
-        var command = string.Join(" ", container.Items("command").Concat(container.Items("args")).Select(n => Text(n) ?? ""));
+        var command = string.Join(" ", container.Items("command").Concat(container.Items("args")).Select(n => n.AsString() ?? ""));
         return new RayWorkerGroup
         {
-            ClusterName = labels.GetValueOrDefault(WorkerGroupLabels.Cluster, ""),
+            ClusterName = labels.GetValueOrDefault(KubeRayNames.ClusterLabel, ""),
             Namespace = deployment.Str("metadata.namespace") ?? "",
-            GroupName = labels.GetValueOrDefault(WorkerGroupLabels.Group) ?? name,
+            GroupName = labels.GetValueOrDefault(KubeRayNames.GroupLabel) ?? name,
             Kind = WorkerGroupKind.Deployment,
             Replicas = replicas,
             DesiredWorkers = replicas,
@@ -200,9 +200,6 @@ public sealed class RayWorkerGroup
         };
     }
 
-    private static string? Text(JsonNode node) =>
-        node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-
     /// <summary>The Ray container: the one named ray-worker, else the first.</summary>
     private static JsonNode? WorkerContainer(JsonNode? containers)
     {
@@ -223,13 +220,4 @@ public sealed class RayWorkerGroup
             .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         return (all.GetValueOrDefault("cpu"), all.GetValueOrDefault("memory"), gpuKeys.Count > 0 ? all[gpuKeys[0]] : null, accelerators);
     }
-}
-
-/// <summary>The labels that tie pods and Deployments to a Ray cluster and group (KubeRay's names).</summary>
-public static class WorkerGroupLabels
-{
-    public const string Cluster = "ray.io/cluster";
-    public const string Group = "ray.io/group";
-    public const string NodeType = "ray.io/node-type";
-    public const string Identifier = "ray.io/identifier";
 }

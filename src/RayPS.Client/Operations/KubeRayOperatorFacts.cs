@@ -34,7 +34,7 @@ internal sealed class KubeRayOperatorFacts
         var containers = deployment.Items("spec.template.spec.containers").ToList();
         var container = containers.FirstOrDefault(c => c.Str("name") == "kuberay-operator") ?? containers.FirstOrDefault();
         var image = container.Str("image");
-        var args = container.Items("command").Concat(container.Items("args")).Select(a => RayPS.Ray.RayJson.String(a) ?? "").ToList();
+        var args = container.Items("command").Concat(container.Items("args")).Select(a => a.AsString() ?? "").ToList();
         var available = deployment.Items("status.conditions").FirstOrDefault(c => c.Str("type") == "Available");
         var labels = deployment.Map("metadata.labels");
         return new KubeRayOperatorFacts

@@ -27,8 +27,8 @@ public static class KubeRayOperatorOperations
     public static async Task<OperatorReport> GetAsync(KubeConnection connection, string? ns, CancellationToken ct, Func<DateTimeOffset>? clock = null)
     {
         var query = "?labelSelector=" + Uri.EscapeDataString(OperatorSelector);
-        var deploymentsPath = (ns is null ? "/apis/apps/v1/deployments" : $"/apis/apps/v1/namespaces/{Uri.EscapeDataString(ns)}/deployments") + query;
-        var podsPath = (ns is null ? "/api/v1/pods" : $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods") + query;
+        var deploymentsPath = KubePaths.Deployments(ns) + query;
+        var podsPath = KubePaths.Pods(ns) + query;
 
         var deploymentsTask = connection.Api.Raw.GetAsync(deploymentsPath, ct, ns is null ? "deployments (all namespaces)" : $"deployments in namespace '{ns}'");
         var podsTask = connection.Api.Raw.GetAsync(podsPath, ct, "pods of the KubeRay operator");

@@ -33,7 +33,7 @@ internal sealed class NodeHealthDeployments
     /// <summary>The ray.io/group label of a Deployment, if we listed it.</summary>
     public string? GroupOf(string? deploymentName) =>
         deploymentName is null ? null
-            : _deployments.FirstOrDefault(d => d.Str("metadata.name") == deploymentName)?.Map("metadata.labels").GetValueOrDefault("ray.io/group");
+            : _deployments.FirstOrDefault(d => d.Str("metadata.name") == deploymentName)?.Map("metadata.labels").GetValueOrDefault(KubeRayNames.GroupLabel);
 
     /// <summary>
     /// Plain-words warnings for Deployments that run fewer pods than they want and say why (ReplicaFailure), or

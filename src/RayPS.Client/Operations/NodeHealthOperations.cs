@@ -16,20 +16,9 @@ namespace RayPS.Operations;
 /// </summary>
 public static partial class NodeHealthOperations
 {
-    public const string ClusterLabel = "ray.io/cluster";
     public const string RayletHealthPath = "/api/local_raylet_healthz";
     public const string GcsHealthPath = "/api/gcs_healthz";
     public const string NodeSummaryPath = "/nodes?view=summary";
-    public const string DashboardPortName = "dashboard";
-
-    /// <summary>The head service KubeRay creates for a RayCluster.</summary>
-    public static string HeadServiceName(string cluster) => cluster + "-head-svc";
-
-    public static string PodProxyPath(string ns, string pod, int port, string path) =>
-        $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods/{Uri.EscapeDataString(pod)}:{port}/proxy{path}";
-
-    public static string ServiceProxyPath(string ns, string service, string port, string path) =>
-        $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/services/{Uri.EscapeDataString(service)}:{port}/proxy{path}";
 
     /// <summary>The state API's node list: every node GCS remembers, with start/end times; the server-side timeout in whole seconds (at least 2).</summary>
     public static string StateApiNodesPath(TimeSpan timeout) =>
@@ -55,12 +44,12 @@ public static partial class NodeHealthOperations
 
         var scope = await ListScopeAsync(connection, request, names, ct).ConfigureAwait(false);
         var progress = new ProgressCounter(request.Progress);
-        var prober = new NodeHealthProber(connection.Api, request.ThrottleLimit, progress.Done);
+        var prober = new NodeHealthProber(request.ThrottleLimit, progress.Done);
         var checks = new List<Task<IReadOnlyList<ClusterHealthReport>>>();
         foreach (var (ns, name) in Targets(scope, names))
         {
             var pods = scope.Pods.Where(p => p.Namespace == ns && p.ClusterName == name).ToList();
-            var deployments = scope.Deployments.Where(d => d.Str("metadata.namespace") == ns && d.Map("metadata.labels").GetValueOrDefault(ClusterLabel) == name).ToList();
+            var deployments = scope.Deployments.Where(d => d.Str("metadata.namespace") == ns && d.Map("metadata.labels").GetValueOrDefault(KubeRayNames.ClusterLabel) == name).ToList();
             if (pods.Count > 0 || deployments.Count > 0)
             {
                 checks.Add(One(CheckClusterAsync(connection, request, prober, progress, ns, name, pods, deployments, ct)));
@@ -70,7 +59,7 @@ public static partial class NodeHealthOperations
                 checks.Add(Task.FromResult<IReadOnlyList<ClusterHealthReport>>(new[] { WithoutPods(cluster, request.Clock(), connection.ContextName) }));
             }
         }
-        foreach (var missing in names?.Where(n => !scope.Pods.Any(p => p.ClusterName == n) && !scope.Deployments.Any(d => d.Map("metadata.labels").GetValueOrDefault(ClusterLabel) == n)) ?? Enumerable.Empty<string>())
+        foreach (var missing in names?.Where(n => !scope.Pods.Any(p => p.ClusterName == n) && !scope.Deployments.Any(d => d.Map("metadata.labels").GetValueOrDefault(KubeRayNames.ClusterLabel) == n)) ?? Enumerable.Empty<string>())
         {
             checks.Add(MissingAsync(connection, request, missing, ct));
         }
@@ -92,12 +81,12 @@ public static partial class NodeHealthOperations
     private static async Task<Scope> ListScopeAsync(KubeConnection connection, NodeHealthRequest request, IReadOnlyList<string>? names, CancellationToken ct)
     {
         var ns = request.Namespace;
-        var selector = names is null ? ClusterLabel
-            : names.Count == 1 ? $"{ClusterLabel}={names[0]}"
-            : $"{ClusterLabel} in ({string.Join(",", names)})";
+        var selector = names is null ? KubeRayNames.ClusterLabel
+            : names.Count == 1 ? $"{KubeRayNames.ClusterLabel}={names[0]}"
+            : $"{KubeRayNames.ClusterLabel} in ({string.Join(",", names)})";
         var query = "?labelSelector=" + Uri.EscapeDataString(selector);
-        var podsPath = (ns is null ? "/api/v1/pods" : $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods") + query;
-        var deploymentsPath = (ns is null ? "/apis/apps/v1/deployments" : $"/apis/apps/v1/namespaces/{Uri.EscapeDataString(ns)}/deployments") + query;
+        var podsPath = KubePaths.Pods(ns) + query;
+        var deploymentsPath = KubePaths.Deployments(ns) + query;
 
         var podsTask = ListAsync(connection, podsPath, ns, "list pods", ct);
         var deploymentsTask = ListAsync(connection, deploymentsPath, ns, "list deployments (apps)", ct);
@@ -123,7 +112,7 @@ public static partial class NodeHealthOperations
     /// <summary>Head and worker pods (ray.io/node-type), and pods of Deployments; not KubeRay's helper Job pods.</summary>
     private static bool IsRayNodePod(RayPodFacts pod) =>
         pod.ClusterName is { Length: > 0 }
-        && (pod.Labels.GetValueOrDefault("ray.io/node-type") is "head" or "worker" || pod.OwnerKind == "ReplicaSet");
+        && (pod.Labels.GetValueOrDefault(KubeRayNames.NodeTypeLabel) is KubeRayNames.HeadNodeType or KubeRayNames.WorkerNodeType || pod.OwnerKind == "ReplicaSet");
 
     private static async Task<IReadOnlyList<JsonObject>> ListAsync(KubeConnection connection, string path, string? ns, string verb, CancellationToken ct)
     {
@@ -153,7 +142,7 @@ public static partial class NodeHealthOperations
 
     private static IEnumerable<(string Namespace, string Name)> Targets(Scope scope, IReadOnlyList<string>? names) =>
         scope.Pods.Select(p => (p.Namespace, p.ClusterName!))
-            .Concat(scope.Deployments.Select(d => (d.Str("metadata.namespace") ?? "", d.Map("metadata.labels").GetValueOrDefault(ClusterLabel) ?? "")))
+            .Concat(scope.Deployments.Select(d => (d.Str("metadata.namespace") ?? "", d.Map("metadata.labels").GetValueOrDefault(KubeRayNames.ClusterLabel) ?? "")))
             .Concat(scope.Clusters.Select(c => (c.Namespace, c.Name)))
             .Where(t => t.Item2.Length > 0 && (names is null || names.Contains(t.Item2)))
             .Distinct()
@@ -165,13 +154,13 @@ public static partial class NodeHealthOperations
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var timeout = request.ProbeTimeout;
-        var service = HeadServiceName(name);
+        var ray = new RayHttpClient(connection, ns, name);
         var probeable = pods.Where(p => p.Running && !p.Terminating && !string.IsNullOrEmpty(p.PodIP)).ToList();
         progress.Add(2 + probeable.Count);
 
-        var gcsTask = prober.GetAsync(ServiceProxyPath(ns, service, DashboardPortName, GcsHealthPath), timeout, ct);
-        var nodesTask = ReadNodesAsync(prober, progress, ns, service, timeout * 2, ct);
-        var rayletTasks = probeable.Select(p => (Pod: p, Task: prober.GetAsync(PodProxyPath(ns, p.Name, p.AgentPort, RayletHealthPath), timeout, ct))).ToList();
+        var gcsTask = prober.RunAsync(() => ray.TryGetAsync(GcsHealthPath, timeout, ct), ct);
+        var nodesTask = ReadNodesAsync(prober, progress, ray, timeout * 2, ct);
+        var rayletTasks = probeable.Select(p => (Pod: p, Task: prober.RunAsync(() => ray.TryGetPodAsync(p.Name, p.AgentPort, RayletHealthPath, timeout, ct), ct))).ToList();
         await Task.WhenAll(rayletTasks.Select(t => (Task)t.Task).Append(gcsTask).Append(nodesTask)).ConfigureAwait(false);
 
         var now = request.Clock();
@@ -256,16 +245,16 @@ public static partial class NodeHealthOperations
     }
 
     /// <summary>The state API's node list; on Ray versions without it (404 from Ray), the dashboard's node summary.</summary>
-    private static async Task<RayNodesResult> ReadNodesAsync(NodeHealthProber prober, ProgressCounter progress, string ns, string service, TimeSpan timeout, CancellationToken ct)
+    private static async Task<RayNodesResult> ReadNodesAsync(NodeHealthProber prober, ProgressCounter progress, RayHttpClient ray, TimeSpan timeout, CancellationToken ct)
     {
-        var answer = await prober.GetAsync(ServiceProxyPath(ns, service, DashboardPortName, StateApiNodesPath(timeout)), timeout, ct).ConfigureAwait(false);
+        var answer = await prober.RunAsync(() => ray.TryGetAsync(StateApiNodesPath(timeout), timeout, ct), ct).ConfigureAwait(false);
         var result = RayNodesResult.Read(answer, summaryView: false);
         if (!result.RouteMissing)
         {
             return result;
         }
         progress.Add(1);
-        answer = await prober.GetAsync(ServiceProxyPath(ns, service, DashboardPortName, NodeSummaryPath), timeout, ct).ConfigureAwait(false);
+        answer = await prober.RunAsync(() => ray.TryGetAsync(NodeSummaryPath, timeout, ct), ct).ConfigureAwait(false);
         return RayNodesResult.Read(answer, summaryView: true);
     }
 
@@ -348,7 +337,7 @@ public static partial class NodeHealthOperations
 
     private static RayPSException NotFound(KubeConnection connection, string? ns, string name) =>
         new(ErrorIds.RayClusterNotFound, RayErrorCategory.ObjectNotFound,
-            $"RayCluster '{name}' was not found {(ns is null ? "in any namespace" : $"in namespace '{ns}'")} (context '{connection.ContextName}'), and no pods or Deployments there are labelled {ClusterLabel}={name}. " +
+            $"RayCluster '{name}' was not found {(ns is null ? "in any namespace" : $"in namespace '{ns}'")} (context '{connection.ContextName}'), and no pods or Deployments there are labelled {KubeRayNames.ClusterLabel}={name}. " +
             "List clusters with Get-RayCluster -AllNamespaces" + (ns is null ? "." : ", or pass -Namespace or -AllNamespaces."),
             name);
 

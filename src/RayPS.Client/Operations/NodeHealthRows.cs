@@ -22,7 +22,7 @@ internal static class NodeHealthRows
             Namespace = ns,
             PodName = pod?.Name ?? "",
             NodeType = isHead ? "head" : "worker",
-            GroupName = pod?.Group ?? deployments.GroupOf(deployment) ?? node?.Labels.GetValueOrDefault("ray.io/node-group"),
+            GroupName = pod?.Group ?? deployments.GroupOf(deployment) ?? node?.Labels.GetValueOrDefault(KubeRayNames.NodeGroupLabel),
             Kind = KindOf(pod),
             DeploymentName = deployment,
             PodPhase = pod?.Phase,

@@ -25,7 +25,7 @@ public sealed class RayClusterCreateResult
 /// <summary>Creates, deletes and waits for RayClusters. Waiting watches (one streaming request), it never polls.</summary>
 public static partial class RayClusterLifecycle
 {
-    public const string ClusterLabel = "ray.io/cluster";
+    public const string ClusterLabel = KubeRayNames.ClusterLabel;
 
     private static readonly TimeSpan DiagnosisTimeout = TimeSpan.FromSeconds(10);
 
@@ -90,7 +90,7 @@ public static partial class RayClusterLifecycle
 
     /// <summary>The selector of a cluster's Deployment worker groups (New-RayWorkerDeployment): its cluster label, a group, not a head.</summary>
     public static string DeploymentGroupSelector(string name) =>
-        $"{WorkerGroupLabels.Cluster}={name},{WorkerGroupLabels.Group},{WorkerGroupLabels.NodeType}!=head";
+        $"{KubeRayNames.ClusterLabel}={name},{KubeRayNames.GroupLabel},{KubeRayNames.NodeTypeLabel}!=head";
 
     /// <summary>
     /// Deletes the cluster's Deployment worker groups with one DELETE of the collection (background propagation: the
@@ -252,7 +252,7 @@ public static partial class RayClusterLifecycle
             {
                 return;
             }
-            var podWatch = new KubeWatch(connection.Api, $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods")
+            var podWatch = new KubeWatch(connection.Api, KubePaths.Pods(ns))
             {
                 LabelSelector = $"{ClusterLabel}={name}",
                 What = $"pods of RayCluster '{name}'",
@@ -318,7 +318,7 @@ public static partial class RayClusterLifecycle
 
 
     private static string PodsPath(string ns, string name) =>
-        $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods?labelSelector={Uri.EscapeDataString($"{ClusterLabel}={name}")}";
+        KubePaths.WithSelector(KubePaths.Pods(ns), KubeRayNames.ClusterSelector(name));
 
     private static async Task<RayPSException> NotReadyAsync(KubeConnection connection, string ns, string name, RayCluster? latest, TimeSpan waited, CancellationToken ct)
     {

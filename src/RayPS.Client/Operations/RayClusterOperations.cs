@@ -7,12 +7,11 @@ namespace RayPS.Operations;
 /// <summary>Reads and writes RayCluster objects (ray.io/v1).</summary>
 public static class RayClusterOperations
 {
-    public const string ApiPath = "/apis/ray.io/v1";
+    public const string ApiPath = KubePaths.RayApi;
 
-    public static string CollectionPath(string? ns) =>
-        ns is null ? $"{ApiPath}/rayclusters" : $"{ApiPath}/namespaces/{Uri.EscapeDataString(ns)}/rayclusters";
+    public static string CollectionPath(string? ns) => KubePaths.RayClusters(ns);
 
-    public static string ItemPath(string ns, string name) => $"{CollectionPath(ns)}/{Uri.EscapeDataString(name)}";
+    public static string ItemPath(string ns, string name) => KubePaths.RayCluster(ns, name);
 
     /// <summary>One LIST (namespaced, or across all namespaces when <paramref name="ns"/> is null).</summary>
     public static async Task<IReadOnlyList<RayCluster>> ListAsync(KubeConnection connection, string? ns, CancellationToken ct, string? labelSelector = null)

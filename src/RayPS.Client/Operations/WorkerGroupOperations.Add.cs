@@ -23,7 +23,7 @@ public static partial class WorkerGroupOperations
         await Task.WhenAll(clusterTask, deploymentsTask).ConfigureAwait(false);
         var cluster = clusterTask.Result;
         var deployments = deploymentsTask.Result;
-        var clash = deployments.FirstOrDefault(d => d.Map("metadata.labels").GetValueOrDefault(WorkerGroupLabels.Group) == groupName);
+        var clash = deployments.FirstOrDefault(d => d.Map("metadata.labels").GetValueOrDefault(KubeRayNames.GroupLabel) == groupName);
         if (clash is not null)
         {
             throw GroupExists(connection, ns, clusterName, RayWorkerGroup.FromDeployment(clash, null, connection.ContextName));
@@ -35,7 +35,7 @@ public static partial class WorkerGroupOperations
             var index = IndexOf(cluster, groupName);
             if (index >= 0)
             {
-                throw GroupExists(connection, ns, clusterName, RayWorkerGroup.FromRayCluster(cluster, index, Array.Empty<WorkerPod>()));
+                throw GroupExists(connection, ns, clusterName, RayWorkerGroup.FromRayCluster(cluster, index, Array.Empty<RayPodFacts>()));
             }
             group ??= build(cluster);
             var patch = WorkerGroupPatches.AddGroup(cluster.Raw, group);
@@ -44,7 +44,7 @@ public static partial class WorkerGroupOperations
                 var patched = await connection.Api.Raw.PatchAsync(RayClusterOperations.ItemPath(ns, clusterName), patch, KubeApi.JsonPatch, ct,
                     $"RayCluster '{clusterName}'").ConfigureAwait(false);
                 var after = RayCluster.FromJson(patched, connection.ContextName);
-                return RayWorkerGroup.FromRayCluster(after, IndexOf(after, groupName), Array.Empty<WorkerPod>());
+                return RayWorkerGroup.FromRayCluster(after, IndexOf(after, groupName), Array.Empty<RayPodFacts>());
             }
             catch (KubeApiException ex) when (ex.IsFailedTest && attempt < maxAttempts)
             {

@@ -28,10 +28,10 @@ public static partial class WorkerGroupOperations
                 throw missing!;
             }
             warn?.Invoke($"RayCluster '{clusterName}' does not exist in namespace '{ns}' (context '{connection.ContextName}'); the workers will retry " +
-                $"{clusterName}-head-svc.{ns}.svc.cluster.local:{Manifests.WorkerDeploymentOptions.GcsPort} until a head with that name appears.");
+                $"{KubeRayNames.HeadServiceHost(clusterName, ns)}:{KubeRayNames.GcsPort} until a head with that name appears.");
         }
 
-        var existing = Listing(connection, cluster, missing, deploymentsTask.Result, Array.Empty<WorkerPod>()).Groups.FirstOrDefault(g => g.GroupName == groupName);
+        var existing = Listing(connection, cluster, missing, deploymentsTask.Result, Array.Empty<RayPodFacts>()).Groups.FirstOrDefault(g => g.GroupName == groupName);
         if (existing is not null)
         {
             throw GroupExists(connection, ns, clusterName, existing);

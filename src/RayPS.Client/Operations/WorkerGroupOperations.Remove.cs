@@ -49,7 +49,7 @@ public static partial class WorkerGroupOperations
         if (index < 0 || request.Kind == WorkerGroupKind.Deployment)
         {
             var deployments = await ListDeploymentsAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
-            var deployment = deployments.FirstOrDefault(d => d.Map("metadata.labels").GetValueOrDefault(WorkerGroupLabels.Group) == request.GroupName);
+            var deployment = deployments.FirstOrDefault(d => d.Map("metadata.labels").GetValueOrDefault(KubeRayNames.GroupLabel) == request.GroupName);
             if (deployment is not null && request.Kind != WorkerGroupKind.RayCluster)
             {
                 return await RemoveDeploymentGroupAsync(connection, request, deployment, Left, ct).ConfigureAwait(false);
@@ -59,15 +59,15 @@ public static partial class WorkerGroupOperations
                 throw missing;
             }
             throw GroupNotFound(connection, request.Namespace, request.ClusterName, request.GroupName,
-                Listing(connection, cluster, missing, deployments, Array.Empty<WorkerPod>()).Groups);
+                Listing(connection, cluster, missing, deployments, Array.Empty<RayPodFacts>()).Groups);
         }
 
         // 1. Drain: replicas and bounds to 0, every pod named.
-        var before = RayWorkerGroup.FromRayCluster(cluster!, index, Array.Empty<WorkerPod>());
-        IReadOnlyList<WorkerPod> pods = Array.Empty<WorkerPod>();
+        var before = RayWorkerGroup.FromRayCluster(cluster!, index, Array.Empty<RayPodFacts>());
+        IReadOnlyList<RayPodFacts> pods = Array.Empty<RayPodFacts>();
         var drained = await PatchGroupUntilAppliedAsync(connection, request, cluster!, async (current, at) =>
         {
-            var group = RayWorkerGroup.FromRayCluster(current, at, Array.Empty<WorkerPod>());
+            var group = RayWorkerGroup.FromRayCluster(current, at, Array.Empty<RayPodFacts>());
             pods = await ListGroupPodsAsync(connection, request.Namespace, request.ClusterName, request.GroupName, ct).ConfigureAwait(false);
             var names = pods.Where(p => !p.Terminating).Select(p => p.Name).ToList();
             return WorkerGroupPatches.Scale(at, group.Raw, 0, 0, 0, names, group.ClusterGeneration > 0 ? group.ClusterGeneration : null,

@@ -60,7 +60,7 @@ public static partial class WorkerGroupOperations
             if (index < 0)
             {
                 var deployments = await ListDeploymentsAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
-                var deployment = deployments.FirstOrDefault(d => d.Map("metadata.labels").GetValueOrDefault(WorkerGroupLabels.Group) == request.GroupName);
+                var deployment = deployments.FirstOrDefault(d => d.Map("metadata.labels").GetValueOrDefault(KubeRayNames.GroupLabel) == request.GroupName);
                 if (deployment is not null && request.Kind is null)
                 {
                     return await ScaleDeploymentAsync(connection, request, deployment, ct).ConfigureAwait(false);
@@ -70,10 +70,10 @@ public static partial class WorkerGroupOperations
                     throw missing!;
                 }
                 throw GroupNotFound(connection, request.Namespace, request.ClusterName, request.GroupName,
-                    Listing(connection, cluster, missing, deployments, Array.Empty<WorkerPod>()).Groups);
+                    Listing(connection, cluster, missing, deployments, Array.Empty<RayPodFacts>()).Groups);
             }
 
-            var result = await TryScaleRayClusterGroupAsync(connection, request, RayWorkerGroup.FromRayCluster(cluster!, index, Array.Empty<WorkerPod>()),
+            var result = await TryScaleRayClusterGroupAsync(connection, request, RayWorkerGroup.FromRayCluster(cluster!, index, Array.Empty<RayPodFacts>()),
                 attempt, warn, ct).ConfigureAwait(false);
             if (result is not null)
             {
@@ -181,7 +181,7 @@ public static partial class WorkerGroupOperations
             }
         }
 
-        IReadOnlyList<WorkerPod>? pods = null;
+        IReadOnlyList<RayPodFacts>? pods = null;
         IReadOnlyList<string> toDelete = Array.Empty<string>();
         if (replicas < before.Replicas || request.WorkersToDelete is { Count: > 0 })
         {
@@ -215,12 +215,12 @@ public static partial class WorkerGroupOperations
         {
             var list = await connection.Api.GetAsync(WithSelector(PodsPath(request.Namespace), GroupSelector(request.ClusterName, request.GroupName)), ct,
                 $"pods of worker group '{request.GroupName}'").ConfigureAwait(false);
-            pods = WorkerPod.ListFromJson(list);
+            pods = RayPodFacts.ListFromJson(list);
         }
         var after = RayCluster.FromJson(patched, connection.ContextName);
         return new WorkerGroupScaleResult
         {
-            Group = RayWorkerGroup.FromRayCluster(after, index, pods ?? Array.Empty<WorkerPod>()),
+            Group = RayWorkerGroup.FromRayCluster(after, index, pods ?? Array.Empty<RayPodFacts>()),
             PreviousReplicas = before.Replicas,
             WorkersToDelete = toDelete,
             BoundsAdjusted = (newMin is { } m && m != before.MinReplicas) || (newMax is { } x && x != before.MaxReplicas),
@@ -249,7 +249,7 @@ public static partial class WorkerGroupOperations
         if (deployment is null)
         {
             var deployments = await ListDeploymentsAsync(connection, request.Namespace, request.ClusterName, ct).ConfigureAwait(false);
-            deployment = deployments.FirstOrDefault(d => d.Map("metadata.labels").GetValueOrDefault(WorkerGroupLabels.Group) == request.GroupName);
+            deployment = deployments.FirstOrDefault(d => d.Map("metadata.labels").GetValueOrDefault(KubeRayNames.GroupLabel) == request.GroupName);
             if (deployment is null)
             {
                 throw await DeploymentGroupNotFoundAsync(connection, request, deployments, null, ct).ConfigureAwait(false);
@@ -355,6 +355,6 @@ public static partial class WorkerGroupOperations
             return missing!;
         }
         return GroupNotFound(connection, request.Namespace, request.ClusterName, request.GroupName,
-            Listing(connection, cluster, missing, deployments, Array.Empty<WorkerPod>()).Groups, inner);
+            Listing(connection, cluster, missing, deployments, Array.Empty<RayPodFacts>()).Groups, inner);
     }
 }

@@ -37,9 +37,9 @@ internal sealed class RayClusterActivity
     public static RayClusterActivity Unknown(string problem) => new(Array.Empty<RayNodeRecord>(), problem);
 
     /// <summary>The pod's live Ray node, matched by pod IP, else by host name (the pod's name).</summary>
-    public RayNodeActivity Of(WorkerPod pod)
+    public RayNodeActivity Of(RayPodFacts pod)
     {
-        var node = Nodes.FirstOrDefault(n => n.IsAlive && pod.PodIp is { Length: > 0 } ip && n.Ip == ip)
+        var node = Nodes.FirstOrDefault(n => n.IsAlive && pod.PodIP is { Length: > 0 } ip && n.Ip == ip)
             ?? Nodes.FirstOrDefault(n => n.IsAlive && n.Hostname == pod.Name);
         return node switch
         {
@@ -60,9 +60,7 @@ public static partial class WorkerGroupOperations
     /// </summary>
     internal static async Task<RayClusterActivity> ReadRayActivityAsync(KubeConnection connection, string ns, string clusterName, CancellationToken ct)
     {
-        var path = NodeHealthOperations.ServiceProxyPath(ns, NodeHealthOperations.HeadServiceName(clusterName),
-            NodeHealthOperations.DashboardPortName, NodeHealthOperations.NodeSummaryPath);
-        var answer = await new NodeHealthProber(connection.Api, 1, () => { }).GetAsync(path, RayStateTimeout, ct).ConfigureAwait(false);
+        var answer = await new RayHttpClient(connection, ns, clusterName).TryGetAsync(NodeHealthOperations.NodeSummaryPath, RayStateTimeout, ct).ConfigureAwait(false);
         var nodes = RayNodesResult.Read(answer, summaryView: true);
         return nodes.Known ? RayClusterActivity.Known(nodes.Nodes) : RayClusterActivity.Unknown(nodes.Problem ?? "no answer");
     }
@@ -71,11 +69,11 @@ public static partial class WorkerGroupOperations
     /// The group's live worker pods (one LIST by ray.io/cluster and ray.io/group; the head and pods of a Deployment
     /// group that shares the labels are not the RayCluster group's).
     /// </summary>
-    internal static async Task<IReadOnlyList<WorkerPod>> ListGroupPodsAsync(KubeConnection connection, string ns, string clusterName, string groupName, CancellationToken ct)
+    internal static async Task<IReadOnlyList<RayPodFacts>> ListGroupPodsAsync(KubeConnection connection, string ns, string clusterName, string groupName, CancellationToken ct)
     {
         var list = await connection.Api.GetAsync(WithSelector(PodsPath(ns), GroupSelector(clusterName, groupName)), ct,
             $"pods of worker group '{groupName}'").ConfigureAwait(false);
-        return WorkerPod.ListFromJson(list).Where(p => !p.OwnedByReplicaSet && p.NodeType != "head").ToList();
+        return RayPodFacts.ListFromJson(list).Where(p => !p.OwnedByReplicaSet && p.NodeType != KubeRayNames.HeadNodeType).ToList();
     }
 
     /// <summary>Names of the group's live (not terminating) worker pods; for completion.</summary>
@@ -90,7 +88,7 @@ public static partial class WorkerGroupOperations
     /// not-ready and newest.
     /// </summary>
     internal static async Task<IReadOnlyList<string>> ChooseWorkersToDeleteAsync(KubeConnection connection, WorkerGroupScaleRequest request,
-        RayWorkerGroup before, int replicas, IReadOnlyList<WorkerPod> pods, bool warnAboutRay, Action<string>? warn, CancellationToken ct)
+        RayWorkerGroup before, int replicas, IReadOnlyList<RayPodFacts> pods, bool warnAboutRay, Action<string>? warn, CancellationToken ct)
     {
         var chosen = new List<string>();
         if (request.WorkersToDelete is { Count: > 0 } named)
@@ -145,7 +143,7 @@ public static partial class WorkerGroupOperations
         {
             var list = await connection.Api.GetAsync(WithSelector(PodsPath(group.Namespace), GroupSelector(group.ClusterName, group.GroupName)), ct,
                 $"pods of worker group '{group.GroupName}'").ConfigureAwait(false);
-            var left = WorkerPod.ListFromJson(list).Count(p => names.Contains(p.Name));
+            var left = RayPodFacts.ListFromJson(list).Count(p => names.Contains(p.Name));
             progress?.Invoke(left);
             if (left == 0)
             {
@@ -169,7 +167,7 @@ public static partial class WorkerGroupOperations
             {
                 return;
             }
-            var current = RayWorkerGroup.FromRayCluster(cluster, index, Array.Empty<WorkerPod>());
+            var current = RayWorkerGroup.FromRayCluster(cluster, index, Array.Empty<RayPodFacts>());
             var patch = WorkerGroupPatches.ClearWorkersToDelete(index, current.Raw, names);
             if (patch is null)
             {

@@ -60,7 +60,7 @@ public static partial class WorkerGroupOperations
         {
             var pods = await connection.Api.GetAsync(WithSelector(PodsPath(group.Namespace), selector), ct, $"pods of worker group '{group.GroupName}'").ConfigureAwait(false);
             reasons = PodDiagnostics.Explain(pods.Items("items").OfType<System.Text.Json.Nodes.JsonObject>()
-                .Where(p => group.Kind == WorkerGroupKind.Deployment || !WorkerPod.FromJson(p).OwnedByReplicaSet));
+                .Where(p => group.Kind == WorkerGroupKind.Deployment || !RayPodFacts.FromJson(p).OwnedByReplicaSet));
         }
         catch (RayPSException)
         {

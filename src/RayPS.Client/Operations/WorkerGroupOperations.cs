@@ -12,21 +12,21 @@ namespace RayPS.Operations;
 /// </summary>
 public static partial class WorkerGroupOperations
 {
-    public const string AppsApiPath = "/apis/apps/v1";
+    public const string AppsApiPath = KubePaths.AppsApi;
 
-    public static string DeploymentsPath(string ns) => $"{AppsApiPath}/namespaces/{Uri.EscapeDataString(ns)}/deployments";
+    public static string DeploymentsPath(string ns) => KubePaths.Deployments(ns);
 
-    public static string DeploymentPath(string ns, string name) => $"{DeploymentsPath(ns)}/{Uri.EscapeDataString(name)}";
+    public static string DeploymentPath(string ns, string name) => KubePaths.Deployment(ns, name);
 
     public static string DeploymentScalePath(string ns, string name) => DeploymentPath(ns, name) + "/scale";
 
-    public static string PodsPath(string ns) => $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods";
+    public static string PodsPath(string ns) => KubePaths.Pods(ns);
 
-    internal static string WithSelector(string path, string selector) => path + "?labelSelector=" + Uri.EscapeDataString(selector);
+    internal static string WithSelector(string path, string selector) => KubePaths.WithSelector(path, selector);
 
-    internal static string ClusterSelector(string cluster) => $"{WorkerGroupLabels.Cluster}={cluster}";
+    internal static string ClusterSelector(string cluster) => KubeRayNames.ClusterSelector(cluster);
 
-    internal static string GroupSelector(string cluster, string group) => $"{WorkerGroupLabels.Cluster}={cluster},{WorkerGroupLabels.Group}={group}";
+    internal static string GroupSelector(string cluster, string group) => KubeRayNames.GroupSelector(cluster, group);
 
     /// <summary>
     /// Every worker group of a cluster, both kinds, with 3 requests sent together: GET the RayCluster, LIST the
@@ -43,7 +43,7 @@ public static partial class WorkerGroupOperations
 
         var (cluster, missing) = clusterTask.Result;
         var deployments = deploymentsTask.Result;
-        var pods = WorkerPod.ListFromJson(podsTask.Result);
+        var pods = RayPodFacts.ListFromJson(podsTask.Result);
         if (cluster is null && deployments.Count == 0)
         {
             throw missing!;
@@ -51,7 +51,7 @@ public static partial class WorkerGroupOperations
         return Listing(connection, cluster, missing, deployments, pods);
     }
 
-    internal static WorkerGroupListing Listing(KubeConnection connection, RayCluster? cluster, RayPSException? missing, IReadOnlyList<JsonObject> deployments, IReadOnlyList<WorkerPod> pods)
+    internal static WorkerGroupListing Listing(KubeConnection connection, RayCluster? cluster, RayPSException? missing, IReadOnlyList<JsonObject> deployments, IReadOnlyList<RayPodFacts> pods)
     {
         var groups = new List<RayWorkerGroup>();
         if (cluster is not null)
@@ -109,9 +109,9 @@ public static partial class WorkerGroupOperations
         var index = IndexOf(cluster, group.GroupName);
         if (index < 0)
         {
-            throw GroupNotFound(connection, group.Namespace, group.ClusterName, group.GroupName, Listing(connection, cluster, null, Array.Empty<JsonObject>(), Array.Empty<WorkerPod>()).Groups);
+            throw GroupNotFound(connection, group.Namespace, group.ClusterName, group.GroupName, Listing(connection, cluster, null, Array.Empty<JsonObject>(), Array.Empty<RayPodFacts>()).Groups);
         }
-        return RayWorkerGroup.FromRayCluster(cluster, index, WorkerPod.ListFromJson(podsTask.Result));
+        return RayWorkerGroup.FromRayCluster(cluster, index, RayPodFacts.ListFromJson(podsTask.Result));
     }
 
     /// <summary>The retry policy's wait before attempt <paramref name="attempt"/> + 1 after a write lost a race (<see cref="RetryHandler.ConflictBackoff"/>).</summary>
@@ -157,9 +157,9 @@ public static partial class WorkerGroupOperations
             .Where(d =>
             {
                 var labels = d.Map("metadata.labels");
-                return labels.GetValueOrDefault(WorkerGroupLabels.Cluster) == clusterName
-                    && labels.ContainsKey(WorkerGroupLabels.Group)
-                    && labels.GetValueOrDefault(WorkerGroupLabels.NodeType, "worker") == "worker";
+                return labels.GetValueOrDefault(KubeRayNames.ClusterLabel) == clusterName
+                    && labels.ContainsKey(KubeRayNames.GroupLabel)
+                    && labels.GetValueOrDefault(KubeRayNames.NodeTypeLabel, "worker") == "worker";
             })
             .ToList();
     }

@@ -113,8 +113,8 @@ public static class WorkerGroupPatches
     /// </summary>
     public static JsonArray ScaleDeployment(string clusterName, string groupName, int replicas) => new()
     {
-        Op("test", "/metadata/labels/" + PointerToken(WorkerGroupLabels.Cluster), clusterName),
-        Op("test", "/metadata/labels/" + PointerToken(WorkerGroupLabels.Group), groupName),
+        Op("test", "/metadata/labels/" + PointerToken(KubeRayNames.ClusterLabel), clusterName),
+        Op("test", "/metadata/labels/" + PointerToken(KubeRayNames.GroupLabel), groupName),
         Op("replace", "/spec/replicas", replicas),
     };
 
@@ -144,8 +144,8 @@ public static class WorkerGroupPatches
     /// then nodes whose activity is unknown, busy nodes last; within each, the newest first (least likely to hold state),
     /// then by name for a stable choice. Pods already listed or terminating are not counted as remaining.
     /// </summary>
-    internal static IReadOnlyList<string> SelectWorkersToDelete(IEnumerable<WorkerPod> groupPods, IEnumerable<string> alreadyListed, int target,
-        Func<WorkerPod, RayNodeActivity>? activity = null)
+    internal static IReadOnlyList<string> SelectWorkersToDelete(IEnumerable<RayPodFacts> groupPods, IEnumerable<string> alreadyListed, int target,
+        Func<RayPodFacts, RayNodeActivity>? activity = null)
     {
         var listed = new HashSet<string>(alreadyListed, StringComparer.Ordinal);
         var remaining = groupPods.Where(p => !p.Terminating && !listed.Contains(p.Name)).ToList();
@@ -161,7 +161,7 @@ public static class WorkerGroupPatches
                 RayNodeActivity.Unknown => 2,
                 _ => 3,
             })
-            .ThenByDescending(p => p.CreationTimestamp ?? DateTimeOffset.MaxValue)
+            .ThenByDescending(p => p.Created ?? DateTimeOffset.MaxValue)
             .ThenBy(p => p.Name, StringComparer.Ordinal)
             .Take(excess)
             .Select(p => p.Name)

@@ -131,7 +131,7 @@ public static class KubeRayOperatorInstaller
 
         progress?.Invoke("Reading what is installed");
         var namespaces = manifest.All.Select(o => o.Str("metadata.namespace")).Where(n => n is not null).Distinct().ToList();
-        var nsChecks = namespaces.Select(async ns => (ns, Exists: await TryGetAsync(connection, $"/api/v1/namespaces/{Uri.EscapeDataString(ns!)}", ct).ConfigureAwait(false) is not null)).ToList();
+        var nsChecks = namespaces.Select(async ns => (ns, Exists: await TryGetAsync(connection, KubePaths.Namespace(ns!), ct).ConfigureAwait(false) is not null)).ToList();
         var reads = manifest.All.Select(o => TryGetAsync(connection, PathOf(o), ct)).ToList();
         var missingNs = (await Task.WhenAll(nsChecks).ConfigureAwait(false)).Where(n => !n.Exists).Select(n => n.ns!).ToList();
         var existing = await Task.WhenAll(reads).ConfigureAwait(false);
@@ -267,7 +267,7 @@ public static class KubeRayOperatorInstaller
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(500);
         var started = DateTime.UtcNow;
         var pendingCrds = manifest.CrdNames.ToList();
-        var deploymentPath = $"/apis/apps/v1/namespaces/{Uri.EscapeDataString(manifest.Namespace)}/deployments/{Uri.EscapeDataString(manifest.DeploymentName)}";
+        var deploymentPath = KubePaths.Deployment(manifest.Namespace, manifest.DeploymentName);
         var state = "";
         while (true)
         {
@@ -396,8 +396,7 @@ public static class KubeRayOperatorInstaller
     /// <summary>Polls the operator pods (label selector of the Deployment) until none is left.</summary>
     public static async Task WaitPodsGoneAsync(KubeConnection connection, string ns, TimeSpan timeout, Action<int>? progress, CancellationToken ct)
     {
-        var path = $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods?labelSelector=" +
-                   Uri.EscapeDataString($"app.kubernetes.io/instance={KubeRayOperatorRenderer.ReleaseName},app.kubernetes.io/component");
+        var path = KubePaths.WithSelector(KubePaths.Pods(ns), $"app.kubernetes.io/instance={KubeRayOperatorRenderer.ReleaseName},app.kubernetes.io/component");
         var started = DateTime.UtcNow;
         while (true)
         {

@@ -43,7 +43,7 @@ internal sealed class HealthCheckResult
 
     public bool Passed => Outcome == HealthCheckOutcome.Passed;
 
-    public static HealthCheckResult From(ProxyAnswer answer)
+    public static HealthCheckResult From(RayHttpAnswer answer)
     {
         if (answer.TimedOut)
         {
@@ -68,7 +68,7 @@ internal sealed class HealthCheckResult
         {
             return new HealthCheckResult { Outcome = HealthCheckOutcome.Passed, StatusCode = 200, Detail = "success" };
         }
-        var detail = answer.Status == 200 ? $"200 without 'success': {ProxyAnswer.FirstLine(answer.Body)}" : answer.StatusText();
+        var detail = answer.Status == 200 ? $"200 without 'success': {RayHttpAnswer.FirstLine(answer.Body)}" : answer.StatusText();
         return new HealthCheckResult { Outcome = HealthCheckOutcome.Failed, StatusCode = answer.Status, Detail = detail };
     }
 

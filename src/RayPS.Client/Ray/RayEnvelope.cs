@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RayPS.Model;
 
 namespace RayPS.Ray;
 
@@ -16,14 +17,14 @@ internal sealed class RayEnvelope
     public static bool TryParse(string? text, out RayEnvelope envelope)
     {
         envelope = new RayEnvelope();
-        if (RayJson.TryParse(text) is not JsonObject obj || RayJson.Bool(obj["result"]) is not { } result)
+        if (JsonNodeExtensions.TryParse(text) is not JsonObject obj || obj["result"].AsBool() is not { } result)
         {
             return false;
         }
         envelope = new RayEnvelope
         {
             Result = result,
-            Message = RayJson.String(obj["msg"]) ?? "",
+            Message = obj["msg"].AsString() ?? "",
             Data = obj["data"] as JsonObject,
         };
         return true;

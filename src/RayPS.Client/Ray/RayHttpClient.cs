@@ -10,10 +10,17 @@ using RayPS.Operations;
 namespace RayPS.Ray;
 
 /// <summary>
-/// Ray's dashboard HTTP API (port 8265) of one cluster, reached through the API server's proxy of the head service:
-/// <c>/api/v1/namespaces/NS/services/SVC:dashboard/proxy/PATH</c>, the path the KubeRay operator itself uses. Answers
-/// come back whatever their status; <see cref="RayHttpAnswer.FromApiServer"/> tells a refusal of the API server (a
-/// missing service, a head without endpoints, a missing permission) from Ray's own answer.
+/// Ray's HTTP API of one cluster, reached through the API server's proxy: the head service's dashboard port (8265:
+/// jobs, state and log APIs, GCS health; <c>/api/v1/namespaces/NS/services/SVC:dashboard/proxy/PATH</c>, the path the
+/// KubeRay operator itself uses) or a pod's port (the dashboard agent's raylet check on 52365). The one way RayPS talks
+/// to Ray: node health, jobs, logs and scale-down all send through here.
+/// <para>
+/// Answers come back with Ray's own status and body; <see cref="RayHttpAnswer.FromApiServer"/> tells a refusal of the API
+/// server (a missing service, a head without endpoints, a missing permission) from Ray's answer (a 404 from the job API
+/// is Ray's "no such job"). GETs follow the one retry policy for proxy reads (<see cref="RetryClass.ProxyRead"/>: the API
+/// server's own 429/5xx are retried, Ray's answers never); other methods are sent once, since Ray may apply them twice.
+/// Every request is traced to -Debug by <see cref="KubeApi"/>.
+/// </para>
 /// </summary>
 public sealed class RayHttpClient
 {
@@ -24,7 +31,7 @@ public sealed class RayHttpClient
         _connection = connection;
         Namespace = ns;
         ClusterName = clusterName;
-        ServiceName = serviceName ?? NodeHealthOperations.HeadServiceName(clusterName);
+        ServiceName = serviceName ?? KubeRayNames.HeadServiceName(clusterName);
     }
 
     public string Namespace { get; }
@@ -38,8 +45,23 @@ public sealed class RayHttpClient
 
     private int _requests;
 
+    /// <summary>The proxy path of a path on the head's dashboard.</summary>
     public string ProxyPath(string rayPath) =>
-        NodeHealthOperations.ServiceProxyPath(Namespace, ServiceName, NodeHealthOperations.DashboardPortName, rayPath);
+        KubePaths.ServiceProxy(Namespace, ServiceName, KubeRayNames.DashboardPortName, rayPath);
+
+    /// <summary>The proxy path of a path on one port of a pod of this cluster (the dashboard agent of a node).</summary>
+    public string PodProxyPath(string pod, int port, string rayPath) => KubePaths.PodProxy(Namespace, pod, port, rayPath);
+
+    /// <summary>
+    /// One GET of the head's dashboard, answered whatever happened: a status, a timeout or a transport failure. Only
+    /// cancellation throws. (Health, logs and scale-down read this way; they report failures as findings.)
+    /// </summary>
+    public Task<RayHttpAnswer> TryGetAsync(string rayPath, TimeSpan timeout, CancellationToken ct) =>
+        ExchangeAsync(HttpMethod.Get, ProxyPath(rayPath), rayPath, null, timeout, ct);
+
+    /// <summary>One GET of a pod's port (<see cref="TryGetAsync"/>'s rules).</summary>
+    public Task<RayHttpAnswer> TryGetPodAsync(string pod, int port, string rayPath, TimeSpan timeout, CancellationToken ct) =>
+        ExchangeAsync(HttpMethod.Get, PodProxyPath(pod, port, rayPath), rayPath, null, timeout, ct);
 
     public Task<RayHttpAnswer> GetAsync(string rayPath, CancellationToken ct, TimeSpan? timeout = null) =>
         SendAsync(HttpMethod.Get, rayPath, null, ct, timeout);
@@ -63,10 +85,13 @@ public sealed class RayHttpClient
         return content;
     }
 
-    /// <summary>One request through the proxy; the answer whatever its status. Transport failures and timeouts throw.</summary>
+    /// <summary>
+    /// One request to the head's dashboard; the answer whatever its status. Transport failures and timeouts throw mapped
+    /// errors. A missing head service is looked up once in the RayCluster's status (KubeRay shortens long names).
+    /// </summary>
     public async Task<RayHttpAnswer> SendAsync(HttpMethod method, string rayPath, HttpContent? content, CancellationToken ct, TimeSpan? timeout = null)
     {
-        var answer = await SendOnceAsync(method, rayPath, content, ct, timeout).ConfigureAwait(false);
+        var answer = ThrowIfUnanswered(await ExchangeAsync(method, ProxyPath(rayPath), rayPath, content, timeout ?? _connection.Api.RequestTimeout, ct).ConfigureAwait(false));
         if (answer.FromApiServer && answer.Status == 404 && !_serviceChecked)
         {
             // KubeRay names the head service CLUSTER-head-svc unless the name would be too long; its status says which it used.
@@ -75,7 +100,7 @@ public sealed class RayHttpClient
             if (!string.IsNullOrEmpty(cluster.HeadServiceName) && cluster.HeadServiceName != ServiceName)
             {
                 ServiceName = cluster.HeadServiceName;
-                answer = await SendOnceAsync(method, rayPath, content, ct, timeout).ConfigureAwait(false);
+                answer = ThrowIfUnanswered(await ExchangeAsync(method, ProxyPath(rayPath), rayPath, content, timeout ?? _connection.Api.RequestTimeout, ct).ConfigureAwait(false));
             }
         }
         return answer;
@@ -83,12 +108,80 @@ public sealed class RayHttpClient
 
     private bool _serviceChecked;
 
-    private async Task<RayHttpAnswer> SendOnceAsync(HttpMethod method, string rayPath, HttpContent? content, CancellationToken ct, TimeSpan? timeout)
+    /// <summary>
+    /// The one exchange: a GET through <see cref="KubeApi.GetTextAsync"/> (proxy-read retries, one -Debug line per
+    /// attempt), anything else through <see cref="KubeApi.SendUncheckedAsync"/> (sent once, one -Debug line). A GET that
+    /// times out or cannot connect comes back as such; other methods throw KubeApi's mapped error for those.
+    /// </summary>
+    private async Task<RayHttpAnswer> ExchangeAsync(HttpMethod method, string proxyPath, string rayPath, HttpContent? content, TimeSpan timeout, CancellationToken ct)
     {
         Interlocked.Increment(ref _requests);
-        using var response = await _connection.Api.SendUncheckedAsync(method, ProxyPath(rayPath), content, ct, timeout).ConfigureAwait(false);
-        var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-        return new RayHttpAnswer(method.Method, rayPath, (int)response.StatusCode, body, response.Content.Headers.ContentType?.MediaType);
+        if (method != HttpMethod.Get)
+        {
+            using var response = await _connection.Api.SendUncheckedAsync(method, proxyPath, content, ct, timeout).ConfigureAwait(false);
+            var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            return new RayHttpAnswer(method.Method, rayPath, (int)response.StatusCode, text, response.Content.Headers.ContentType?.MediaType);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var (status, body) = await _connection.Api.GetTextAsync(proxyPath, ct, timeout).ConfigureAwait(false);
+            return RayHttpAnswer.Answered(status, body, rayPath);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // The retry policy traced each attempt; the request that ran out of time gets a line of its own.
+            KubeApi.Trace?.Invoke($"GET {proxyPath} -> timed out in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+            return RayHttpAnswer.Expired(timeout, method.Method, rayPath);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            return RayHttpAnswer.Failed(ex, method.Method, rayPath);
+        }
+    }
+
+    /// <summary>For callers that want Ray's answer or an error: a timeout or transport failure becomes KubeApi's mapped error.</summary>
+    private RayHttpAnswer ThrowIfUnanswered(RayHttpAnswer answer)
+    {
+        if (answer.TimedOut)
+        {
+            var path = ProxyPath(answer.RayPath);
+            throw new RayPSException(ErrorIds.KubeApiTimeout, RayErrorCategory.OperationTimeout,
+                $"{answer.Method} {path} through the API server of context '{_connection.ContextName}' did not answer within {answer.Timeout.TotalSeconds:0.###} s.", path);
+        }
+        if (answer.Failure is { } failure)
+        {
+            throw KubeErrorMapper.MapTransport(failure, _connection.ContextName, _connection.Server);
+        }
+        return answer;
+    }
+
+    /// <summary>
+    /// Opens a streamed GET of the head's dashboard (Ray's log stream). Returns the response to read, or the refusal: the
+    /// status and body of an answer that is not a success, a timeout or transport failure as one that was not answered.
+    /// </summary>
+    public async Task<(HttpResponseMessage? Response, RayHttpAnswer? Refusal)> OpenStreamAsync(string rayPath, string what, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _requests);
+        try
+        {
+            var response = await _connection.Api.SendAsync(HttpMethod.Get, ProxyPath(rayPath), null, null, ct, what,
+                HttpCompletionOption.ResponseHeadersRead, streaming: true).ConfigureAwait(false);
+            return (response, null);
+        }
+        catch (RayPSException ex) when (ex.InnerException is KubeApiException api)
+        {
+            return (null, new RayHttpAnswer("GET", rayPath, api.StatusCode, api.Body, api.ContentType));
+        }
+        catch (RayPSException ex) when (ex.ErrorId is ErrorIds.KubeApiUnreachable or ErrorIds.KubeApiTimeout)
+        {
+            return (null, RayHttpAnswer.Failed(ex, "GET", rayPath));
+        }
     }
 
     /// <summary>
@@ -163,7 +256,7 @@ public sealed class RayHttpClient
             {
                 return DashboardUnreachable($"the API server could not reach the head ({answer.ApiServerStatus?.Message ?? "service unavailable"}); the head pod is not ready");
             }
-            return KubeErrorMapper.Map(new KubeApiException(answer.Method, ProxyPath(answer.RayPath), answer.Status, "application/json", answer.Body), _connection.ContextName);
+            return KubeErrorMapper.Map(new KubeApiException(answer.Method, ProxyPath(answer.RayPath), answer.Status ?? 0, "application/json", answer.Body), _connection.ContextName);
         }
         var rayMessage = answer.RayMessage();
         return answer.Status switch
@@ -189,52 +282,4 @@ public sealed class RayHttpClient
         new(ErrorIds.RayDashboardUnreachable, RayErrorCategory.ResourceUnavailable,
             $"The Ray dashboard of cluster '{Namespace}/{ClusterName}' is not reachable: {why}. Wait for the cluster with Wait-RayCluster {ClusterName} -Namespace {Namespace}, then try again.",
             ClusterName);
-}
-
-/// <summary>One answer through the proxy: Ray's (plain JSON or plain text) or the API server's own Status.</summary>
-public sealed class RayHttpAnswer
-{
-    public RayHttpAnswer(string method, string rayPath, int status, string body, string? contentType)
-    {
-        Method = method;
-        RayPath = rayPath;
-        Status = status;
-        Body = body;
-        ContentType = contentType;
-        ApiServerStatus = KubeStatusBody.TryParse(body);
-    }
-
-    public string Method { get; }
-    public string RayPath { get; }
-    public int Status { get; }
-    public string Body { get; }
-    public string? ContentType { get; }
-
-    internal KubeStatusBody? ApiServerStatus { get; }
-
-    /// <summary>The API server answered (a metav1.Status), not Ray.</summary>
-    public bool FromApiServer => ApiServerStatus is not null;
-
-    public bool IsSuccess => Status is >= 200 and < 300 && !FromApiServer;
-
-    public JsonNode? Json() => RayJson.TryParse(Body);
-
-    public static string Shorten(string text) => text.Length > 300 ? text[..300] + "..." : text;
-
-    /// <summary>
-    /// What Ray said, in one line: the last line of a Python traceback ("TypeError: entrypoint must be a string ..."), or
-    /// the first line of a short text.
-    /// </summary>
-    public string RayMessage()
-    {
-        var lines = Body.Replace("\r", "", StringComparison.Ordinal).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (lines.Length == 0)
-        {
-            return $"HTTP {Status}";
-        }
-        var line = Body.StartsWith("Traceback", StringComparison.Ordinal)
-            ? lines.LastOrDefault(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^[A-Za-z_.]+(Error|Exception): ")) ?? lines[^1]
-            : lines[0];
-        return line.Length > 500 ? line[..500] + "..." : line;
-    }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RayPS.Model;
 
 namespace RayPS.Ray;
 
@@ -16,7 +17,7 @@ internal static class RayNodesParser
         var nodes = new List<RayNodeRecord>();
         foreach (var row in rows?.OfType<JsonObject>() ?? Enumerable.Empty<JsonObject>())
         {
-            var id = RayJson.String(row["node_id"]);
+            var id = row["node_id"].AsString();
             if (string.IsNullOrEmpty(id))
             {
                 continue;
@@ -24,15 +25,15 @@ internal static class RayNodesParser
             nodes.Add(new RayNodeRecord
             {
                 NodeId = id,
-                Ip = RayJson.String(row["node_ip"]),
-                IsHead = RayJson.Bool(row["is_head_node"]) ?? false,
-                State = (RayJson.String(row["state"]) ?? "").ToUpperInvariant(),
-                StateMessage = RayJson.String(row["state_message"]),
-                NodeName = RayJson.String(row["node_name"]),
-                StartTime = RayJson.EpochMs(row["start_time_ms"]),
-                EndTime = RayJson.EpochMs(row["end_time_ms"]),
-                Resources = RayJson.NumberMap(row["resources_total"]),
-                Labels = RayJson.StringMap(row["labels"]),
+                Ip = row["node_ip"].AsString(),
+                IsHead = row["is_head_node"].AsBool() ?? false,
+                State = (row["state"].AsString() ?? "").ToUpperInvariant(),
+                StateMessage = row["state_message"].AsString(),
+                NodeName = row["node_name"].AsString(),
+                StartTime = row["start_time_ms"].AsEpochMs(),
+                EndTime = row["end_time_ms"].AsEpochMs(),
+                Resources = row["resources_total"].NumberMap(),
+                Labels = row["labels"].StringMap(),
             });
         }
         return nodes;
@@ -44,25 +45,25 @@ internal static class RayNodesParser
         var nodes = new List<RayNodeRecord>();
         foreach (var entry in (data["summary"] as JsonArray)?.OfType<JsonObject>() ?? Enumerable.Empty<JsonObject>())
         {
-            if (entry["raylet"] is not JsonObject raylet || RayJson.String(raylet["nodeId"]) is not { Length: > 0 } id)
+            if (entry["raylet"] is not JsonObject raylet || raylet["nodeId"].AsString() is not { Length: > 0 } id)
             {
                 continue;
             }
             nodes.Add(new RayNodeRecord
             {
                 NodeId = id,
-                Ip = RayJson.String(raylet["nodeManagerAddress"]) ?? RayJson.String(entry["ip"]),
-                IsHead = RayJson.Bool(raylet["isHeadNode"]) ?? false,
-                State = (RayJson.String(raylet["state"]) ?? "").ToUpperInvariant(),
-                StateMessage = RayJson.String(raylet["stateMessage"]),
-                NodeName = RayJson.String(raylet["nodeName"]),
-                StartTime = RayJson.EpochMs(raylet["startTimeMs"]),
-                EndTime = RayJson.EpochMs(raylet["endTimeMs"]),
-                Resources = RayJson.NumberMap(raylet["resourcesTotal"], RayResourceNames.FromCamelCase),
-                Labels = RayJson.StringMap(raylet["labels"]),
-                Hostname = RayJson.String(entry["hostname"]) ?? RayJson.String(raylet["nodeManagerHostname"]),
-                Activity = RayJson.String(raylet["stateSnapshot"]?["state"])?.ToUpperInvariant(),
-                IdleDuration = RayJson.Int64(raylet["stateSnapshot"]?["idleDurationMs"]) is { } idleMs ? TimeSpan.FromMilliseconds(idleMs) : null,
+                Ip = raylet["nodeManagerAddress"].AsString() ?? entry["ip"].AsString(),
+                IsHead = raylet["isHeadNode"].AsBool() ?? false,
+                State = (raylet["state"].AsString() ?? "").ToUpperInvariant(),
+                StateMessage = raylet["stateMessage"].AsString(),
+                NodeName = raylet["nodeName"].AsString(),
+                StartTime = raylet["startTimeMs"].AsEpochMs(),
+                EndTime = raylet["endTimeMs"].AsEpochMs(),
+                Resources = raylet["resourcesTotal"].NumberMap(RayResourceNames.FromCamelCase),
+                Labels = raylet["labels"].StringMap(),
+                Hostname = entry["hostname"].AsString() ?? raylet["nodeManagerHostname"].AsString(),
+                Activity = raylet["stateSnapshot"]?["state"].AsString()?.ToUpperInvariant(),
+                IdleDuration = raylet["stateSnapshot"]?["idleDurationMs"].AsInt64() is { } idleMs ? TimeSpan.FromMilliseconds(idleMs) : null,
             });
         }
         return nodes;

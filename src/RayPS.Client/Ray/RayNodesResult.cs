@@ -22,7 +22,7 @@ internal sealed class RayNodesResult
         new() { Known = false, Problem = problem, Forbidden = forbidden, RouteMissing = routeMissing };
 
     /// <summary>Reads /api/v0/nodes (<paramref name="summaryView"/> false) or /nodes?view=summary (true).</summary>
-    public static RayNodesResult Read(ProxyAnswer answer, bool summaryView)
+    public static RayNodesResult Read(RayHttpAnswer answer, bool summaryView)
     {
         var what = summaryView ? "the dashboard's node summary" : "the Ray state API (/api/v0/nodes)";
         if (answer.TimedOut)
@@ -51,7 +51,7 @@ internal sealed class RayNodesResult
         }
         if (!answer.IsSuccess || !envelope.Result || envelope.Data is null)
         {
-            var message = envelope.Message.Length > 0 ? envelope.Message : ProxyAnswer.FirstLine(answer.Body);
+            var message = envelope.Message.Length > 0 ? envelope.Message : RayHttpAnswer.FirstLine(answer.Body);
             return Unknown($"{what} failed ({answer.Status}: {message})");
         }
         var nodes = summaryView ? RayNodesParser.FromNodeSummary(envelope.Data) : RayNodesParser.FromStateApi(envelope.Data);

@@ -156,7 +156,7 @@ public sealed class NewRayClusterCommand : RayWaitingCmdletBase
                 }
                 if (Name is null && result.Name != ReleaseName)
                 {
-                    EmitVerbose($"The {HelmValuesRenderer.ChartName} chart {HelmValuesRenderer.ChartVersion} names the cluster of release '{ReleaseName}' '{result.Name}' (its pods carry ray.io/cluster={result.Name}; its head service is {result.Name}-head-svc). Pass -Name to choose the name yourself.");
+                    EmitVerbose($"The {HelmValuesRenderer.ChartName} chart {HelmValuesRenderer.ChartVersion} names the cluster of release '{ReleaseName}' '{result.Name}' (its pods carry {KubeRayNames.ClusterSelector(result.Name)}; its head service is {KubeRayNames.HeadServiceName(result.Name)}). Pass -Name to choose the name yourself.");
                 }
                 return new[] { result.Cluster };
             }

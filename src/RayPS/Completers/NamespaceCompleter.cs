@@ -7,7 +7,7 @@ public sealed class NamespaceCompleter : ClusterListingCompleter
 {
     protected override async Task<IReadOnlyList<string>> ListAsync(KubeConnection connection, string ns, string scope, CancellationToken ct)
     {
-        var list = await connection.Api.GetAsync("/api/v1/namespaces", ct, "namespaces").ConfigureAwait(false);
+        var list = await connection.Api.GetAsync(KubePaths.Namespaces, ct, "namespaces").ConfigureAwait(false);
         return CompletionHelpers.ItemNames(list);
     }
 }

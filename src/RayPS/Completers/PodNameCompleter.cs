@@ -19,8 +19,8 @@ public sealed class PodNameCompleter : ClusterListingCompleter
 
     protected override async Task<IReadOnlyList<string>> ListAsync(KubeConnection connection, string ns, string cluster, CancellationToken ct)
     {
-        var selector = Uri.EscapeDataString(cluster.Length > 0 ? $"{WorkerGroupLabels.Cluster}={cluster}" : WorkerGroupLabels.Cluster);
-        var list = await connection.Api.GetAsync($"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods?labelSelector={selector}", ct, "pods").ConfigureAwait(false);
+        var selector = cluster.Length > 0 ? KubeRayNames.ClusterSelector(cluster) : KubeRayNames.ClusterLabel;
+        var list = await connection.Api.GetAsync(KubePaths.WithSelector(KubePaths.Pods(ns), selector), ct, "pods").ConfigureAwait(false);
         return CompletionHelpers.ItemNames(list);
     }
 }

@@ -101,4 +101,51 @@ public sealed class RayHttpClientTests
         Assert.DoesNotContain(request.Headers, h => h.Key.StartsWith("Sec-Fetch-", StringComparison.OrdinalIgnoreCase) || h.Key == "Origin");
         Assert.DoesNotContain("Mozilla", request.Headers.UserAgent.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_GET_is_retried_when_the_API_server_hiccups_but_never_for_Rays_own_answer()
+    {
+        var (fake, ray) = Client((_, n) => n == 1
+            ? FakeApiServer.Json(503, Status(503, "ServiceUnavailable", "the server is currently unable to handle the request"))
+            : FakeApiServer.Text(503, "503: Local Raylet failed"));
+        var answer = await ray.TryGetPodAsync("c1-worker-x", 52365, "/api/local_raylet_healthz", TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal(2, fake.Requests.Count);
+        Assert.Equal(503, answer.Status);
+        Assert.False(answer.FromApiServer);
+        Assert.Equal("503: Local Raylet failed", answer.StatusText());
+        Assert.Equal("/api/v1/namespaces/ray/pods/c1-worker-x:52365/proxy/api/local_raylet_healthz", fake.Requests[0].RequestUri!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task A_POST_is_sent_once_even_when_the_API_server_hiccups()
+    {
+        var (fake, ray) = Client((_, _) => FakeApiServer.Json(503, Status(503, "ServiceUnavailable", "the server is currently unable to handle the request")));
+        var answer = await ray.PostJsonAsync("/api/jobs/", new JsonObject { ["entrypoint"] = "echo" }, CancellationToken.None);
+        Assert.Single(fake.Requests);
+        Assert.True(answer.FromApiServer);
+        Assert.False(answer.IsSuccess);
+    }
+
+    [Fact]
+    public async Task TryGet_answers_a_timeout_and_GetAsync_throws_KubeApiTimeout_for_it()
+    {
+        var (fake, ray) = Client((_, _) => FakeApiServer.Text(200, "success"));
+        fake.Delay = (_, _) => TimeSpan.FromSeconds(30);
+        var answer = await ray.TryGetAsync("/api/gcs_healthz", TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        Assert.True(answer.TimedOut);
+        Assert.Null(answer.Status);
+        var ex = await Assert.ThrowsAsync<RayPSException>(() => ray.GetAsync("/api/jobs/", CancellationToken.None, TimeSpan.FromMilliseconds(50)));
+        Assert.Equal(ErrorIds.KubeApiTimeout, ex.ErrorId);
+        Assert.Contains(Proxy + "/api/jobs/", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TryGet_never_looks_for_another_head_service()
+    {
+        var (fake, ray) = Client((_, _) => FakeApiServer.Json(404, Status(404, "NotFound", "services \"c1-head-svc\" not found", "services", "c1-head-svc")));
+        var answer = await ray.TryGetAsync("/api/v0/nodes", TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.True(answer.FromApiServer);
+        Assert.Equal(404, answer.Status);
+        Assert.Single(fake.Requests);
+    }
 }

@@ -9,7 +9,7 @@ namespace RayPS.Client.Tests.NodeHealth;
 /// <summary>The status and reason rules, case by case, without any I/O.</summary>
 public sealed class NodeHealthRulesTests
 {
-    private static readonly HealthCheckResult Ok = HealthCheckResult.From(ProxyAnswer.Answered(200, "success"));
+    private static readonly HealthCheckResult Ok = HealthCheckResult.From(RayHttpAnswer.Answered(200, "success"));
 
     private static RayNodeRecord Alive(string ip = "10.244.1.2") => new() { NodeId = NodeId(1), Ip = ip, State = "ALIVE", StartTime = Now.AddMinutes(-100) };
 
@@ -67,7 +67,7 @@ public sealed class NodeHealthRulesTests
     public void Worst_cause_comes_first()
     {
         var verdict = Evaluate(Worker("w", "10.244.1.2").NotReady().Restarted(1, "OOMKilled", Now.AddMinutes(-3)),
-            HealthCheckResult.From(ProxyAnswer.Answered(503, "Local Raylet failed")), node: Alive());
+            HealthCheckResult.From(RayHttpAnswer.Answered(503, "Local Raylet failed")), node: Alive());
         Assert.Equal(RayHealthStatus.Unhealthy, verdict.Status);
         Assert.Equal("raylet health check failed (503: Local Raylet failed); Pod Running but not Ready (containers not ready: ray-worker); OOMKilled: restarted 1 time, last at 2026-03-01 11:57:00Z (3m ago)", verdict.Reason);
     }
@@ -75,7 +75,7 @@ public sealed class NodeHealthRulesTests
     [Fact]
     public void Unreachable_agent_names_the_port()
     {
-        var verdict = Evaluate(Worker("w", "10.244.1.2"), HealthCheckResult.From(ProxyAnswer.Answered(503,
+        var verdict = Evaluate(Worker("w", "10.244.1.2"), HealthCheckResult.From(RayHttpAnswer.Answered(503,
             Reply.KubeStatus(503, "ServiceUnavailable", "error trying to reach service: dial tcp 10.244.1.2:52365: connect: connection refused").Body)), node: Alive());
         Assert.Equal("raylet health endpoint (port 52365) unreachable: error trying to reach service: dial tcp 10.244.1.2:52365: connect: connection refused", verdict.Reason);
     }
@@ -122,7 +122,7 @@ public sealed class NodeHealthRulesTests
     [Fact]
     public void Gcs_failure_is_the_heads_problem_and_leaves_workers_degraded()
     {
-        var gcsDown = HealthCheckResult.From(ProxyAnswer.Expired(TimeSpan.FromSeconds(2)));
+        var gcsDown = HealthCheckResult.From(RayHttpAnswer.Expired(TimeSpan.FromSeconds(2)));
         var head = Evaluate(Head(), Ok, gcsDown, known: false);
         Assert.Equal(new NodeVerdict(RayHealthStatus.Unhealthy, "head down: GCS health check timed out after 2 s, Ray node state unknown"), head);
         var worker = Evaluate(Worker("w", "10.244.1.2"), Ok, gcsDown, known: false);

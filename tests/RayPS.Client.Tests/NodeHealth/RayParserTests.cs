@@ -1,3 +1,4 @@
+using RayPS.Model;
 using RayPS.Client.Tests.Support;
 using RayPS.Ray;
 
@@ -53,7 +54,7 @@ public sealed class RayParserTests
     [Fact]
     public void State_api_rows_keep_raw_names_and_numeric_times()
     {
-        var result = RayNodesResult.Read(ProxyAnswer.Answered(200, StateApiSample), summaryView: false);
+        var result = RayNodesResult.Read(RayHttpAnswer.Answered(200, StateApiSample), summaryView: false);
         Assert.True(result.Known);
         Assert.Equal(2, result.Nodes.Count);
         var head = result.Nodes[0];
@@ -75,7 +76,7 @@ public sealed class RayParserTests
     [Fact]
     public void Node_summary_undoes_camel_case_and_reads_int64_strings()
     {
-        var result = RayNodesResult.Read(ProxyAnswer.Answered(200, NodeSummarySample), summaryView: true);
+        var result = RayNodesResult.Read(RayHttpAnswer.Answered(200, NodeSummarySample), summaryView: true);
         Assert.True(result.Known);
         Assert.Equal(2, result.Nodes.Count);
         var head = result.Nodes[0];
@@ -99,7 +100,7 @@ public sealed class RayParserTests
     [InlineData(403, "Forbidden: Invalid authentication token", "token authentication")]
     public void Node_list_failures_are_unknown_with_the_reason(int status, string body, string expected)
     {
-        var result = RayNodesResult.Read(ProxyAnswer.Answered(status, body), summaryView: false);
+        var result = RayNodesResult.Read(RayHttpAnswer.Answered(status, body), summaryView: false);
         Assert.False(result.Known);
         Assert.Contains(expected, result.Problem);
         Assert.False(result.Forbidden);
@@ -108,11 +109,11 @@ public sealed class RayParserTests
     [Fact]
     public void Api_server_403_on_the_node_list_is_forbidden_and_ray_404_is_a_missing_route()
     {
-        var forbidden = RayNodesResult.Read(ProxyAnswer.Answered(403, Reply.KubeStatus(403, "Forbidden", "services \"x\" is forbidden").Body), false);
+        var forbidden = RayNodesResult.Read(RayHttpAnswer.Answered(403, Reply.KubeStatus(403, "Forbidden", "services \"x\" is forbidden").Body), false);
         Assert.True(forbidden.Forbidden);
-        var missing = RayNodesResult.Read(ProxyAnswer.Answered(404, "404: Not Found"), false);
+        var missing = RayNodesResult.Read(RayHttpAnswer.Answered(404, "404: Not Found"), false);
         Assert.True(missing.RouteMissing);
-        var timedOut = RayNodesResult.Read(ProxyAnswer.Expired(TimeSpan.FromSeconds(4)), false);
+        var timedOut = RayNodesResult.Read(RayHttpAnswer.Expired(TimeSpan.FromSeconds(4)), false);
         Assert.Equal("the Ray state API (/api/v0/nodes) did not answer within 4 s", timedOut.Problem);
     }
 
@@ -125,7 +126,7 @@ public sealed class RayParserTests
     [InlineData(404, "404: Not Found", "Failed", "404: Not Found")]
     public void Health_answers_from_ray(int status, string body, string outcome, string detail)
     {
-        var result = HealthCheckResult.From(ProxyAnswer.Answered(status, body));
+        var result = HealthCheckResult.From(RayHttpAnswer.Answered(status, body));
         Assert.Equal(outcome, result.Outcome.ToString());
         Assert.Equal(detail, result.Detail);
     }
@@ -134,21 +135,22 @@ public sealed class RayParserTests
     public void Health_answers_from_the_api_server()
     {
         var golden = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(SharedData.Path("kube-golden", "64-service-proxy-gcs-healthz.json")))!["response"]!["body"]!.ToJsonString();
-        var noEndpoints = HealthCheckResult.From(ProxyAnswer.Answered(503, golden));
+        var noEndpoints = HealthCheckResult.From(RayHttpAnswer.Answered(503, golden));
         Assert.Equal(HealthCheckOutcome.Unreachable, noEndpoints.Outcome);
         Assert.Equal("no endpoints available for service \"ray-cluster-head-svc\"", noEndpoints.Detail);
 
-        var forbidden = HealthCheckResult.From(ProxyAnswer.Answered(403, Reply.KubeStatus(403, "Forbidden", "pods \"p\" is forbidden", "pods").Body));
+        var forbidden = HealthCheckResult.From(RayHttpAnswer.Answered(403, Reply.KubeStatus(403, "Forbidden", "pods \"p\" is forbidden", "pods").Body));
         Assert.Equal(HealthCheckOutcome.Forbidden, forbidden.Outcome);
 
-        var gone = HealthCheckResult.From(ProxyAnswer.Answered(404, Reply.KubeStatus(404, "NotFound", "pods \"p\" not found", "pods").Body));
+        var gone = HealthCheckResult.From(RayHttpAnswer.Answered(404, Reply.KubeStatus(404, "NotFound", "pods \"p\" not found", "pods").Body));
         Assert.Equal(HealthCheckOutcome.TargetGone, gone.Outcome);
 
-        var timedOut = HealthCheckResult.From(ProxyAnswer.Expired(TimeSpan.FromSeconds(2)));
+        var timedOut = HealthCheckResult.From(RayHttpAnswer.Expired(TimeSpan.FromSeconds(2)));
         Assert.Equal("timed out after 2 s", timedOut.Detail);
 
-        var refused = HealthCheckResult.From(ProxyAnswer.Failed("Connection refused"));
+        var refused = HealthCheckResult.From(RayHttpAnswer.Failed(new HttpRequestException("Connection refused")));
         Assert.Equal(HealthCheckOutcome.Unreachable, refused.Outcome);
+        Assert.Equal("Connection refused", refused.Detail);
     }
 
     [Theory]
@@ -156,15 +158,15 @@ public sealed class RayParserTests
     [InlineData("0", 0L)]
     [InlineData("x", null)]
     public void Int64_as_string(string text, long? expected) =>
-        Assert.Equal(expected, RayJson.Int64(System.Text.Json.Nodes.JsonValue.Create(text)));
+        Assert.Equal(expected, (System.Text.Json.Nodes.JsonValue.Create(text)).AsInt64());
 
     [Fact]
     public void Int64_as_number_and_missing()
     {
-        Assert.Equal(1717990100123L, RayJson.Int64(System.Text.Json.Nodes.JsonValue.Create(1717990100123L)));
-        Assert.Equal(8L, RayJson.Int64(System.Text.Json.Nodes.JsonValue.Create(8.0)));
-        Assert.Null(RayJson.Int64(null));
-        Assert.Null(RayJson.EpochMs(System.Text.Json.Nodes.JsonValue.Create("0")));
+        Assert.Equal(1717990100123L, (System.Text.Json.Nodes.JsonValue.Create(1717990100123L)).AsInt64());
+        Assert.Equal(8L, (System.Text.Json.Nodes.JsonValue.Create(8.0)).AsInt64());
+        Assert.Null(((System.Text.Json.Nodes.JsonNode?)null).AsInt64());
+        Assert.Null((System.Text.Json.Nodes.JsonValue.Create("0")).AsEpochMs());
     }
 
     [Theory]

@@ -22,7 +22,7 @@ public sealed class RayWorkerGroupModelTests
             terminating,
             FakeClusterApi.NewPod("npu-deploy-1", "npu", owner: "ReplicaSet"),
             FakeClusterApi.NewPod("small-a", "small"),
-        }.Select(WorkerPod.FromJson).ToList();
+        }.Select(RayPodFacts.FromJson).ToList();
 
         var g = RayWorkerGroup.FromRayCluster(cluster, 1, pods);
 
@@ -49,8 +49,8 @@ public sealed class RayWorkerGroupModelTests
         raw["spec"]!["workerGroupSpecs"]![0]!["numOfHosts"] = 4;
         raw["spec"]!["workerGroupSpecs"]![1]!["suspend"] = true;
         var cluster = RayCluster.FromJson(FakeClusterApi.Reparse(raw));
-        Assert.Equal(8, RayWorkerGroup.FromRayCluster(cluster, 0, Array.Empty<WorkerPod>()).DesiredWorkers);
-        var off = RayWorkerGroup.FromRayCluster(cluster, 1, Array.Empty<WorkerPod>());
+        Assert.Equal(8, RayWorkerGroup.FromRayCluster(cluster, 0, Array.Empty<RayPodFacts>()).DesiredWorkers);
+        var off = RayWorkerGroup.FromRayCluster(cluster, 1, Array.Empty<RayPodFacts>());
         Assert.True(off.Suspended);
         Assert.Equal(0, off.DesiredWorkers);
     }
@@ -64,7 +64,7 @@ public sealed class RayWorkerGroupModelTests
         var pod = FakeClusterApi.NewPod("ray-cluster-npu-workergroup-abc-1", "workergroup", owner: "ReplicaSet");
         pod["metadata"]!["labels"]!["ray.io/identifier"] = "ray-cluster-npu-worker";
 
-        var g = RayWorkerGroup.FromDeployment(deployment, new[] { WorkerPod.FromJson(pod) }, "ctx");
+        var g = RayWorkerGroup.FromDeployment(deployment, new[] { RayPodFacts.FromJson(pod) }, "ctx");
 
         Assert.Equal(WorkerGroupKind.Deployment, g.Kind);
         Assert.Equal(("ray-cluster", "kube-system", "workergroup", "ray-cluster-npu-workergroup"), (g.ClusterName, g.Namespace, g.GroupName, g.DeploymentName));

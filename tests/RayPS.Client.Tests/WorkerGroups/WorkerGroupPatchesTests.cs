@@ -101,10 +101,10 @@ public sealed class WorkerGroupPatchesTests
     {
         var pods = new[]
         {
-            WorkerPod.FromJson(FakeClusterApi.NewPod("busy-new", "npu", created: "2026-01-09T00:00:00Z")),
-            WorkerPod.FromJson(FakeClusterApi.NewPod("idle-old", "npu", created: "2026-01-01T00:00:00Z")),
-            WorkerPod.FromJson(FakeClusterApi.NewPod("unknown", "npu", created: "2026-01-05T00:00:00Z")),
-            WorkerPod.FromJson(FakeClusterApi.NewPod("pending", "npu", phase: "Pending", ready: false, created: "2025-01-01T00:00:00Z")),
+            RayPodFacts.FromJson(FakeClusterApi.NewPod("busy-new", "npu", created: "2026-01-09T00:00:00Z")),
+            RayPodFacts.FromJson(FakeClusterApi.NewPod("idle-old", "npu", created: "2026-01-01T00:00:00Z")),
+            RayPodFacts.FromJson(FakeClusterApi.NewPod("unknown", "npu", created: "2026-01-05T00:00:00Z")),
+            RayPodFacts.FromJson(FakeClusterApi.NewPod("pending", "npu", phase: "Pending", ready: false, created: "2025-01-01T00:00:00Z")),
         };
         var activity = new Dictionary<string, RayNodeActivity> { ["busy-new"] = RayNodeActivity.Busy, ["idle-old"] = RayNodeActivity.Idle };
         Assert.Equal(new[] { "pending", "idle-old", "unknown" },
@@ -149,11 +149,11 @@ public sealed class WorkerGroupPatchesTests
     {
         var pods = new[]
         {
-            WorkerPod.FromJson(FakeClusterApi.NewPod("old-ready", "npu", created: "2026-01-01T00:00:00Z")),
-            WorkerPod.FromJson(FakeClusterApi.NewPod("new-ready", "npu", created: "2026-01-03T00:00:00Z")),
-            WorkerPod.FromJson(FakeClusterApi.NewPod("mid-ready", "npu", created: "2026-01-02T00:00:00Z")),
-            WorkerPod.FromJson(FakeClusterApi.NewPod("pending", "npu", phase: "Pending", ready: false, created: "2025-12-01T00:00:00Z")),
-            WorkerPod.FromJson(FakeClusterApi.NewPod("listed", "npu")),
+            RayPodFacts.FromJson(FakeClusterApi.NewPod("old-ready", "npu", created: "2026-01-01T00:00:00Z")),
+            RayPodFacts.FromJson(FakeClusterApi.NewPod("new-ready", "npu", created: "2026-01-03T00:00:00Z")),
+            RayPodFacts.FromJson(FakeClusterApi.NewPod("mid-ready", "npu", created: "2026-01-02T00:00:00Z")),
+            RayPodFacts.FromJson(FakeClusterApi.NewPod("pending", "npu", phase: "Pending", ready: false, created: "2025-12-01T00:00:00Z")),
+            RayPodFacts.FromJson(FakeClusterApi.NewPod("listed", "npu")),
         };
         Assert.Equal(new[] { "pending", "new-ready" }, WorkerGroupPatches.SelectWorkersToDelete(pods, new[] { "listed" }, 2));
         Assert.Empty(WorkerGroupPatches.SelectWorkersToDelete(pods, new[] { "listed" }, 4));
