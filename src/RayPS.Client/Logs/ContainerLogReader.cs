@@ -50,10 +50,10 @@ internal static class ContainerLogReader
         HttpResponseMessage response;
         try
         {
-            response = await connection.Api.SendAsync(HttpMethod.Get, LogPath(ns, pod, container, options), null, null, ct, $"log of pod '{pod}'",
+            response = await connection.Api.Raw.SendAsync(HttpMethod.Get, LogPath(ns, pod, container, options), null, null, ct, $"log of pod '{pod}'",
                 HttpCompletionOption.ResponseHeadersRead, streaming: true).ConfigureAwait(false);
         }
-        catch (RayPSException ex)
+        catch (KubeApiException ex)
         {
             throw Map(connection, ns, pod, container, options, ex);
         }
@@ -79,9 +79,9 @@ internal static class ContainerLogReader
         }
     }
 
-    private static RayPSException Map(KubeConnection connection, string ns, string pod, string container, ContainerLogOptions options, RayPSException ex)
+    private static RayPSException Map(KubeConnection connection, string ns, string pod, string container, ContainerLogOptions options, KubeApiException ex)
     {
-        var server = (ex.InnerException as KubeApiException)?.ServerMessage ?? ex.Message;
+        var server = ex.ServerMessage ?? ex.Message;
         switch (ex.StatusCode)
         {
             case 400 when server.Contains("previous terminated container", StringComparison.Ordinal):
@@ -102,7 +102,7 @@ internal static class ContainerLogReader
                 return new RayPSException(ErrorIds.PodNotFound, RayErrorCategory.ObjectNotFound,
                     $"Pod '{pod}' no longer exists in namespace '{ns}' ({server}); it was probably replaced. Run the command again to read the current pods.", pod, ex) { StatusCode = 404 };
             default:
-                return ex;
+                return ex.ToRayPSException();
         }
     }
 }

@@ -66,11 +66,11 @@ internal static class LogPodResolver
         JsonObject list;
         try
         {
-            list = await connection.Api.GetAsync(path, ct, "list pods").ConfigureAwait(false);
+            list = await connection.Api.Raw.GetAsync(path, ct, "list pods").ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (ex.StatusCode == 403)
+        catch (KubeApiException ex)
         {
-            throw Forbidden(connection, ns, "list pods", ex);
+            throw ex.IsForbidden ? Forbidden(connection, ns, "list pods", ex) : ex.ToRayPSException();
         }
         var pods = list.Items("items").Select(LogPod.FromJson)
             .Where(p => p.Facts.Labels.GetValueOrDefault(KubeRayNames.NodeTypeLabel) is KubeRayNames.HeadNodeType or KubeRayNames.WorkerNodeType || p.Facts.OwnerKind == "ReplicaSet")
@@ -82,11 +82,15 @@ internal static class LogPodResolver
             var cluster404 = false;
             try
             {
-                await RayClusterOperations.GetAsync(connection, ns, cluster, ct).ConfigureAwait(false);
+                await RayClusterOperations.GetRawAsync(connection, ns, cluster, ct).ConfigureAwait(false);
             }
-            catch (RayPSException ex) when (ex.ErrorId is ErrorIds.RayClusterNotFound or ErrorIds.KubeRayCrdMissing)
+            catch (KubeApiException ex) when (RayClusterOperations.IsMissing(ex) || ex.IsCrdMissing)
             {
                 cluster404 = true;
+            }
+            catch (KubeApiException ex)
+            {
+                throw ex.ToRayPSException();
             }
             if (cluster404)
             {
@@ -111,9 +115,9 @@ internal static class LogPodResolver
         return selected;
     }
 
-    public static RayPSException Forbidden(KubeConnection connection, string ns, string verb, RayPSException inner)
+    public static RayPSException Forbidden(KubeConnection connection, string ns, string verb, KubeApiException inner)
     {
-        var server = (inner.InnerException as KubeApiException)?.ServerMessage ?? inner.Message;
+        var server = inner.ServerMessage ?? inner.Message;
         var parts = verb.Split(' ', 2);
         return new RayPSException(ErrorIds.KubeApiForbidden, RayErrorCategory.PermissionDenied,
             $"Permission denied in context '{connection.ContextName}': cannot {verb} in namespace '{ns}': {server}. {NeededRole} " +

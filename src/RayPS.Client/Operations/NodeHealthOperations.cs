@@ -88,25 +88,41 @@ public static partial class NodeHealthOperations
         var podsPath = KubePaths.Pods(ns) + query;
         var deploymentsPath = KubePaths.Deployments(ns) + query;
 
-        var podsTask = ListAsync(connection, podsPath, ns, "list pods", ct);
-        var deploymentsTask = ListAsync(connection, deploymentsPath, ns, "list deployments (apps)", ct);
+        const string listPods = "list pods", listDeployments = "list deployments (apps)";
+        var podsTask = ListRawAsync(connection, podsPath, listPods, ct);
+        var deploymentsTask = ListRawAsync(connection, deploymentsPath, listDeployments, ct);
         var clustersTask = names is null ? ListClustersAsync(connection, ns, ct) : Task.FromResult<IReadOnlyList<RayCluster>>(Array.Empty<RayCluster>());
-        await Task.WhenAll(podsTask, deploymentsTask.ContinueWith(_ => { }, TaskScheduler.Default), clustersTask).ConfigureAwait(false);
+        await Task.WhenAll(new Task[] { podsTask, deploymentsTask, clustersTask }.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+
+        IReadOnlyList<JsonObject> podObjects;
+        try
+        {
+            podObjects = await podsTask.ConfigureAwait(false);
+        }
+        catch (KubeApiException ex)
+        {
+            throw ex.IsForbidden ? Forbidden(connection, ns, listPods, ex) : ex.ToRayPSException();
+        }
+        var clusters = await clustersTask.ConfigureAwait(false);
 
         IReadOnlyList<JsonObject> deployments;
         try
         {
             deployments = await deploymentsTask.ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (ex.StatusCode == 403)
+        catch (KubeApiException ex) when (ex.IsForbidden)
         {
             // Deployments only add group names and "fewer pods than wanted" warnings: go on without them.
-            request.Warning?.Invoke(ex.Message + " Deployment-managed workers are still checked through their pods.");
+            request.Warning?.Invoke(Forbidden(connection, ns, listDeployments, ex).Message + " Deployment-managed workers are still checked through their pods.");
             deployments = Array.Empty<JsonObject>();
         }
+        catch (KubeApiException ex)
+        {
+            throw ex.ToRayPSException();
+        }
 
-        var pods = podsTask.Result.Select(RayPodFacts.FromJson).Where(IsRayNodePod).ToList();
-        return new Scope(pods, deployments, clustersTask.Result);
+        var pods = podObjects.Select(RayPodFacts.FromJson).Where(IsRayNodePod).ToList();
+        return new Scope(pods, deployments, clusters);
     }
 
     /// <summary>Head and worker pods (ray.io/node-type), and pods of Deployments; not KubeRay's helper Job pods.</summary>
@@ -114,29 +130,27 @@ public static partial class NodeHealthOperations
         pod.ClusterName is { Length: > 0 }
         && (pod.Labels.GetValueOrDefault(KubeRayNames.NodeTypeLabel) is KubeRayNames.HeadNodeType or KubeRayNames.WorkerNodeType || pod.OwnerKind == "ReplicaSet");
 
-    private static async Task<IReadOnlyList<JsonObject>> ListAsync(KubeConnection connection, string path, string? ns, string verb, CancellationToken ct)
+    /// <summary>One LIST; a refusal throws the unmapped KubeApiException (the caller decides what a 403 means).</summary>
+    private static async Task<IReadOnlyList<JsonObject>> ListRawAsync(KubeConnection connection, string path, string verb, CancellationToken ct)
     {
-        try
-        {
-            var list = await connection.Api.GetAsync(path, ct, verb).ConfigureAwait(false);
-            return list.Items("items").OfType<JsonObject>().ToList();
-        }
-        catch (RayPSException ex) when (ex.StatusCode == 403)
-        {
-            throw Forbidden(connection, ns, verb, ex);
-        }
+        var list = await connection.Api.Raw.GetAsync(path, ct, verb).ConfigureAwait(false);
+        return list.Items("items").OfType<JsonObject>().ToList();
     }
 
     private static async Task<IReadOnlyList<RayCluster>> ListClustersAsync(KubeConnection connection, string? ns, CancellationToken ct)
     {
         try
         {
-            return await RayClusterOperations.ListAsync(connection, ns, ct).ConfigureAwait(false);
+            return await RayClusterOperations.ListRawAsync(connection, ns, ct).ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (ex.ErrorId == ErrorIds.KubeRayCrdMissing || ex.StatusCode == 403)
+        catch (KubeApiException ex) when (ex.IsCrdMissing || ex.IsForbidden)
         {
             // Clusters made only of Deployments still have pods to find; RayClusters without pods are then not listed.
             return Array.Empty<RayCluster>();
+        }
+        catch (KubeApiException ex)
+        {
+            throw ex.ToRayPSException();
         }
     }
 
@@ -266,21 +280,26 @@ public static partial class NodeHealthOperations
         {
             if (ns is not null)
             {
-                var cluster = await RayClusterOperations.GetAsync(connection, ns, name, ct).ConfigureAwait(false);
+                var cluster = await RayClusterOperations.GetRawAsync(connection, ns, name, ct).ConfigureAwait(false);
                 return new[] { WithoutPods(cluster, request.Clock(), connection.ContextName) };
             }
-            var list = await connection.Api.GetAsync($"{RayClusterOperations.CollectionPath(null)}?fieldSelector={Uri.EscapeDataString("metadata.name=" + name)}", ct, $"RayCluster '{name}'").ConfigureAwait(false);
+            var list = await connection.Api.Raw.GetAsync($"{RayClusterOperations.CollectionPath(null)}?fieldSelector={Uri.EscapeDataString("metadata.name=" + name)}", ct, $"RayCluster '{name}'").ConfigureAwait(false);
             var clusters = list.Items("items").OfType<JsonObject>().Select(o => RayCluster.FromJson(o, connection.ContextName)).ToList();
             if (clusters.Count > 0)
             {
                 return clusters.OrderBy(c => c.Namespace, StringComparer.Ordinal).Select(c => WithoutPods(c, request.Clock(), connection.ContextName)).ToList();
             }
         }
-        catch (RayPSException ex) when (ex.ErrorId is ErrorIds.RayClusterNotFound or ErrorIds.KubeRayCrdMissing)
+        catch (KubeApiException ex) when (RayClusterOperations.IsMissing(ex) || ex.IsCrdMissing)
         {
+        }
+        catch (KubeApiException ex)
+        {
+            return new[] { new ClusterHealthReport { ClusterName = name, Namespace = ns ?? "", Failure = ex.ToRayPSException() } };
         }
         catch (RayPSException ex)
         {
+            // No answer at all (unreachable, timed out): the report says so.
             return new[] { new ClusterHealthReport { ClusterName = name, Namespace = ns ?? "", Failure = ex } };
         }
         return new[] { new ClusterHealthReport { ClusterName = name, Namespace = ns ?? "", Failure = NotFound(connection, ns, name) } };
@@ -320,9 +339,9 @@ public static partial class NodeHealthOperations
 
     private const string NeededRole = "Get-RayNodeHealth needs, in the cluster's namespace: list on pods, list on deployments (apps), get on pods/proxy and get on services/proxy.";
 
-    private static RayPSException Forbidden(KubeConnection connection, string? ns, string verb, RayPSException inner)
+    private static RayPSException Forbidden(KubeConnection connection, string? ns, string verb, KubeApiException inner)
     {
-        var server = (inner.InnerException as KubeApiException)?.ServerMessage ?? inner.Message;
+        var server = inner.ServerMessage ?? inner.Message;
         var where = ns is null ? "across all namespaces (that needs a ClusterRole; or pass -Namespace)" : $"in namespace '{ns}'";
         return new RayPSException(ErrorIds.KubeApiForbidden, RayErrorCategory.PermissionDenied,
             $"Permission denied in context '{connection.ContextName}': cannot {verb} {where}: {server}. {NeededRole} Ask a cluster admin for that Role; check with: kubectl auth can-i {verb.Split(' ')[0]} {verb.Split(' ')[1]}{(ns is null ? " -A" : " -n " + ns)}.",

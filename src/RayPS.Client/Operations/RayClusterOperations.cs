@@ -16,12 +16,25 @@ public static class RayClusterOperations
     /// <summary>One LIST (namespaced, or across all namespaces when <paramref name="ns"/> is null).</summary>
     public static async Task<IReadOnlyList<RayCluster>> ListAsync(KubeConnection connection, string? ns, CancellationToken ct, string? labelSelector = null)
     {
+        try
+        {
+            return await ListRawAsync(connection, ns, ct, labelSelector).ConfigureAwait(false);
+        }
+        catch (KubeApiException ex)
+        {
+            throw ex.ToRayPSException();
+        }
+    }
+
+    /// <summary>One LIST; a refusal throws the unmapped KubeApiException.</summary>
+    internal static async Task<IReadOnlyList<RayCluster>> ListRawAsync(KubeConnection connection, string? ns, CancellationToken ct, string? labelSelector = null)
+    {
         var path = CollectionPath(ns);
         if (!string.IsNullOrEmpty(labelSelector))
         {
             path += "?labelSelector=" + Uri.EscapeDataString(labelSelector);
         }
-        var list = await connection.Api.GetAsync(path, ct, ns is null ? "rayclusters (all namespaces)" : $"rayclusters in namespace '{ns}'").ConfigureAwait(false);
+        var list = await connection.Api.Raw.GetAsync(path, ct, ns is null ? "rayclusters (all namespaces)" : $"rayclusters in namespace '{ns}'").ConfigureAwait(false);
         return list["items"] is JsonArray items
             ? items.OfType<JsonObject>().Select(o => RayCluster.FromJson(o, connection.ContextName)).OrderBy(c => c.Namespace, StringComparer.Ordinal).ThenBy(c => c.Name, StringComparer.Ordinal).ToList()
             : Array.Empty<RayCluster>();

@@ -170,11 +170,11 @@ public sealed class RayHttpClient
         Interlocked.Increment(ref _requests);
         try
         {
-            var response = await _connection.Api.SendAsync(HttpMethod.Get, ProxyPath(rayPath), null, null, ct, what,
+            var response = await _connection.Api.Raw.SendAsync(HttpMethod.Get, ProxyPath(rayPath), null, null, ct, what,
                 HttpCompletionOption.ResponseHeadersRead, streaming: true).ConfigureAwait(false);
             return (response, null);
         }
-        catch (RayPSException ex) when (ex.InnerException is KubeApiException api)
+        catch (KubeApiException api)
         {
             return (null, new RayHttpAnswer("GET", rayPath, api.StatusCode, api.Body, api.ContentType));
         }
