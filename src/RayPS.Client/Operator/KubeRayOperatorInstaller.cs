@@ -334,7 +334,7 @@ public static class KubeRayOperatorInstaller
         {
             try
             {
-                var list = await connection.Api.Raw.GetAsync($"/apis/ray.io/v1/{k}", ct, k).ConfigureAwait(false);
+                var list = await connection.Api.Raw.GetAsync(KubePaths.RayResources(k), ct, k).ConfigureAwait(false);
                 return (k, list.Items("items").Count());
             }
             catch (KubeApiException ex) when (ex.IsNotFound)
