@@ -40,8 +40,9 @@ param(
     # Build only: also stage ReadyToRun images (Package and Bench always do).
     [switch] $ReadyToRun,
 
-    # The platforms that get ReadyToRun images (runtime identifiers); others run the IL assemblies.
-    [string[]] $ReadyToRunPlatform = @('linux-x64')
+    # The platforms that get ReadyToRun images (runtime identifiers, as RayPSLoadContext.PlatformName names them; musl
+    # Linux shares linux-*); others (win-arm64, win-x86, linux-arm, ...) run the IL assemblies.
+    [string[]] $ReadyToRunPlatform = @('linux-x64', 'linux-arm64', 'win-x64', 'osx-arm64', 'osx-x64')
 )
 
 $ErrorActionPreference = 'Stop'
