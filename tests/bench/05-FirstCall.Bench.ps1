@@ -148,7 +148,7 @@ Step 'the LIST again, made into RayCluster objects'
 $null = Get-RayCluster -AllNamespaces
 Step 'Get-RayCluster -AllNamespaces (the cmdlet: binding, async bridge, output), not formatted'
 Get-RayCluster -AllNamespaces | Out-Host
-Step 'the same | Out-Host: the first table of RayClusters formatted to the console'
+Step 'the same piped to Out-Host: the first table of RayClusters formatted to the console'
 Get-RayCluster -AllNamespaces | Out-Host
 Step 'the same again (all warm)'
 $rows | ConvertTo-Json -Compress
