@@ -40,8 +40,9 @@ param(
     # Build only: also stage ReadyToRun images (Package and Bench always do).
     [switch] $ReadyToRun,
 
-    # The platforms that get ReadyToRun images (runtime identifiers); others run the IL assemblies.
-    [string[]] $ReadyToRunPlatform = @('linux-x64')
+    # The platforms that get ReadyToRun images (runtime identifiers, as RayPSLoadContext.PlatformName names them; musl
+    # Linux shares linux-*); others (win-arm64, win-x86, linux-arm, ...) run the IL assemblies.
+    [string[]] $ReadyToRunPlatform = @('linux-x64', 'linux-arm64', 'win-x64', 'osx-arm64', 'osx-x64')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -55,6 +56,10 @@ $ResultsDir = Join-Path $Out 'test-results'
 
 # The module's own assemblies and the dependencies that load in its private AssemblyLoadContext.
 $LibAssemblies = @('RayPS', 'RayPS.Client', 'RayPS.Sandbox', 'KubernetesClient', 'YamlDotNet', 'Fractions')
+# Those that get ReadyToRun images. KubernetesClient's image (26 MB, 5.5 MB compressed per platform) saved ~14 ms of a first
+# Get-RayCluster, which uses little of it (docs/benchmarks.md, 05-FirstCall); Fractions serves only KubernetesClient. Both
+# load as IL from lib/, next to the images of the rest (each image stands alone, so the mix is fine).
+$ReadyToRunAssemblies = @('RayPS', 'RayPS.Client', 'RayPS.Sandbox', 'YamlDotNet')
 
 function Write-Step([string] $Text) { Write-Host "==> $Text" -ForegroundColor Cyan }
 
@@ -125,7 +130,7 @@ function Invoke-Build {
     Copy-Item (Join-Path $Root 'module/en-US/*.help.txt') (Join-Path $ModuleOut 'en-US')
 }
 
-# ReadyToRun images of the lib assemblies for each of $ReadyToRunPlatform in lib/r2r/<platform>/, with runtime.txt naming
+# ReadyToRun images of $ReadyToRunAssemblies for each of $ReadyToRunPlatform in lib/r2r/<platform>/, with runtime.txt naming
 # the .NET major version they were compiled for (the loader uses them only there). Cached by input hash in out/r2r-cache.
 function Invoke-ReadyToRun {
     $hostRid = (& dotnet msbuild (Join-Path $Root 'build/Crossgen2.proj') -getProperty:NETCoreSdkRuntimeIdentifier).Trim()
@@ -144,7 +149,7 @@ function Invoke-ReadyToRun {
         $target = Join-Path $LibOut "r2r/$platform"
         $cache = Join-Path $Out "r2r-cache/$platform"
         $null = New-Item -ItemType Directory -Path $target, $cache -Force
-        foreach ($name in $LibAssemblies) {
+        foreach ($name in $ReadyToRunAssemblies) {
             $source = Join-Path $LibOut "$name.dll"
             $hash = (Get-FileHash $source -Algorithm SHA256).Hash.Substring(0, 16)
             $cached = Join-Path $cache "$name.$version.$hash.dll"

@@ -23,10 +23,10 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
     private static string[] _registeredAccelerators = [];
     private readonly string[] _probeDirectories;
 
-    private RayPSLoadContext(string[] probeDirectories)
+    private RayPSLoadContext(string libDirectory, string? readyToRunDirectory)
         : base("RayPS", isCollectible: false)
     {
-        _probeDirectories = probeDirectories;
+        _probeDirectories = readyToRunDirectory is null ? [libDirectory] : [readyToRunDirectory, libDirectory];
     }
 
     /// <summary>How many times Initialize ran in this process: above 1, an earlier import's inner module may still be registered.</summary>
@@ -44,7 +44,7 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
             if (_instance is null)
             {
                 ReadyToRunDirectory = FindReadyToRunDirectory(libDirectory);
-                _instance = new RayPSLoadContext(ReadyToRunDirectory is null ? [libDirectory] : [ReadyToRunDirectory, libDirectory]);
+                _instance = new RayPSLoadContext(libDirectory, ReadyToRunDirectory);
             }
 
             return _instance.LoadFromAssemblyName(new AssemblyName("RayPS"));
@@ -147,7 +147,44 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
 
         // A runtime of another major version ignores the precompiled code (measured: .NET 10 JITs everything in
         // images compiled for .NET 8), so the images only pay on the runtime they were compiled for.
-        return Environment.Version.Major == compiledFor ? directory : null;
+        return Environment.Version.Major == compiledFor && RunsHere(Path.Combine(directory, "RayPS.dll")) ? directory : null;
+    }
+
+    /// <summary>
+    /// Whether the runtime would load this image: a ReadyToRun image names its OS and architecture in the PE header's
+    /// machine field (the architecture's machine XOR an OS constant), and one made for another platform fails to load
+    /// ("incorrect format") rather than falling back to its IL, so a folder whose images were made elsewhere is skipped.
+    /// An IL-only file (I386 machine) runs anywhere.
+    /// </summary>
+    internal static bool RunsHere(string image)
+    {
+        const ushort IlOnly = 0x014C;
+        ushort machine;
+        try
+        {
+            using var file = File.OpenRead(image);
+            Span<byte> header = stackalloc byte[64];
+            file.ReadExactly(header);
+            file.Position = BitConverter.ToInt32(header[0x3C..]) + 4;
+            Span<byte> field = stackalloc byte[2];
+            file.ReadExactly(field);
+            machine = BitConverter.ToUInt16(field);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return false;
+        }
+
+        ushort architecture = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => 0x8664,
+            Architecture.Arm64 => 0xAA64,
+            Architecture.X86 => 0x014C,
+            Architecture.Arm => 0x01C4,
+            _ => 0,
+        };
+        ushort os = OperatingSystem.IsLinux() ? (ushort)0x7B79 : OperatingSystem.IsMacOS() ? (ushort)0x4644 : OperatingSystem.IsFreeBSD() ? (ushort)0xADC4 : (ushort)0;
+        return machine == IlOnly || (architecture != 0 && machine == (ushort)(architecture ^ os));
     }
 
     private static Type TypeAccelerators() =>

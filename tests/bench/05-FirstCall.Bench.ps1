@@ -54,6 +54,7 @@ try {
     $cases['`Import-Module RayPS`'] = @{ Command = 'Import-Module RayPS; exit 0'; Root = $installed.Root }
     $cases['`Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $installed.Root }
     $cases['the same, IL only (`RAYPS_READYTORUN=0`, as on a platform without images)'] = @{ Command = $firstCall; Root = $installed.Root; IL = $true }
+    $cases['the same, without the trust-store prefetch at import (`RAYPS_PREFETCH=0`)'] = @{ Command = $firstCall; Root = $installed.Root; NoPrefetch = $true }
     if ($baseline) {
         $cases['before: `Import-Module RayPS`'] = @{ Command = 'Import-Module RayPS; exit 0'; Root = $baseline.Root }
         $cases['before: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $baseline.Root }
@@ -61,11 +62,12 @@ try {
     $cases['`kubectl get rayclusters -A`'] = @{ Kubectl = $true }
 
     function Invoke-Case($Case) {
-        $savedPath = $env:PSModulePath; $savedKube = $env:KUBECONFIG; $savedR2R = $env:RAYPS_READYTORUN
+        $savedPath = $env:PSModulePath; $savedKube = $env:KUBECONFIG; $savedR2R = $env:RAYPS_READYTORUN; $savedPrefetch = $env:RAYPS_PREFETCH
         try {
             $env:KUBECONFIG = $kubeconfig
             if ($Case.Root) { $env:PSModulePath = $Case.Root + [IO.Path]::PathSeparator + $savedPath }
             if ($Case.IL) { $env:RAYPS_READYTORUN = '0' }
+            if ($Case.NoPrefetch) { $env:RAYPS_PREFETCH = '0' }
             $watch = [Diagnostics.Stopwatch]::StartNew()
             if ($Case.Kubectl) { $out = & kubectl get rayclusters -A 2>&1 }
             else { $out = & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Case.Command)) 2>&1 }
@@ -73,7 +75,7 @@ try {
             if ($LASTEXITCODE -ne 0 -or ($Case.Command -eq $firstCall -and -not ($out -match 'alpha'))) { throw "case failed: $($out -join "`n")" }
             $watch.Elapsed.TotalMilliseconds
         }
-        finally { $env:PSModulePath = $savedPath; $env:KUBECONFIG = $savedKube; $env:RAYPS_READYTORUN = $savedR2R }
+        finally { $env:PSModulePath = $savedPath; $env:KUBECONFIG = $savedKube; $env:RAYPS_READYTORUN = $savedR2R; $env:RAYPS_PREFETCH = $savedPrefetch }
     }
 
     # Interleaved: each round runs every case once, so a burst of load on the shared machine hits all of them alike.
@@ -111,6 +113,75 @@ $r2r = [RayPS.Loader.RayPSLoadContext]::ReadyToRunDirectory
             finally { $env:PSModulePath = $savedPath; $env:KUBECONFIG = $savedKube; $env:RAYPS_READYTORUN = $savedR2R }
         }
     }
+    # The first call taken apart, in fresh processes: the client layer's steps called one by one (through reflection, after
+    # warming PowerShell's method-call path on something else), then the cmdlet itself, then its formatting. Each step is
+    # one-time work the next step no longer pays, so a step's time is what it adds to a first call.
+    $stepsScript = @'
+$w = [Diagnostics.Stopwatch]::StartNew(); $rows = [Collections.Generic.List[object]]::new()
+$seen = [Collections.Generic.HashSet[string]]::new(); foreach ($a in [AppDomain]::CurrentDomain.GetAssemblies()) { $null = $seen.Add($a.GetName().Name) }
+$script:last = 0.0; $script:lastJit = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+function Step([string] $Name) {
+    $now = $w.Elapsed.TotalMilliseconds; $jit = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+    $new = @(foreach ($a in [AppDomain]::CurrentDomain.GetAssemblies()) { $n = $a.GetName().Name; if ($seen.Add($n)) { $n } })
+    $rows.Add([pscustomobject]@{ Step = $Name; Ms = $now - $script:last; Jit = $jit - $script:lastJit; Loaded = $new -join ', ' })
+    $script:last = $w.Elapsed.TotalMilliseconds; $script:lastJit = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+}
+$null = [System.IO.Path]::Combine('a', 'b'); $null = [Activator]::CreateInstance([Text.StringBuilder], @('x')); $null = [Threading.Tasks.Task]::FromResult(1).GetAwaiter().GetResult()
+Step 'warm-up'
+Import-Module RayPS
+Step 'Import-Module RayPS'
+$client = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'RayPS.Client' }
+$loader = $client.GetType('RayPS.Kube.KubeConfigLoader'); $facts = $client.GetType('RayPS.Kube.OsFacts').GetProperty('Current').GetValue($null)
+$options = $client.GetType('RayPS.Kube.KubeConnectionOptions').GetConstructors()[0].Invoke(@($null, $null, $null))
+$none = [Threading.CancellationToken]::None
+Step 'reflection set-up (measurement only)'
+$null = $loader.GetMethod('Prepare').Invoke($null, @($options, $facts))
+Step 'kubeconfig: find, read and parse; client configuration (CA certificate)'
+$connection = $client.GetType('RayPS.Kube.KubeConnection').GetMethod('Get').Invoke($null, @($options))
+Step 'client construction (KubeConnection.Get: the kubeconfig again, now warm; Kubernetes and its HttpClient)'
+$null = $connection.Api.GetAsync('/version', $none, $null).GetAwaiter().GetResult()
+Step 'first request: TCP connect, TLS handshake (chain build), GET /version'
+$null = $connection.Api.GetAsync('/apis/ray.io/v1/rayclusters', $none, $null).GetAwaiter().GetResult()
+Step 'the LIST of RayClusters on the open connection (JSON parse)'
+$null = $client.GetType('RayPS.Operations.RayClusterOperations').GetMethod('ListAsync').Invoke($null, @($connection, $null, $none, $null)).GetAwaiter().GetResult()
+Step 'the LIST again, made into RayCluster objects'
+$null = Get-RayCluster -AllNamespaces
+Step 'Get-RayCluster -AllNamespaces (the cmdlet: binding, async bridge, output), not formatted'
+Get-RayCluster -AllNamespaces | Out-Host
+Step 'the same piped to Out-Host: the first table of RayClusters formatted to the console'
+Get-RayCluster -AllNamespaces | Out-Host
+Step 'the same again (all warm)'
+$rows | ConvertTo-Json -Compress
+'@
+    $stepsFile = Join-Path $work 'steps.ps1'
+    Set-Content $stepsFile $stepsScript
+    $stepRoots = [ordered]@{ after = $installed.Root }
+    if ($baseline) { $stepRoots['before'] = $baseline.Root }
+    $stepSamples = @{}; foreach ($label in $stepRoots.Keys) { $stepSamples[$label] = [Collections.Generic.List[object]]::new() }
+    foreach ($round in 1..$runs) {
+        foreach ($label in $stepRoots.Keys) {
+            $savedPath = $env:PSModulePath; $savedKube = $env:KUBECONFIG
+            try {
+                $env:PSModulePath = $stepRoots[$label] + [IO.Path]::PathSeparator + $savedPath; $env:KUBECONFIG = $kubeconfig
+                $json = & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $stepsFile))
+                if ($LASTEXITCODE -ne 0) { throw "steps run failed: $json" }
+                $stepSamples[$label].Add(@($json | Select-Object -Last 1 | ConvertFrom-Json))
+            }
+            finally { $env:PSModulePath = $savedPath; $env:KUBECONFIG = $savedKube }
+        }
+    }
+    $afterSteps = $stepSamples['after']
+    $stepRows = foreach ($i in 1..($afterSteps[0].Count - 1)) {
+        $name = $afterSteps[0][$i].Step
+        $after = Get-Median @($afterSteps | ForEach-Object { $_[$i].Ms })
+        $jit = Get-Median @($afterSteps | ForEach-Object { $_[$i].Jit })
+        $loaded = @($afterSteps | ForEach-Object { $_[$i].Loaded -split ', ' } | Where-Object { $_ } | Sort-Object -Unique) -join ', '
+        $before = if ($baseline) { [Math]::Round((Get-Median @($stepSamples['before'] | ForEach-Object { $_[$i].Ms }))) } else { '' }
+        "| $name | $before | $([Math]::Round($after)) | $jit | $loaded |"
+    }
+
+    $stepMs = @{}; foreach ($i in 1..($afterSteps[0].Count - 1)) { $stepMs[$i] = [Math]::Round((Get-Median @($afterSteps | ForEach-Object { $_[$i].Ms }))) }
+
     $splitRows = foreach ($label in $splits.Keys) {
         $s = $samples[$label]
         $heavy = @($s.Heavy | Where-Object { $_ } | Sort-Object -Unique) -join ', '
@@ -142,6 +213,7 @@ $formatted = $median['bare pwsh, formatting initialised: `Update-FormatData` of 
 $import = $median['`Import-Module RayPS`']
 $first = $median['`Import-Module RayPS; Get-RayCluster -AllNamespaces`']
 $il = $median['the same, IL only (`RAYPS_READYTORUN=0`, as on a platform without images)']
+$noPrefetch = $median['the same, without the trust-store prefetch at import (`RAYPS_PREFETCH=0`)']
 $rows = foreach ($name in $times.Keys) {
     $values = $times[$name]
     "| $name | $([Math]::Round($median[$name])) | $([Math]::Round($median[$name] - $bare)) | $([Math]::Round((Get-Min $values))) | $([Math]::Round((Get-Max $values))) |"
@@ -165,7 +237,7 @@ Load average at the end: $(Get-LoadAverage) on $([Environment]::ProcessorCount) 
 $($rows -join "`n")
 
 - **Import + first ``Get-RayCluster``: $([Math]::Round($first - $bare)) ms over a bare pwsh** (target <= 300 ms: $(& $met ($first - $bare) 300); moonshot 200 ms: $(& $met ($first - $bare) 200));
-  IL only: $([Math]::Round($il - $bare)) ms. ``kubectl get rayclusters -A``: $([Math]::Round($median['`kubectl get rayclusters -A`'])) ms for the whole process.
+  IL only: $([Math]::Round($il - $bare)) ms; without the trust-store prefetch: $([Math]::Round($noPrefetch - $bare)) ms. ``kubectl get rayclusters -A``: $([Math]::Round($median['`kubectl get rayclusters -A`'])) ms for the whole process.
 - **Import alone: $([Math]::Round($import - $formatted)) ms over a pwsh with its formatting database initialised** (target <= 150 ms: $(& $met ($import - $formatted) 150));
   $([Math]::Round($import - $bare)) ms over a bare pwsh, of which PowerShell's one-time formatting set-up is $([Math]::Round($formatted - $bare)) ms;
   importing an empty manifest module already costs $([Math]::Round($median['floor: `Import-Module` of an empty manifest module'] - $bare)) ms over a bare pwsh (PowerShell compiling its own module
@@ -177,6 +249,25 @@ included; heavy = KubernetesClient, YamlDotNet, RayPS.Sandbox or Fractions loade
 | assemblies | ReadyToRun used | import ms | first call ms | second call ms | JIT at import | JIT in first call | heavy assemblies after import |
 |---|---:|---:|---:|---:|---:|---:|---|
 $($splitRows -join "`n")
+
+The first call taken apart (medians of $runs fresh processes per column, interleaved; ReadyToRun; the client layer's steps
+called one by one through reflection, then the cmdlet, then its formatting; each row is one-time work the rows after it no
+longer pay; JIT = methods compiled in the step, PowerShell's included; loaded = assemblies the step loaded):
+
+| step | before ms | after ms | JIT (after) | loaded (after) |
+|---|---:|---:|---:|---|
+$($stepRows -join "`n")
+
+Where the first call's time goes now, by the steps above: the first HTTPS request ($($stepMs[5]) ms: TCP connect, the TLS
+handshake whose chain build reads the machine's trust store unless the prefetch already did, and System.Net.Http's generic
+async code JIT-compiled in every fresh process: none of it is RayPS code) and PowerShell formatting the first table
+($($stepMs[9]) ms) are the largest; RayPS's own steps (kubeconfig $($stepMs[3]) ms, client $($stepMs[4]) ms, objects
+$($stepMs[7]) ms, the cmdlet $($stepMs[8]) ms) are the rest. The import itself is mostly PowerShell's: its formatting
+database's one-time set-up and its module machinery (the empty-module row). This pwsh is the ``dotnet tool`` build, whose own
+assemblies are IL only (no ReadyToRun images; the .NET runtime's are precompiled), so every PowerShell code path a bare pwsh
+skips is JIT-compiled on first use; the JIT counts above are mostly PowerShell's and .NET's. The floor of this measurement is
+therefore PowerShell's formatting set-up plus its first table, the module import machinery and one fresh HTTPS request: the
+rows "Update-FormatData", "empty manifest module" and the steps above add up to roughly what remains.
 
 Package size (MB):
 

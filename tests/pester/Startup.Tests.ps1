@@ -54,8 +54,11 @@ Describe 'ReadyToRun images with the IL assemblies as fallback' {
         $expected = if ((Test-Path (Join-Path $imageFolder 'runtime.txt')) -and [Environment]::Version.Major -eq [int] (Get-Content (Join-Path $imageFolder 'runtime.txt'))) { $imageFolder } else { Join-Path $moduleBase 'lib' }
         $out | Should -Contain ('r2r:' + $(if ($expected -eq $imageFolder) { $imageFolder } else { '' }))
         foreach ($name in 'RayPS', 'RayPS.Client', 'KubernetesClient', 'YamlDotNet') {
-            $out | Should -Contain "from:${name}:$(Join-Path $expected "$name.dll")"
+            # An assembly without an image in the folder (KubernetesClient: not worth its size) comes from lib.
+            $from = if (Test-Path (Join-Path $expected "$name.dll")) { $expected } else { Join-Path $moduleBase 'lib' }
+            $out | Should -Contain "from:${name}:$(Join-Path $from "$name.dll")"
         }
+        if ($expected -eq $imageFolder) { $out | Should -Contain "from:RayPS:$(Join-Path $imageFolder 'RayPS.dll')" }
         $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
     }
 
@@ -76,6 +79,36 @@ Describe 'ReadyToRun images with the IL assemblies as fallback' {
         $out = Invoke-FreshPwsh ("`$env:RAYPS_READYTORUN = '0'`n" + $probe)
         $out | Should -Contain 'r2r:'
         $out | Should -Contain "from:RayPS.Client:$(Join-Path $moduleBase 'lib/RayPS.Client.dll')"
+        $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
+    }
+
+    It 'falls back to the IL assemblies when this platform''s folder holds images the runtime refuses (compiled for another platform)' {
+        $copy = Join-Path $TestDrive 'foreign/RayPS'
+        $null = New-Item -ItemType Directory (Split-Path $copy)
+        Copy-Item $moduleBase $copy -Recurse
+        # Package builds carry other platforms' images; a plain Build has none, so make one: an image for another
+        # architecture than this process's (BadImageFormat here), from this platform's own IL with its PE header changed.
+        $foreign = @(Get-ChildItem (Join-Path $copy 'lib/r2r') -Directory -ErrorAction SilentlyContinue | Where-Object { $_.Name -ne $platform -and $_.Name.Split('-')[1] -ne $platform.Split('-')[1] } | Select-Object -First 1)
+        $imageFolder = Join-Path $copy "lib/r2r/$platform"
+        Remove-Item $imageFolder -Recurse -Force -ErrorAction SilentlyContinue
+        if ($foreign) {
+            Copy-Item $foreign[0].FullName $imageFolder -Recurse
+        }
+        else {
+            $null = New-Item -ItemType Directory $imageFolder -Force
+            foreach ($dll in Get-ChildItem (Join-Path $copy 'lib') -Filter *.dll) {
+                $bytes = [IO.File]::ReadAllBytes($dll.FullName)
+                $pe = [BitConverter]::ToInt32($bytes, 0x3C)
+                $machine = if ([BitConverter]::ToUInt16($bytes, $pe + 4) -eq 0xAA64) { 0x8664 } else { 0xAA64 }
+                [BitConverter]::GetBytes([uint16] $machine).CopyTo($bytes, $pe + 4)
+                [IO.File]::WriteAllBytes((Join-Path $imageFolder $dll.Name), $bytes)
+            }
+            Set-Content (Join-Path $imageFolder 'runtime.txt') ([Environment]::Version.Major)
+        }
+        $out = Invoke-FreshPwsh ($probe.Replace($moduleBase, $copy))
+        $out | Should -Contain 'r2r:'
+        $out | Should -Contain "from:RayPS:$(Join-Path $copy 'lib/RayPS.dll')"
+        $out | Should -Contain "from:KubernetesClient:$(Join-Path $copy 'lib/KubernetesClient.dll')"
         $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
     }
 

@@ -158,7 +158,7 @@ public static class KubeConfigLoader
             K8SConfiguration config;
             try
             {
-                config = KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(path), useRelativePaths: true);
+                config = KubeConfigReader.Load(path);
             }
             catch (Exception ex)
             {
