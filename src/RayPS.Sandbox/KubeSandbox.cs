@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using RayPS.Sandbox.Api;
 using RayPS.Sandbox.Cluster;
-using RayPS.Sandbox.Controllers;
+using RayPS.Sandbox.ControllerManager;
 using RayPS.Sandbox.Faults;
 using RayPS.Sandbox.Http;
 using RayPS.Sandbox.Net;

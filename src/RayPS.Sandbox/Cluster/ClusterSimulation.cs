@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using RayPS.Sandbox.Controllers;
+using RayPS.Sandbox.ControllerManager;
 using RayPS.Sandbox.Http;
 using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Net;

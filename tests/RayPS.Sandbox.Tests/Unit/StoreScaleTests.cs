@@ -1,4 +1,4 @@
-using RayPS.Sandbox.Controllers;
+using RayPS.Sandbox.ControllerManager;
 
 namespace RayPS.Sandbox.Tests.Unit;
 

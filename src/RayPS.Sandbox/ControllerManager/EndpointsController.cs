@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Store;
 
-namespace RayPS.Sandbox.Controllers;
+namespace RayPS.Sandbox.ControllerManager;
 
 /// <summary>
 /// Keeps an Endpoints object per Service with a selector: pods with an IP become addresses (ready)

@@ -4,7 +4,7 @@ using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Resources;
 using RayPS.Sandbox.Store;
 
-namespace RayPS.Sandbox.Controllers;
+namespace RayPS.Sandbox.ControllerManager;
 
 /// <summary>
 /// The Deployment controller: one ReplicaSet per pod template (named with pod-template-hash),

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using RayPS.Sandbox.Controllers;
+using RayPS.Sandbox.ControllerManager;
 using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Store;
 using static RayPS.Sandbox.Cluster.KubeRayConstants;

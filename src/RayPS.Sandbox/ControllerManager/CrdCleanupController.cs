@@ -1,7 +1,7 @@
 using RayPS.Sandbox.Resources;
 using RayPS.Sandbox.Store;
 
-namespace RayPS.Sandbox.Controllers;
+namespace RayPS.Sandbox.ControllerManager;
 
 /// <summary>
 /// The apiextensions finalizer: when a CustomResourceDefinition is deleted, its custom resources

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using RayPS.Sandbox.Controllers;
+using RayPS.Sandbox.ControllerManager;
 using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Ray;
 using RayPS.Sandbox.Store;

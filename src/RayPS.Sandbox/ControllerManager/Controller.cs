@@ -1,6 +1,6 @@
 using RayPS.Sandbox.Store;
 
-namespace RayPS.Sandbox.Controllers;
+namespace RayPS.Sandbox.ControllerManager;
 
 /// <summary>
 /// A level-triggered controller: store changes are mapped to keys, keys are reconciled one at a

@@ -5,7 +5,7 @@ using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Resources;
 using RayPS.Sandbox.Store;
 
-namespace RayPS.Sandbox.Controllers;
+namespace RayPS.Sandbox.ControllerManager;
 
 /// <summary>Helpers shared by the workload controllers (controller refs, pod states, template hashes).</summary>
 internal static class Workloads

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Store;
 
-namespace RayPS.Sandbox.Controllers;
+namespace RayPS.Sandbox.ControllerManager;
 
 /// <summary>
 /// Namespace lifecycle: every namespace gets its "default" ServiceAccount and the kube-root-ca.crt

@@ -3,7 +3,7 @@ using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Resources;
 using RayPS.Sandbox.Store;
 
-namespace RayPS.Sandbox.Controllers;
+namespace RayPS.Sandbox.ControllerManager;
 
 /// <summary>
 /// The garbage collector: deletes dependents whose owners (by ownerReference uid) are all gone,

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Store;
 
-namespace RayPS.Sandbox.Controllers;
+namespace RayPS.Sandbox.ControllerManager;
 
 /// <summary>Records core/v1 Events the way client-go's event recorder does.</summary>
 public static class EventRecorder

@@ -1,6 +1,6 @@
 using RayPS.Sandbox.Store;
 
-namespace RayPS.Sandbox.Controllers;
+namespace RayPS.Sandbox.ControllerManager;
 
 /// <summary>Feeds store changes to controllers and runs their workers; can wait until all are idle.</summary>
 public sealed class ControllerHost : IAsyncDisposable

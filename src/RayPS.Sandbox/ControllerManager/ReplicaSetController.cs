@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Store;
 
-namespace RayPS.Sandbox.Controllers;
+namespace RayPS.Sandbox.ControllerManager;
 
 /// <summary>
 /// The ReplicaSet controller: creates pods from the template until spec.replicas are active,
