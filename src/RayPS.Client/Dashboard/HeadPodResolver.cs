@@ -66,11 +66,15 @@ internal sealed class HeadPodResolver
     {
         try
         {
-            return await _connection.Api.GetAsync(path, ct, what).ConfigureAwait(false);
+            return await _connection.Api.Raw.GetAsync(path, ct, what).ConfigureAwait(false);
         }
-        catch (RayPSException ex) when (ex.StatusCode == 404)
+        catch (KubeApiException ex) when (ex.IsNotFound)
         {
             return null;
+        }
+        catch (KubeApiException ex)
+        {
+            throw ex.ToRayPSException();
         }
     }
 
