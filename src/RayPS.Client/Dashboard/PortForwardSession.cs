@@ -192,6 +192,7 @@ public sealed class PortForwardSession
             using (socket)
             using (var pump = new PortForwardPump(socket, Traffic))
             {
+                var openFailures = 0;
                 while (true)
                 {
                     DashboardTarget target;
@@ -205,20 +206,39 @@ public sealed class PortForwardSession
                     }
 
                     var port = clientPort ? target.ClientPort : target.DashboardPort;
-                    PortForwardChannel channel;
+                    PortForwardConnector.OpenResult open;
                     try
                     {
-                        channel = await _connector.OpenAsync(target, port, ct).ConfigureAwait(false);
+                        open = await _connector.TryOpenAsync(target, port, ct).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {
                         return;
                     }
-                    catch (RayPSException ex)
+                    if (open.Channel is not { } channel)
                     {
-                        _tracker.ReportFailure(target, ex);
+                        if (open.ApiServerFault)
+                        {
+                            // The API server refused this one stream: retry this connection alone; the pod is not suspect.
+                            if (_tracker.ReportOpenFailed(target, open.Error!, ++openFailures) is not { } delay)
+                            {
+                                return;
+                            }
+                            try
+                            {
+                                await Task.Delay(delay, ct).ConfigureAwait(false);
+                            }
+                            catch (OperationCanceledException)
+                            {
+                                return;
+                            }
+                            continue;
+                        }
+                        _tracker.ReportFailure(target, open.Error!);
                         continue; // wait for the reconnect, then try this connection again
                     }
+                    openFailures = 0;
+                    _tracker.ReportOpened(target);
 
                     PumpResult result;
                     using (channel)
