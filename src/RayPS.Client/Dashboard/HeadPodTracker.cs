@@ -23,12 +23,14 @@ namespace RayPS.Dashboard;
 internal sealed class HeadPodTracker
 {
     private static readonly TimeSpan DefaultCheckCooldown = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan DefaultOpenNoticeQuiet = TimeSpan.FromMinutes(1);
 
     private readonly object _gate = new();
     private readonly Func<CancellationToken, Task<DashboardTarget>> _reresolve;
     private readonly DashboardSessionOptions _options;
     private readonly Action<string> _notice;
     private readonly TimeSpan _checkCooldown;
+    private readonly TimeSpan _openNoticeQuiet;
     private readonly CancellationTokenSource _stop = new();
     private readonly Queue<Action> _outbox = new();
     private bool _delivering;
@@ -44,15 +46,22 @@ internal sealed class HeadPodTracker
     private int _reconnects;
     private int _reconnectsWithoutAnswer;
     private int _openFailuresInARow;
+    private bool _openTroubleAnnounced;
+    private long _openTroubleAnnouncedAt;
 
     /// <param name="initial">The target the session started with (already verified).</param>
     /// <param name="reresolve">Finds the head pod again and proves that a stream to it opens.</param>
     /// <param name="options">The session's reconnect budget and backoff.</param>
     /// <param name="notice">Receives one line per loss, reconnection and final failure, in order, one at a time.</param>
     /// <param name="checkCooldown">After a suspect check found the pod healthy, further suspicions are ignored this long (default 5 s).</param>
+    /// <param name="openNoticeQuiet">
+    /// After saying that the API server refuses port-forwards, a new run of refusals is not announced again (nor its end)
+    /// for this long (default 1 min): a flaky server must not flood the console; the final "Gave up" is always said.
+    /// </param>
     public HeadPodTracker(DashboardTarget initial, Func<CancellationToken, Task<DashboardTarget>> reresolve, DashboardSessionOptions options, Action<string> notice,
-        TimeSpan? checkCooldown = null)
+        TimeSpan? checkCooldown = null, TimeSpan? openNoticeQuiet = null)
     {
+        _openNoticeQuiet = openNoticeQuiet ?? DefaultOpenNoticeQuiet;
         _current = initial;
         _reresolve = reresolve;
         _options = options;
@@ -135,7 +144,11 @@ internal sealed class HeadPodTracker
             {
                 return;
             }
-            SayLocked($"Port-forwards to head pod '{target}' open again, after {Failures(_openFailuresInARow)} in a row.");
+            if (_openTroubleAnnounced)
+            {
+                SayLocked($"Port-forwards to head pod '{target}' open again, after {Failures(_openFailuresInARow)} in a row.");
+                _openTroubleAnnounced = false;
+            }
             _openFailuresInARow = 0;
         }
         Deliver();
@@ -177,8 +190,10 @@ internal sealed class HeadPodTracker
             }
             else
             {
-                if (_openFailuresInARow == 1)
+                if (_openFailuresInARow == 1 && (_openTroubleAnnouncedAt == 0 || Stopwatch.GetElapsedTime(_openTroubleAnnouncedAt) >= _openNoticeQuiet))
                 {
+                    _openTroubleAnnounced = true;
+                    _openTroubleAnnouncedAt = Stopwatch.GetTimestamp();
                     SayLocked($"The API server did not open a port-forward to head pod '{target}': {error.Message} " +
                         $"Retrying the connections it refuses (each up to {_options.MaxReconnectAttempts} times); the others carry on.");
                 }
@@ -287,6 +302,7 @@ internal sealed class HeadPodTracker
                     _reconnects++;
                     _reconnectsWithoutAnswer++;
                     _openFailuresInARow = 0;
+                    _openTroubleAnnounced = false;
                     _pending = null;
                     SayLocked(next.PodName == lost.PodName
                         ? $"Reconnected to head pod '{next}' after {Attempts(attempt)}."
@@ -348,6 +364,7 @@ internal sealed class HeadPodTracker
                 _current = found;
                 _reconnects++;
                 _openFailuresInARow = 0;
+                _openTroubleAnnounced = false;
                 SayLocked($"Head pod '{suspect}' was replaced: forwarding to '{found}' now.");
             }
             Deliver();

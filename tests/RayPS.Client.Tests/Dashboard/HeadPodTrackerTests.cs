@@ -383,6 +383,32 @@ public sealed class HeadPodTrackerTests
     }
 
     [Fact]
+    public async Task Runs_of_refused_streams_are_announced_at_most_once_per_quiet_period()
+    {
+        var quiet = new Notices();
+        var quietTracker = new HeadPodTracker(PodA, _ => Task.FromResult(PodA), Options, quiet.Add, openNoticeQuiet: TimeSpan.FromHours(1));
+        var chatty = new Notices();
+        var chattyTracker = new HeadPodTracker(PodA, _ => Task.FromResult(PodA), Options, chatty.Add, openNoticeQuiet: TimeSpan.Zero);
+
+        foreach (var tracker in new[] { quietTracker, chattyTracker })
+        {
+            for (var run = 0; run < 3; run++)
+            {
+                Assert.NotNull(tracker.ReportOpenFailed(PodA, Unavailable(), attempt: 1));
+                tracker.ReportOpened(PodA);
+            }
+        }
+
+        // The first run is said with its end; later runs within the quiet period are not (nor their ends).
+        Assert.Equal(2, quiet.Snapshot().Length);
+        Assert.StartsWith("The API server did not open a port-forward", quiet.Snapshot()[0]);
+        Assert.StartsWith("Port-forwards to head pod 'default/head-a' open again", quiet.Snapshot()[1]);
+        Assert.Equal(6, chatty.Snapshot().Length);
+        await quietTracker.StopAsync();
+        await chattyTracker.StopAsync();
+    }
+
+    [Fact]
     public async Task A_connection_the_API_server_keeps_refusing_ends_the_session_after_its_budget()
     {
         var notices = new Notices();
