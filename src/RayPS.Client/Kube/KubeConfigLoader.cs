@@ -237,7 +237,7 @@ public static class KubeConfigLoader
         catch (YamlException ex)
         {
             throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidData,
-                $"The kubeconfig file '{path}' is not valid YAML: line {ex.Start.Line}, column {ex.Start.Column}: {Manifests.YamlJson.Reason(ex)}. " +
+                $"The kubeconfig file '{path}' is not valid YAML: {Place(ex)}: {WithoutQuotedText(Manifests.YamlJson.Reason(ex))}. " +
                 "Fix the file there (a tab in the indentation, an unclosed quote or bracket, and a missing ':' are the usual causes).",
                 path);
         }
@@ -255,6 +255,16 @@ public static class KubeConfigLoader
         }
         return true;
     }
+
+    /// <summary>Where a YAML error is: its line and column, and where the parser noticed it when that is on a later line (a tab, a bad indentation).</summary>
+    private static string Place(YamlException ex) =>
+        ex.End.Line > ex.Start.Line
+            ? $"line {ex.Start.Line}, column {ex.Start.Column} (noticed at line {ex.End.Line}, column {ex.End.Column})"
+            : $"line {ex.Start.Line}, column {ex.Start.Column}";
+
+    /// <summary>The parser's reason with anything it quotes from the file (longer than a few characters) left out: a kubeconfig holds tokens.</summary>
+    private static string WithoutQuotedText(string reason) =>
+        System.Text.RegularExpressions.Regex.Replace(reason, "'[^']{4,}'|\"[^\"]{4,}\"", "'...'");
 
     private static void RebaseRelativePaths(K8SConfiguration config, string directory)
     {

@@ -28,6 +28,7 @@ internal static class ErrorRecords
     private const int MaxRun = 200;
     private const int KeptPrefix = 64;
     private static readonly Regex LongRun = new(@"\S{" + (MaxRun + 1) + ",}", RegexOptions.CultureInvariant);
+    private static readonly Regex RunStart = new(@"^[""'(\[]*", RegexOptions.CultureInvariant);
     private static readonly Regex RunEnd = new(@"[""'.,;:)\]]*$", RegexOptions.CultureInvariant);
 
     /// <summary>
@@ -44,8 +45,10 @@ internal static class ErrorRecords
         }
         var message = LongRun.Replace(ex.Message, m =>
         {
-            var closing = RunEnd.Match(m.Value).Value;
-            return $"{m.Value[..KeptPrefix]}...{closing} ({m.Value.Length - closing.Length} characters)";
+            var opening = RunStart.Match(m.Value).Value;
+            var closing = RunEnd.Match(m.Value, opening.Length).Value;
+            var length = Math.Max(0, m.Value.Length - opening.Length - closing.Length);
+            return $"{m.Value[..Math.Min(m.Value.Length, opening.Length + KeptPrefix)]}...{closing} ({length} characters)";
         });
         var target = ex.Target is string text && longTarget ? text[..KeptPrefix] + "..." : ex.Target;
         return new RayPSException(ex.ErrorId, ex.Category, message, target, ex.InnerException, ex.RecommendedAction)
