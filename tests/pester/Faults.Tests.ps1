@@ -303,7 +303,6 @@ Describe 'Start-RayDashboard under port-forward faults' {
         $rule.Hits | Should -Be 6
         $requests = Get-NewRequests
         @($requests | Where-Object { $_.Resource -ne 'pods/portforward' }) | Should -HaveCount 0 -Because 'the head pod is not re-resolved'
-        [int] ($requests | Measure-Object Count -Sum).Sum | Should -Be 7
         $session.Reconnects | Should -Be 0
         $session.State | Should -Be 'Running'
         $notices = Get-SessionNotices $session

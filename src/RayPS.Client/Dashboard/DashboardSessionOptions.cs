@@ -31,7 +31,10 @@ public sealed record DashboardSessionOptions
     /// <summary>The local port for the Ray client when <see cref="IncludeClientPort"/> is set; 0 picks a free port.</summary>
     public int ClientLocalPort { get; init; } = DefaultClientPort;
 
-    /// <summary>Consecutive failed attempts (connecting, or re-resolving the head pod) without a successful transfer before the session fails.</summary>
+    /// <summary>
+    /// The attempts of one reconnect (re-resolving the head pod), the times in a row the API server may refuse one
+    /// connection's stream, and the reconnects in a row without an answer from the pod, before the session fails.
+    /// </summary>
     public int MaxReconnectAttempts { get; init; } = 20;
 
     /// <summary>The delay before the second reconnect attempt; it doubles per attempt up to <see cref="ReconnectMaxDelay"/> (the first attempt is immediate).</summary>
