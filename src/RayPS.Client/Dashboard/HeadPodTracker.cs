@@ -410,32 +410,24 @@ internal sealed class HeadPodTracker
             }
             _delivering = true;
         }
-        var done = false;
-        try
+        while (true)
         {
-            while (true)
+            Action next;
+            lock (_gate)
             {
-                Action next;
-                lock (_gate)
-                {
-                    if (!_outbox.TryDequeue(out next!))
-                    {
-                        _delivering = false;
-                        done = true;
-                        return;
-                    }
-                }
-                next();
-            }
-        }
-        finally
-        {
-            if (!done)
-            {
-                lock (_gate)
+                if (!_outbox.TryDequeue(out next!))
                 {
                     _delivering = false;
+                    return;
                 }
+            }
+            try
+            {
+                next();
+            }
+            catch (Exception)
+            {
+                // A listener that throws must not strand what is queued behind it (waiting connections resume from here).
             }
         }
     }

@@ -97,6 +97,17 @@ public sealed class HeadPodTrackerTests
     }
 
     [Fact]
+    public async Task A_notice_listener_that_throws_does_not_strand_waiting_connections()
+    {
+        var tracker = new HeadPodTracker(PodA, _ => Task.FromResult(PodB), Options, _ => throw new InvalidOperationException("listener gone"));
+
+        tracker.ReportFailure(PodA, Gone());
+
+        Assert.Same(PodB, await tracker.GetTargetAsync(CancellationToken.None).WaitAsync(Deadline));
+        await tracker.StopAsync();
+    }
+
+    [Fact]
     public async Task Stale_reports_about_a_pod_already_left_are_ignored()
     {
         var resolves = 0;
