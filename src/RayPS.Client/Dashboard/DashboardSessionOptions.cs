@@ -42,6 +42,9 @@ public sealed record DashboardSessionOptions
 
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>After a dropped stream's check found the head pod healthy, further drops are not checked for this long (default 5 s; tests).</summary>
+    internal TimeSpan? SuspectCheckCooldown { get; init; }
+
     /// <summary>How long one port-forward handshake with the API server may take.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

@@ -39,7 +39,7 @@ public sealed class PortForwardSession
         _connector = connector;
         _dashboardListener = dashboardListener;
         _clientListener = clientListener;
-        _tracker = new HeadPodTracker(target, ct => ResolveAndProbeAsync(resolver, connector, ct), options, RaiseNotice);
+        _tracker = new HeadPodTracker(target, ct => ResolveAndProbeAsync(resolver, connector, ct), options, RaiseNotice, options.SuspectCheckCooldown);
         _tracker.Failed += _ => StopAsync();
         _shutdown = new Lazy<Task>(() => Task.Run(ShutdownAsync));
         View = new RayDashboardSession(this);
@@ -68,6 +68,9 @@ public sealed class PortForwardSession
     public TrafficCounters Traffic { get; } = new();
     public RayPSException? LastError => _tracker.LastError;
     public int Reconnects => _tracker.Reconnects;
+
+    /// <summary>The running check of a dropped stream's head pod, if any (completed otherwise; tests).</summary>
+    internal Task SuspectCheck => _tracker.CheckTask;
 
     /// <summary>Completes once the session has stopped or failed and released its ports and connections.</summary>
     public Task Completion => _completion.Task;

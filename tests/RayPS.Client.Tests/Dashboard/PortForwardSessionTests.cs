@@ -207,8 +207,9 @@ public sealed class PortForwardSessionTests : IDisposable
     {
         _api.AddCluster("ray", "ray-head-a");
         _api.AddHeadPod("ray", "ray-head-a").DropInsteadOfClose = true;
-        var session = await StartAsync("ray");
+        var session = await StartAsync("ray", o => o with { SuspectCheckCooldown = TimeSpan.FromHours(1) });
         var resolvesBefore = _api.Requests.Count;
+        int Checks() => _api.Requests.Skip(resolvesBefore).Count(r => r.RequestUri!.AbsolutePath.EndsWith("/rayclusters/ray"));
 
         for (var i = 0; i < 5; i++)
         {
@@ -219,14 +220,15 @@ public sealed class PortForwardSessionTests : IDisposable
             Assert.StartsWith("HTTP/1.1 200 OK", await new StreamReader(stream).ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
         }
         await WaitUntilAsync(() => session.Traffic.ActiveConnections == 0);
-        await Task.Delay(300);
+        // The first drop starts one check of the head pod; wait for it to finish, then nothing else may have happened.
+        await WaitUntilAsync(() => Checks() >= 1);
+        await session.SuspectCheck.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(RayDashboardSessionState.Running, session.State);
         Assert.Equal(0, session.Reconnects);
         Assert.Empty(session.DrainNotices());
         // One check of the head pod (cluster + pod + probe), not one per dropped stream.
-        var checks = _api.Requests.Skip(resolvesBefore).Count(r => r.RequestUri!.AbsolutePath.EndsWith("/rayclusters/ray"));
-        Assert.Equal(1, checks);
+        Assert.Equal(1, Checks());
     }
 
     [Fact]
