@@ -42,6 +42,29 @@ Describe 'Bad input is refused before any request' {
         Get-NewRequestTotal | Should -Be 0
     }
 
+    It '<Command> quotes only a prefix of a 100,000-character name' -ForEach @(
+        @{ Command = 'Get-RayCluster $long'; ErrorId = 'InvalidName'; Quoted = "'$('a' * 64)...' (100000 characters)" }
+        @{ Command = 'Get-RayCluster -Context $long'; ErrorId = 'KubeContextNotFound'; Quoted = "'$('a' * 64)...' (100000 characters)" }
+        @{ Command = 'Get-RayCluster -KubeConfig $long'; ErrorId = 'KubeConfigNotFound'; Quoted = "$([IO.Path]::DirectorySeparatorChar)aaaa*...' (1000?? characters)" }
+        @{ Command = 'Get-RayWorkerGroup demo $long'; ErrorId = 'WorkerGroupNotFound'; Quoted = "'$('a' * 64)...' (100000 characters)" }
+        @{ Command = 'Get-RayJob demo -SubmissionId $long'; ErrorId = 'RayJobNotFound'; Quoted = "'$('a' * 64)...' (100000 characters)" }
+    ) {
+        $long = 'a' * 100000
+        $err = $null
+        $ErrorActionPreference = 'Stop'
+        try { Invoke-Expression $Command } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+        $err.Exception.Message.Length | Should -BeLessThan 1000
+        $err.Exception.Message | Should -BeLike "*$Quoted*"
+        "$($err.TargetObject)".Length | Should -BeLessThan 100
+    }
+
+    It 'a name longer than any Kubernetes name can be is refused by Get-RayCluster before the LIST' {
+        $null = Get-NewRequests
+        { Get-RayCluster ('b' * 254) } | Should -Throw -ErrorId 'InvalidName,*'
+        Get-NewRequestTotal | Should -Be 0
+    }
+
     It 'nothing was created by any of them' {
         @(Get-RayCluster | Where-Object Name -like 'bad*') | Should -HaveCount 0
         @(Get-RayWorkerGroup demo | Where-Object GroupName -in 'depbad', 'depbad2', 'addbad') | Should -HaveCount 0
@@ -71,5 +94,91 @@ Describe 'Pipeline binding takes only what it can mean' {
     It 'Get-Date | Set-RayWorkerReplicas does not bind the date''s Kind' {
         { Get-Date | Set-RayWorkerReplicas -Replicas 2 -ErrorAction Stop } | Should -Throw
         try { Get-Date | Set-RayWorkerReplicas -Replicas 2 -ErrorAction Stop } catch { $_.Exception.Message | Should -Not -BeLike '*Local*' }
+    }
+
+    It 'Get-KubeRayOperator | Remove-RayCluster is InvalidPipelineInput and deletes nothing' {
+        $null = Install-KubeRayOperator -Confirm:$false
+        $operator = @(Get-KubeRayOperator)[0]
+        $operator | Should -Not -BeNullOrEmpty
+        $null = Get-NewRequests
+        $err = $null
+        try { $operator | Remove-RayCluster -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidPipelineInput,RayPS.Commands.RemoveRayClusterCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -BeLike "*the KubeRay operator '*/$($operator.Name)'*Uninstall-KubeRayOperator*Nothing was deleted*"
+        Get-NewRequestTotal | Should -Be 0
+    }
+
+    It 'Get-Date | Remove-RayCluster is InvalidPipelineInput and deletes nothing' {
+        $null = Get-NewRequests
+        { Get-Date | Remove-RayCluster -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidPipelineInput,*'
+        Get-NewRequestTotal | Should -Be 0
+    }
+
+    It 'Get-Date | Set-RayWorkerReplicas is refused by the binder, naming the missing names, and sends nothing' {
+        $null = Get-NewRequests
+        $err = $null
+        try { Get-Date | Set-RayWorkerReplicas -Replicas 2 -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'InputObjectMissingMandatory,RayPS.Commands.SetRayWorkerReplicasCommand'
+        $err.Exception.Message | Should -BeLike '*ClusterName*GroupName*'
+        Get-NewRequestTotal | Should -Be 0
+    }
+
+    It 'names and CSV-like objects with a Name still pipe into Remove-RayCluster' {
+        $null = New-RayCluster csvrow -HeadCpu 1 -HeadMemory 1Gi -WorkerReplicas 0
+        [pscustomobject]@{ Name = 'csvrow' } | Remove-RayCluster -KeepDeployments -Confirm:$false
+        { Get-RayCluster csvrow -ErrorAction Stop } | Should -Throw -ErrorId 'RayClusterNotFound,*'
+    }
+}
+
+Describe 'Kubeconfig files that cannot be used' {
+    BeforeAll {
+        $script:kcDir = Join-Path $TestDrive 'kubeconfigs'
+        $null = New-Item -ItemType Directory $kcDir
+        $script:emptyKc = Join-Path $kcDir 'empty'
+        Set-Content -Path $emptyKc -Value '' -NoNewline
+        $script:commentKc = Join-Path $kcDir 'comments'
+        Set-Content -Path $commentKc -Value "  `n# nothing here yet`n"
+        $script:brokenKc = Join-Path $kcDir 'broken'
+        Set-Content -Path $brokenKc -Value "apiVersion: v1`nkind: Config`nclusters: [`n"
+        $script:valuesFolder = Join-Path $kcDir 'values-folder'
+        $null = New-Item -ItemType Directory $valuesFolder
+    }
+
+    It 'an empty kubeconfig (<Name>) is KubeConfigInvalid saying it is empty and what to do' -ForEach @(
+        @{ Name = '0 bytes'; Path = { $emptyKc } }
+        @{ Name = 'blanks and comments'; Path = { $commentKc } }
+    ) {
+        $file = & $Path
+        $null = Get-NewRequests
+        $err = $null
+        try { Get-RayCluster -KubeConfig $file -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'KubeConfigInvalid,RayPS.Commands.GetRayClusterCommand'
+        $err.Exception.Message | Should -BeLike "The kubeconfig file '$file' is empty*Start-RaySandbox*"
+        $err.Exception.Message | Should -Not -BeLike '*NullReference*'
+        Get-NewRequestTotal | Should -Be 0
+    }
+
+    It 'an empty kubeconfig listed before a good one is skipped, as kubectl does' {
+        (Get-RayCluster demo -KubeConfig "$emptyKc$([IO.Path]::PathSeparator)$($sandbox.KubeConfigPath)").Name | Should -Be 'demo'
+    }
+
+    It 'a YAML error names the file, line and column' {
+        $null = Get-NewRequests
+        $err = $null
+        try { Get-RayCluster -KubeConfig $brokenKc -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'KubeConfigInvalid,RayPS.Commands.GetRayClusterCommand'
+        $err.Exception.Message | Should -BeLike "The kubeconfig file '$brokenKc' is not valid YAML: line *, column *: *Fix the file there*"
+        Get-NewRequestTotal | Should -Be 0
+    }
+
+    It '-ValuesPath <folder> on Install-KubeRayOperator says it is a folder, not access denied' {
+        $null = Get-NewRequests
+        $err = $null
+        try { Install-KubeRayOperator -ValuesPath $valuesFolder -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'FileNotFound,RayPS.Commands.InstallKubeRayOperatorCommand'
+        $err.Exception.Message | Should -BeLike "*'$valuesFolder' is a folder, not a file*"
+        $err.Exception.Message | Should -Not -BeLike '*denied*'
+        Get-NewRequestTotal | Should -Be 0
     }
 }

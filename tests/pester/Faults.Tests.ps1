@@ -279,6 +279,75 @@ Describe 'Unknown outcomes' {
     }
 }
 
+Describe 'Start-RayDashboard under port-forward faults' {
+    BeforeAll {
+        # Notices the session queued since the last call (Get-RayDashboard says them as warnings).
+        function script:Get-SessionNotices($Session) {
+            @(Get-RayDashboard -Id $Session.Id 3>&1 | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { "$_" })
+        }
+        function script:Get-PortForwardCount {
+            [int] (Get-NewRequests | Where-Object { $_.Resource -eq 'pods/portforward' } | Measure-Object Count -Sum).Sum
+        }
+    }
+    AfterEach { $null = Set-RaySandboxFault -Sandbox $sandbox -Clear; Stop-RayDashboard -All }
+
+    It 'one connection refused through all its attempts is retried alone: no reconnect, nothing re-resolved' {
+        $session = Start-RayDashboard fm -LocalPort 0
+        $null = Get-SessionNotices $session
+        # The retry policy's 5 upgrade attempts and the one GET asking why: the connection's first open fails whole.
+        $rule = Set-RaySandboxFault -Sandbox $sandbox -StatusCode 503 -Verb portforward -Resource pods -Count 6
+        $null = Get-NewRequests
+
+        (Invoke-RestMethod "$($session.Url)api/version" -DisableKeepAlive -TimeoutSec 60).version | Should -Be '4'
+
+        $rule.Hits | Should -Be 6
+        $requests = Get-NewRequests
+        @($requests | Where-Object { $_.Resource -ne 'pods/portforward' }) | Should -HaveCount 0 -Because 'the head pod is not re-resolved'
+        $session.Reconnects | Should -Be 0
+        $session.State | Should -Be 'Running'
+        $notices = Get-SessionNotices $session
+        $notices | Should -HaveCount 2
+        $notices[0] | Should -BeLike "*The API server did not open a port-forward to head pod 'default/fm-head-*'*503*Retrying the connections it refuses*"
+        $notices[1] | Should -BeLike "*Port-forwards to head pod 'default/fm-head-*' open again, after 1 failure in a row."
+    }
+
+    It 'at 50% 503s on port-forwards, 20 requests all succeed with no reconnect and at most two notices' {
+        $session = Start-RayDashboard fm -LocalPort 0
+        $null = Get-SessionNotices $session
+        $null = Set-RaySandboxFault -Sandbox $sandbox -StatusCode 503 -Verb portforward -Resource pods -Probability 0.5
+        $null = Get-NewRequests
+
+        $answers = foreach ($i in 1..20) { (Invoke-RestMethod "$($session.Url)api/version" -DisableKeepAlive -TimeoutSec 60).version }
+
+        @($answers | Where-Object { $_ -eq '4' }) | Should -HaveCount 20
+        @(Get-NewRequests | Where-Object { $_.Resource -ne 'pods/portforward' }) | Should -HaveCount 0 -Because 'nothing is re-resolved'
+        $session.Reconnects | Should -Be 0
+        $session.State | Should -Be 'Running'
+        $notices = Get-SessionNotices $session
+        $notices.Count | Should -BeLessOrEqual 2
+        $notices | Where-Object { $_ -like '*Lost the port-forward*' -or $_ -like '*Gave up*' } | Should -BeNullOrEmpty
+    }
+
+    It 'a port-forward refused for good ends the session once, with coherent counts and notices in order' {
+        $session = Start-RayDashboard fm -LocalPort 0 -MaxReconnectAttempts 2
+        $null = Get-SessionNotices $session
+        $null = Set-RaySandboxFault -Sandbox $sandbox -StatusCode 503 -Verb portforward -Resource pods
+
+        { Invoke-RestMethod "$($session.Url)api/version" -DisableKeepAlive -TimeoutSec 60 } | Should -Throw
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while ($session.State -ne 'Failed' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+
+        $session.State | Should -Be 'Failed'
+        $session.Reconnects | Should -Be 0
+        $session.LastErrorId | Should -Be 'KubeApiServerError'
+        $notices = Get-SessionNotices $session
+        $notices | Should -HaveCount 2
+        $notices[0] | Should -BeLike '*The API server did not open a port-forward*(each up to 2 times)*'
+        $notices[1] | Should -BeLike "*Gave up forwarding to RayCluster 'fm' after 2 failed attempts to open a port-forward for one connection:*503*"
+        $notices | Where-Object { $_ -like '*Reconnected*' } | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Set-RaySandboxFault' {
     AfterEach { $null = Set-RaySandboxFault -Sandbox $sandbox -Clear }
 

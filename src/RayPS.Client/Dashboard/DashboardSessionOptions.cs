@@ -31,13 +31,19 @@ public sealed record DashboardSessionOptions
     /// <summary>The local port for the Ray client when <see cref="IncludeClientPort"/> is set; 0 picks a free port.</summary>
     public int ClientLocalPort { get; init; } = DefaultClientPort;
 
-    /// <summary>Consecutive failed attempts (connecting, or re-resolving the head pod) without a successful transfer before the session fails.</summary>
+    /// <summary>
+    /// The attempts of one reconnect (re-resolving the head pod), the times in a row the API server may refuse one
+    /// connection's stream, and the reconnects in a row without an answer from the pod, before the session fails.
+    /// </summary>
     public int MaxReconnectAttempts { get; init; } = 20;
 
     /// <summary>The delay before the second reconnect attempt; it doubles per attempt up to <see cref="ReconnectMaxDelay"/> (the first attempt is immediate).</summary>
     public TimeSpan ReconnectBaseDelay { get; init; } = TimeSpan.FromMilliseconds(250);
 
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>After a dropped stream's check found the head pod healthy, further drops are not checked for this long (default 5 s; tests).</summary>
+    internal TimeSpan? SuspectCheckCooldown { get; init; }
 
     /// <summary>How long one port-forward handshake with the API server may take.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);

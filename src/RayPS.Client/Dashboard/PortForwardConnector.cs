@@ -37,6 +37,18 @@ internal sealed class PortForwardConnector
     /// </summary>
     public async Task<PortForwardChannel> OpenAsync(DashboardTarget target, int port, CancellationToken ct)
     {
+        var result = await TryOpenAsync(target, port, ct).ConfigureAwait(false);
+        return result.Channel ?? throw result.Error!;
+    }
+
+    /// <summary>
+    /// As <see cref="OpenAsync"/>, but a failure is returned with what caused it: <see cref="OpenResult.ApiServerFault"/>
+    /// says the API server itself did not open the stream (429/5xx, a dropped or timed-out handshake, after the retry
+    /// policy's attempts), which says nothing about the pod; otherwise the answer was about the pod or the caller
+    /// (404, 400, 403, ...). Cancellation by <paramref name="ct"/> still throws.
+    /// </summary>
+    public async Task<OpenResult> TryOpenAsync(DashboardTarget target, int port, CancellationToken ct)
+    {
         if (_connection.ExecCredentials is { HasUsableCredential: false } credentials)
         {
             // The plugin may wait for the user: run it before the handshake's timeout starts (see KubeApi).
@@ -49,7 +61,7 @@ internal sealed class PortForwardConnector
             var (channel, failure, retryAfter) = await OpenOnceAsync(target, port, attempt, budget.Token, ct).ConfigureAwait(false);
             if (channel is not null)
             {
-                return channel;
+                return new OpenResult(channel, null, false);
             }
             if (failure!.Retryable && attempt < MaxAttempts && !budget.IsCancellationRequested)
             {
@@ -64,11 +76,17 @@ internal sealed class PortForwardConnector
                 {
                 }
             }
-            throw await failure.ToExceptionAsync(attempt).ConfigureAwait(false);
+            return new OpenResult(null, await failure.ToExceptionAsync(attempt).ConfigureAwait(false), failure.ApiServerFault);
         }
     }
 
-    private sealed record OpenFailure(bool Retryable, Func<int, Task<RayPSException>> Build)
+    /// <summary>A stream, or why none opened.</summary>
+    /// <param name="Channel">The open stream; null on failure.</param>
+    /// <param name="Error">Why it did not open; null on success.</param>
+    /// <param name="ApiServerFault">The API server failed (429/5xx, dropped or timed-out handshake), not the pod or the caller's rights.</param>
+    internal readonly record struct OpenResult(PortForwardChannel? Channel, RayPSException? Error, bool ApiServerFault);
+
+    private sealed record OpenFailure(bool Retryable, Func<int, Task<RayPSException>> Build, bool ApiServerFault = true)
     {
         public Task<RayPSException> ToExceptionAsync(int attempts) => Build(attempts);
     }
@@ -102,8 +120,8 @@ internal sealed class PortForwardConnector
             KubeApi.Trace?.Invoke($"GET {path} (websocket) -> {(status > 0 ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : ex.GetType().Name)} in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms (attempt {attempt} of {MaxAttempts})");
             if (status is > 0 and not 101)
             {
-                return (null, new OpenFailure(status is 429 or 500 or 502 or 503 or 504,
-                    attempts => HandshakeErrorAsync(target, port, path, status, attempts, ct)), retryAfter);
+                var transient = status is 429 or 500 or 502 or 503 or 504;
+                return (null, new OpenFailure(transient, attempts => HandshakeErrorAsync(target, port, path, status, attempts, ct), transient), retryAfter);
             }
             if (ex is OperationCanceledException)
             {

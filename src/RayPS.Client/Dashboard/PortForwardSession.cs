@@ -39,7 +39,7 @@ public sealed class PortForwardSession
         _connector = connector;
         _dashboardListener = dashboardListener;
         _clientListener = clientListener;
-        _tracker = new HeadPodTracker(target, ct => ResolveAndProbeAsync(resolver, connector, ct), options, RaiseNotice);
+        _tracker = new HeadPodTracker(target, ct => ResolveAndProbeAsync(resolver, connector, ct), options, RaiseNotice, options.SuspectCheckCooldown);
         _tracker.Failed += _ => StopAsync();
         _shutdown = new Lazy<Task>(() => Task.Run(ShutdownAsync));
         View = new RayDashboardSession(this);
@@ -68,6 +68,9 @@ public sealed class PortForwardSession
     public TrafficCounters Traffic { get; } = new();
     public RayPSException? LastError => _tracker.LastError;
     public int Reconnects => _tracker.Reconnects;
+
+    /// <summary>The running check of a dropped stream's head pod, if any (completed otherwise; tests).</summary>
+    internal Task SuspectCheck => _tracker.CheckTask;
 
     /// <summary>Completes once the session has stopped or failed and released its ports and connections.</summary>
     public Task Completion => _completion.Task;
@@ -192,6 +195,7 @@ public sealed class PortForwardSession
             using (socket)
             using (var pump = new PortForwardPump(socket, Traffic))
             {
+                var openFailures = 0;
                 while (true)
                 {
                     DashboardTarget target;
@@ -205,20 +209,39 @@ public sealed class PortForwardSession
                     }
 
                     var port = clientPort ? target.ClientPort : target.DashboardPort;
-                    PortForwardChannel channel;
+                    PortForwardConnector.OpenResult open;
                     try
                     {
-                        channel = await _connector.OpenAsync(target, port, ct).ConfigureAwait(false);
+                        open = await _connector.TryOpenAsync(target, port, ct).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {
                         return;
                     }
-                    catch (RayPSException ex)
+                    if (open.Channel is not { } channel)
                     {
-                        _tracker.ReportFailure(target, ex);
+                        if (open.ApiServerFault)
+                        {
+                            // The API server refused this one stream: retry this connection alone; the pod is not suspect.
+                            if (_tracker.ReportOpenFailed(target, open.Error!, ++openFailures) is not { } delay)
+                            {
+                                return;
+                            }
+                            try
+                            {
+                                await Task.Delay(delay, ct).ConfigureAwait(false);
+                            }
+                            catch (OperationCanceledException)
+                            {
+                                return;
+                            }
+                            continue;
+                        }
+                        _tracker.ReportFailure(target, open.Error!);
                         continue; // wait for the reconnect, then try this connection again
                     }
+                    openFailures = 0;
+                    _tracker.ReportOpened(target);
 
                     PumpResult result;
                     using (channel)

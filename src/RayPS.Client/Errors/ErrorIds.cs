@@ -110,4 +110,5 @@ public static class ErrorIds
     public const string InvalidRayStartParam = "InvalidRayStartParam";
     public const string InvalidName = "InvalidName";
     public const string InvalidSandboxFault = "InvalidSandboxFault";
+    public const string InvalidPipelineInput = "InvalidPipelineInput";
 }

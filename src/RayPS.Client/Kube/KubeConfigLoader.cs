@@ -1,6 +1,8 @@
 using k8s;
 using k8s.KubeConfigModels;
 using RayPS.Errors;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 
 namespace RayPS.Kube;
 
@@ -153,12 +155,28 @@ public static class KubeConfigLoader
     {
         K8SConfiguration? merged = null;
         var extras = new KubeConfigExtras();
+        string? emptyFile = null;
         foreach (var path in paths)
         {
+            if (!CheckSyntax(path))
+            {
+                // Like kubectl, an empty file in a list contributes nothing; only a list of nothing but empty files is an error.
+                emptyFile ??= path;
+                continue;
+            }
             K8SConfiguration config;
             try
             {
                 config = KubeConfigReader.Load(path);
+            }
+            catch (YamlException ex)
+            {
+                // A value of the wrong shape (a list where a mapping belongs, ...). The parser's message can quote file
+                // content (tokens): give the place, not the text.
+                throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidData,
+                    $"The kubeconfig file '{path}' is not a valid kubeconfig: line {ex.Start.Line}, column {ex.Start.Column}: this value does not fit the kubeconfig format (clusters, users and contexts are lists of named entries). " +
+                    $"Fix the file (kubectl config view --kubeconfig '{path}' shows what kubectl makes of it).",
+                    path);
             }
             catch (Exception ex)
             {
@@ -185,8 +203,68 @@ public static class KubeConfigLoader
             merged.Contexts = MergeByName(merged.Contexts, config.Contexts, c => c.Name);
         }
 
+        if (merged is null && emptyFile is not null)
+        {
+            throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidData,
+                $"The kubeconfig file '{emptyFile}' is empty: it defines no cluster, user or context. Point -KubeConfig (or $env:KUBECONFIG) at a kubeconfig that does " +
+                "(your cluster's tools write one, e.g. az aks get-credentials, gcloud container clusters get-credentials, aws eks update-kubeconfig), or start a local sandbox with Start-RaySandbox.",
+                emptyFile);
+        }
         return (merged ?? new K8SConfiguration { Clusters = new List<Cluster>(), Users = new List<User>(), Contexts = new List<Context>() }, extras);
     }
+
+    /// <summary>
+    /// Parses the file as YAML: false when it holds no document (empty, or only blanks and comments); a syntax error, or
+    /// a document that is not a mapping, is KubeConfigInvalid with the line and column. Never quotes the file's text.
+    /// </summary>
+    private static bool CheckSyntax(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.ReadError,
+                $"The kubeconfig file '{path}' cannot be read: {ex.Message} Check its permissions, or pass another file with -KubeConfig.", path, ex);
+        }
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidData,
+                $"The kubeconfig file '{path}' is not valid YAML: {Place(ex)}: {WithoutQuotedText(Manifests.YamlJson.Reason(ex))}. " +
+                "Fix the file there (a tab in the indentation, an unclosed quote or bracket, and a missing ':' are the usual causes).",
+                path);
+        }
+        var root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
+        if (root is null || (root is YamlScalarNode { Value: null or "" } && root.Tag.IsEmpty))
+        {
+            return false;
+        }
+        if (root is not YamlMappingNode)
+        {
+            throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidData,
+                $"The kubeconfig file '{path}' is not a kubeconfig: line {root.Start.Line}, column {root.Start.Column}: expected a mapping (apiVersion, kind: Config, clusters, users, contexts, current-context). " +
+                "Point -KubeConfig at a kubeconfig file.",
+                path);
+        }
+        return true;
+    }
+
+    /// <summary>Where a YAML error is: its line and column, and where the parser noticed it when that is on a later line (a tab, a bad indentation).</summary>
+    private static string Place(YamlException ex) =>
+        ex.End.Line > ex.Start.Line
+            ? $"line {ex.Start.Line}, column {ex.Start.Column} (noticed at line {ex.End.Line}, column {ex.End.Column})"
+            : $"line {ex.Start.Line}, column {ex.Start.Column}";
+
+    /// <summary>The parser's reason with anything it quotes from the file (longer than a few characters) left out: a kubeconfig holds tokens.</summary>
+    private static string WithoutQuotedText(string reason) =>
+        System.Text.RegularExpressions.Regex.Replace(reason, "'[^']{4,}'|\"[^\"]{4,}\"", "'...'");
 
     private static void RebaseRelativePaths(K8SConfiguration config, string directory)
     {

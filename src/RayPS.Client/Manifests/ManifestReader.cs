@@ -29,6 +29,11 @@ public static class ManifestReader
             throw new RayPSException(ErrorIds.FileNotFound, RayErrorCategory.ObjectNotFound,
                 $"The file '{path}' does not exist. Check the path (relative paths are relative to the current location).", path, ex);
         }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException && Directory.Exists(path))
+        {
+            throw new RayPSException(ErrorIds.FileNotFound, RayErrorCategory.InvalidArgument,
+                $"'{path}' is a folder, not a file. Pass the path of the file itself.", path, ex);
+        }
         catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
             throw new RayPSException(ErrorIds.FileNotFound, RayErrorCategory.ReadError,

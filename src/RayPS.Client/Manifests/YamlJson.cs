@@ -305,7 +305,7 @@ public static partial class YamlJson
         }
     }
 
-    private static string Reason(YamlException ex)
+    internal static string Reason(YamlException ex)
     {
         // YamlDotNet prefixes "(Line: 3, Col: 5, Idx: 20) - (Line: 3, Col: 6, Idx: 21): "; the position is reported separately.
         var message = ex.Message;

@@ -24,6 +24,9 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
     [Alias("A")]
     public SwitchParameter AllNamespaces { get; set; }
 
+    /// <summary>A DNS-1123 subdomain, the longest name a Kubernetes object (a RayCluster too) can have.</summary>
+    private const int MaxObjectNameLength = 253;
+
     // Piped nodes and groups name the same cluster many times: each cluster is read and written once per pipeline.
     private readonly HashSet<string> _emitted = new(StringComparer.Ordinal);
 
@@ -39,6 +42,12 @@ public sealed class GetRayClusterCommand : RayNamespacedCmdletBase
         var patterns = new Dictionary<string, WildcardPattern>(StringComparer.Ordinal);
         foreach (var name in ClusterName ?? Array.Empty<string>())
         {
+            if (name.Length > MaxObjectNameLength)
+            {
+                throw new RayPSException(ErrorIds.InvalidName, RayErrorCategory.InvalidArgument,
+                    $"-Name {Manifests.ManifestValidation.Quote(name)} is longer than any Kubernetes object name can be ({MaxObjectNameLength} characters), so no RayCluster has it. " +
+                    "Check the name; Get-RayCluster without -Name lists them.", name);
+            }
             var pattern = new WildcardPattern(name, WildcardOptions.None);
             try
             {

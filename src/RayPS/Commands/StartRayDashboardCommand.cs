@@ -47,7 +47,7 @@ public sealed class StartRayDashboardCommand : RayNamespacedCmdletBase
     [ValidateRange(0, 65535)]
     public int ClientLocalPort { get; set; } = DashboardSessionOptions.DefaultClientPort;
 
-    /// <summary>Consecutive failed attempts before the session gives up.</summary>
+    /// <summary>Attempts per reconnect, and refusals in a row of one connection's stream, before the session gives up.</summary>
     [Parameter]
     [ValidateRange(0, 1000)]
     public int MaxReconnectAttempts { get; set; } = 20;

@@ -102,6 +102,52 @@ public sealed class PortForwardSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_survives_a_503_on_its_first_port_forward()
+    {
+        _api.AddCluster("ray", "ray-head-a");
+        _api.AddHeadPod("ray", "ray-head-a");
+        _api.UnavailableUpgrades = 1;
+
+        var session = await StartAsync("ray");
+
+        Assert.Equal(0, _api.UnavailableUpgrades);
+        Assert.Equal(RayDashboardSessionState.Running, session.State);
+        Assert.Contains("ray_version", await _http.GetStringAsync(new Uri(session.Url, "api/version")));
+        Assert.Empty(session.DrainNotices());
+    }
+
+    [Fact]
+    public async Task A_connection_the_API_server_refuses_is_retried_alone_without_reconnecting_the_session()
+    {
+        _api.AddCluster("ray", "ray-head-a");
+        _api.AddHeadPod("ray", "ray-head-a");
+        var session = await StartAsync("ray");
+        var notices = new List<string>();
+        session.Notice += line => { lock (notices) notices.Add(line); };
+        var requestsBefore = _api.Requests.Count;
+        // One more than the retry policy allows for one stream, so the connection's first open fails after all its
+        // attempts: the connector's 5, each of which this test pipeline's RetryHandler also sends up to 5 times.
+        _api.UnavailableUpgrades = 5 * 5 + 1;
+
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        using var response = await client.GetAsync(new Uri(session.Url, "api/version"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, _api.UnavailableUpgrades);
+        Assert.Equal(0, session.Reconnects);
+        Assert.Equal(RayDashboardSessionState.Running, session.State);
+        // Nothing was re-resolved: only port-forward requests (the upgrades and the one GET asking why the last failed).
+        Assert.All(_api.Requests.Skip(requestsBefore), r => Assert.EndsWith("/portforward", r.RequestUri!.AbsolutePath));
+        lock (notices)
+        {
+            Assert.Equal(2, notices.Count);
+            Assert.Contains("The API server did not open a port-forward to head pod 'default/ray-head-a'", notices[0]);
+            Assert.Contains("the others carry on", notices[0]);
+            Assert.Contains("Port-forwards to head pod 'default/ray-head-a' open again, after 1 failure in a row.", notices[1]);
+        }
+    }
+
+    [Fact]
     public async Task Follows_the_head_pod_when_it_is_replaced()
     {
         _api.AddCluster("ray", "ray-head-a");
@@ -161,8 +207,9 @@ public sealed class PortForwardSessionTests : IDisposable
     {
         _api.AddCluster("ray", "ray-head-a");
         _api.AddHeadPod("ray", "ray-head-a").DropInsteadOfClose = true;
-        var session = await StartAsync("ray");
+        var session = await StartAsync("ray", o => o with { SuspectCheckCooldown = TimeSpan.FromHours(1) });
         var resolvesBefore = _api.Requests.Count;
+        int Checks() => _api.Requests.Skip(resolvesBefore).Count(r => r.RequestUri!.AbsolutePath.EndsWith("/rayclusters/ray"));
 
         for (var i = 0; i < 5; i++)
         {
@@ -173,14 +220,15 @@ public sealed class PortForwardSessionTests : IDisposable
             Assert.StartsWith("HTTP/1.1 200 OK", await new StreamReader(stream).ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
         }
         await WaitUntilAsync(() => session.Traffic.ActiveConnections == 0);
-        await Task.Delay(300);
+        // The first drop starts one check of the head pod; wait for it to finish, then nothing else may have happened.
+        await WaitUntilAsync(() => Checks() >= 1);
+        await session.SuspectCheck.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(RayDashboardSessionState.Running, session.State);
         Assert.Equal(0, session.Reconnects);
         Assert.Empty(session.DrainNotices());
         // One check of the head pod (cluster + pod + probe), not one per dropped stream.
-        var checks = _api.Requests.Skip(resolvesBefore).Count(r => r.RequestUri!.AbsolutePath.EndsWith("/rayclusters/ray"));
-        Assert.Equal(1, checks);
+        Assert.Equal(1, Checks());
     }
 
     [Fact]

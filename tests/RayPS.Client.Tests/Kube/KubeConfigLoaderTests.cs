@@ -80,6 +80,79 @@ public sealed class KubeConfigLoaderTests : IDisposable
         Assert.DoesNotContain("super-secret-value", ex.Message);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("   \n\n")]
+    [InlineData("# only a comment\n  # and another\n")]
+    [InlineData("---\n")]
+    public void An_empty_file_is_KubeConfigInvalid_saying_it_is_empty_and_what_to_do(string text)
+    {
+        var path = Write("empty", text);
+
+        var ex = Assert.Throws<RayPSException>(() => KubeConfigLoader.Build(new KubeConnectionOptions(path)));
+
+        Assert.Equal(ErrorIds.KubeConfigInvalid, ex.ErrorId);
+        Assert.Equal(RayErrorCategory.InvalidData, ex.Category);
+        Assert.Contains($"The kubeconfig file '{path}' is empty", ex.Message);
+        Assert.Contains("Start-RaySandbox", ex.Message);
+        Assert.DoesNotContain("NullReference", ex.Message);
+    }
+
+    [Fact]
+    public void An_empty_file_in_a_list_contributes_nothing_as_in_kubectl()
+    {
+        var empty = Write("empty", "");
+        var good = Write("good", Config("alpha", "https://a:6443", current: "alpha"));
+
+        var (_, context, _) = KubeConfigLoader.Build(new KubeConnectionOptions(empty + Path.PathSeparator + good));
+
+        Assert.Equal("alpha", context);
+    }
+
+    [Theory]
+    [InlineData("apiVersion: v1\nclusters:\n- name: x\n  cluster: {server: \"https://a\n  token: super-secret-value [\n", 4)]
+    [InlineData("apiVersion: v1\nkind: Config\nclusters: [\n", 4)]
+    [InlineData("apiVersion: v1\nkind: Config\n\tusers: super-secret-value\n", 2, 3)]
+    public void A_YAML_error_names_the_file_line_and_column_without_echoing_content(string text, int line, int noticedAt = 0)
+    {
+        var path = Write("broken", text);
+
+        var ex = Assert.Throws<RayPSException>(() => KubeConfigLoader.Build(new KubeConnectionOptions(path)));
+
+        Assert.Equal(ErrorIds.KubeConfigInvalid, ex.ErrorId);
+        Assert.Contains($"The kubeconfig file '{path}' is not valid YAML: line {line}, column ", ex.Message);
+        if (noticedAt > 0)
+        {
+            Assert.Contains($"(noticed at line {noticedAt}, column ", ex.Message);
+        }
+        Assert.DoesNotContain("super-secret-value", ex.Message);
+        Assert.DoesNotContain("Exception", ex.Message);
+    }
+
+    [Fact]
+    public void A_document_that_is_not_a_mapping_is_KubeConfigInvalid_with_its_place()
+    {
+        var path = Write("list", "- apiVersion: v1\n- kind: Config\n");
+
+        var ex = Assert.Throws<RayPSException>(() => KubeConfigLoader.Build(new KubeConnectionOptions(path)));
+
+        Assert.Equal(ErrorIds.KubeConfigInvalid, ex.ErrorId);
+        Assert.Contains($"The kubeconfig file '{path}' is not a kubeconfig: line 1, column 1", ex.Message);
+    }
+
+    [Fact]
+    public void A_value_of_the_wrong_shape_gives_its_line_without_echoing_content()
+    {
+        var path = Write("shape", "apiVersion: v1\nkind: Config\nusers:\n  token: super-secret-value\n");
+
+        var ex = Assert.Throws<RayPSException>(() => KubeConfigLoader.Build(new KubeConnectionOptions(path)));
+
+        Assert.Equal(ErrorIds.KubeConfigInvalid, ex.ErrorId);
+        Assert.Contains($"The kubeconfig file '{path}'", ex.Message);
+        Assert.Contains("line 4", ex.Message);
+        Assert.DoesNotContain("super-secret-value", ex.Message);
+    }
+
     [Fact]
     public void Namespace_defaults_to_the_context_then_default()
     {

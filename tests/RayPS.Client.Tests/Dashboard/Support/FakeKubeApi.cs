@@ -32,6 +32,31 @@ internal sealed class FakeKubeApi : DelegatingHandler
 
     public int Upgrades => Volatile.Read(ref _upgrades);
 
+    /// <summary>Answer this many of the next port-forward upgrades with the API server's 503 (a hiccup that is not the pod's).</summary>
+    public int UnavailableUpgrades
+    {
+        get => Volatile.Read(ref _unavailableUpgrades);
+        set => Volatile.Write(ref _unavailableUpgrades, value);
+    }
+
+    private int _unavailableUpgrades;
+
+    private bool TakeUnavailableUpgrade()
+    {
+        while (true)
+        {
+            var left = Volatile.Read(ref _unavailableUpgrades);
+            if (left <= 0)
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _unavailableUpgrades, left - 1, left) == left)
+            {
+                return true;
+            }
+        }
+    }
+
     public KubeConnection Connect()
     {
         var config = new KubernetesClientConfiguration { Host = "https://fake.example:6443", AccessToken = "test-token-not-secret", Namespace = Ns };
@@ -145,6 +170,10 @@ internal sealed class FakeKubeApi : DelegatingHandler
         if (ForbidPortForward)
         {
             return Json(403, Status(403, "Forbidden", $"pods \"{podName}\" is forbidden: User \"viewer\" cannot create resource \"pods/portforward\" in API group \"\" in the namespace \"{Ns}\""));
+        }
+        if (request.Headers.Upgrade.Count > 0 && TakeUnavailableUpgrade())
+        {
+            return Json(503, Status(503, "ServiceUnavailable", "the server is currently unable to handle the request"));
         }
         if (!_pods.TryGetValue(podName, out var pod))
         {
