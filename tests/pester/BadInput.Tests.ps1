@@ -109,6 +109,26 @@ Describe 'Pipeline binding takes only what it can mean' {
         Get-NewRequestTotal | Should -Be 0
     }
 
+    It 'Get-KubeRayOperator | Set-RayClusterAutoscaling is InvalidPipelineInput and changes nothing' {
+        $null = Install-KubeRayOperator -Confirm:$false
+        $operator = @(Get-KubeRayOperator)[0]
+        $null = Get-NewRequests
+        $err = $null
+        try { $operator | Set-RayClusterAutoscaling -Enable -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidPipelineInput,RayPS.Commands.SetRayClusterAutoscalingCommand'
+        $err.Exception.Message | Should -BeLike "*the KubeRay operator '*/$($operator.Name)'*Nothing was changed*"
+        Get-NewRequestTotal | Should -Be 0
+    }
+
+    It 'a piped RayCluster or worker group still sets autoscaling on its cluster' {
+        $null = New-RayCluster pipe-as -WorkerReplicas 1
+        $c = Get-RayCluster pipe-as | Set-RayClusterAutoscaling -Enable -IdleTimeoutSeconds 3600 -PassThru -Confirm:$false -WarningAction SilentlyContinue
+        $c.Name | Should -Be 'pipe-as'
+        $g = Get-RayWorkerGroup pipe-as | Set-RayClusterAutoscaling -Disable -PassThru -Confirm:$false -WarningAction SilentlyContinue
+        $g.Name | Should -Be 'pipe-as'
+        Remove-RayCluster pipe-as -Confirm:$false
+    }
+
     It 'Get-Date | Remove-RayCluster is InvalidPipelineInput and deletes nothing' {
         $null = Get-NewRequests
         { Get-Date | Remove-RayCluster -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidPipelineInput,*'

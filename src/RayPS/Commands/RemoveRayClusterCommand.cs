@@ -39,7 +39,7 @@ public sealed class RemoveRayClusterCommand : RayWaitingCmdletBase
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        if (RefusedInput(InputObject) is { } refused)
+        if (PipelineInputGuard.RefuseNonCluster(InputObject, "Remove-RayCluster", "Nothing was deleted.") is { } refused)
         {
             EmitError(refused);
             return;
@@ -109,30 +109,5 @@ public sealed class RemoveRayClusterCommand : RayWaitingCmdletBase
                 Emit(deleted);
             }
         }
-    }
-
-    /// <summary>
-    /// A piped object that names no RayCluster: one of RayPS's own objects without a ClusterName (the operator, a sandbox),
-    /// or any object with neither ClusterName nor Name (PowerShell would bind its text, e.g. a date). Strings, RayClusters,
-    /// objects naming their cluster and other objects with a Name (a CSV row) are taken.
-    /// </summary>
-    internal static RayPSException? RefusedInput(PSObject? input)
-    {
-        if (input?.BaseObject is not { } piped || piped is string || input.Properties["ClusterName"] is not null)
-        {
-            return null;
-        }
-        var type = piped.GetType();
-        var ours = type.Assembly == typeof(RayCluster).Assembly || type.Assembly == typeof(RemoveRayClusterCommand).Assembly;
-        if (!ours && input.Properties["Name"] is not null)
-        {
-            return null;
-        }
-        var what = piped is KubeRayOperatorInfo op
-            ? $"the KubeRay operator '{op.Namespace}/{op.Name}' (a {type.FullName}), not a RayCluster. To remove the operator, use Uninstall-KubeRayOperator"
-            : $"a {type.FullName}, which names no RayCluster (it has no ClusterName{(ours ? "" : " or Name")} property)";
-        return new RayPSException(ErrorIds.InvalidPipelineInput, RayErrorCategory.InvalidArgument,
-            $"Remove-RayCluster got {what}. Nothing was deleted. Pipe RayClusters from Get-RayCluster (or their worker groups or nodes), cluster names, or pass -ClusterName.",
-            type.FullName);
     }
 }

@@ -19,6 +19,13 @@ public sealed class SetRayClusterAutoscalingCommand : RayNamespacedCmdletBase
     [ValidateNotNullOrEmpty]
     public string ClusterName { get; set; } = "";
 
+    /// <summary>
+    /// The object piped in whole: a RayCluster, or a worker group or node naming its cluster. Used to refuse objects that
+    /// name no RayCluster (the KubeRay operator, a date) instead of changing whatever their Name says.
+    /// </summary>
+    [Parameter(ValueFromPipeline = true)]
+    public PSObject? InputObject { get; set; }
+
     [Parameter(ParameterSetName = "Enable")]
     public SwitchParameter Enable { get; set; }
 
@@ -42,6 +49,11 @@ public sealed class SetRayClusterAutoscalingCommand : RayNamespacedCmdletBase
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
+        if (PipelineInputGuard.RefuseNonCluster(InputObject, "Set-RayClusterAutoscaling", "Nothing was changed.") is { } refused)
+        {
+            EmitError(refused);
+            return;
+        }
         var ns = TargetNamespace;
         var request = new RayClusterAutoscalingRequest
         {
