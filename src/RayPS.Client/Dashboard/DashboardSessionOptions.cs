@@ -1,5 +1,6 @@
 using System.Net;
 using RayPS.Errors;
+using RayPS.Kube;
 
 namespace RayPS.Dashboard;
 
@@ -63,14 +64,6 @@ public sealed record DashboardSessionOptions
             $"'{Address}' is not an IP address. Pass -Address 127.0.0.1 (the default), ::1, 0.0.0.0 or one of this machine's addresses.", Address);
     }
 
-    /// <summary>The delay before reconnect attempt <paramref name="attempt"/> (1-based): 0, base, 2*base, ... capped.</summary>
-    internal TimeSpan ReconnectDelay(int attempt)
-    {
-        if (attempt <= 1)
-        {
-            return TimeSpan.Zero;
-        }
-        var ms = ReconnectBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 2, 20));
-        return TimeSpan.FromMilliseconds(Math.Min(ms, ReconnectMaxDelay.TotalMilliseconds));
-    }
+    /// <summary>The delay before reconnect attempt <paramref name="attempt"/> (1-based), by the retry policy's reconnect rule.</summary>
+    internal TimeSpan ReconnectDelay(int attempt) => RetryHandler.ReconnectBackoff(attempt, ReconnectBaseDelay, ReconnectMaxDelay);
 }

@@ -230,6 +230,21 @@ public sealed class RetryHandler : DelegatingHandler
     public static TimeSpan ConflictBackoff(int attempt) =>
         TimeSpan.FromMilliseconds(25 * (1 << Math.Clamp(attempt, 1, 6)) + Random.Shared.Next(25));
 
+    /// <summary>
+    /// The wait before reconnect attempt <paramref name="attempt"/> (1-based) of a long-lived session that lost its target
+    /// (the dashboard's head pod): the first at once (the pod may simply have been replaced), then
+    /// <paramref name="baseDelay"/> doubling up to <paramref name="maxDelay"/>, so the attempts span the budget a user sets.
+    /// </summary>
+    public static TimeSpan ReconnectBackoff(int attempt, TimeSpan baseDelay, TimeSpan maxDelay)
+    {
+        if (attempt <= 1)
+        {
+            return TimeSpan.Zero;
+        }
+        var ms = baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 2, 20));
+        return TimeSpan.FromMilliseconds(Math.Min(ms, maxDelay.TotalMilliseconds));
+    }
+
     private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
     {
         if (retryAfter is { } ra && ra > TimeSpan.Zero)
