@@ -40,7 +40,10 @@ internal sealed class ServerCertificateCheck
         return new ServerCertificateCheck(config.SslCaCerts, hostName, hasServerName, config.SkipTlsVerify);
     }
 
-    /// <summary>Makes the handler check server certificates with this check, and send tls-server-name as SNI when set.</summary>
+    /// <summary>
+    /// Makes the handler check server certificates with this check. It also asks for tls-server-name as the SNI name, but
+    /// SocketsHttpHandler overrides that with the URL's host (none for an IP address), so only the check uses it.
+    /// </summary>
     public static void Apply(SocketsHttpHandler handler, KubernetesClientConfiguration config)
     {
         var check = For(config);
