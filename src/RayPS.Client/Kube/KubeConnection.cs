@@ -84,8 +84,10 @@ public sealed class KubeConnection
         // Watches and proxies run long; KubeApi applies its own per-request timeout instead.
         config.HttpClientTimeout = Timeout.InfiniteTimeSpan;
         var proxy = target.Proxy;
+        SocketsHttpHandler? sockets = null;
         config.FirstMessageHandlerSetup = handler =>
         {
+            sockets = handler;
             // kubectl's proxy rules, never the system proxy (see KubeProxy).
             handler.Proxy = proxy;
             handler.UseProxy = proxy is not null;
@@ -99,6 +101,11 @@ public sealed class KubeConnection
         };
         var chain = credentials is null ? handlers : handlers.Prepend(new ExecCredentialHandler(credentials)).ToArray();
         var client = new Kubernetes(config, chain);
+        if (client.BaseUri.Scheme == Uri.UriSchemeHttps && sockets is not null)
+        {
+            // After the client is built: KubernetesClient sets its own check, which lets a CA-signed certificate for another host pass.
+            ServerCertificateCheck.Apply(sockets, config);
+        }
         var ns = string.IsNullOrWhiteSpace(config.Namespace) ? "default" : config.Namespace;
         return new KubeConnection(client, ownStreamingSockets ? target : null, credentials, target.ContextName, ns);
     }

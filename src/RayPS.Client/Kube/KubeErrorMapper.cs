@@ -77,7 +77,8 @@ public static class KubeErrorMapper
         if (FindInner<AuthenticationException>(ex) is not null)
         {
             return new RayPSException(ErrorIds.KubeApiTlsFailure, RayErrorCategory.SecurityError,
-                $"The TLS handshake with {server} (context '{contextName}') failed: the server certificate is not trusted by the kubeconfig's certificate-authority. Check the cluster's certificate-authority-data.",
+                $"The TLS handshake with {server} (context '{contextName}') failed: the server certificate is not trusted by the kubeconfig's certificate-authority, " +
+                    $"or it does not name the host '{server.IdnHost}' (or the cluster's tls-server-name, when set). Check the cluster's certificate-authority-data and server address; when the certificate names another host, set the cluster's tls-server-name to that name.",
                 server, ex);
         }
 

@@ -17,18 +17,9 @@ internal static class StreamingHandler
     {
         // kubectl's proxy rules for port-forward too (HTTPS_PROXY/NO_PROXY or the kubeconfig's proxy-url), never the system proxy.
         var handler = new SocketsHttpHandler { ConnectCallback = ConnectAsync, Proxy = proxy, UseProxy = proxy is not null };
-        if (config.SkipTlsVerify)
+        if (new Uri(config.Host).Scheme == Uri.UriSchemeHttps)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-        }
-        else if (config.SslCaCerts is { Count: > 0 } authorities)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
-                Kubernetes.CertificateValidationCallBack(sender, authorities, certificate, chain, errors);
-        }
-        if (!string.IsNullOrWhiteSpace(config.TlsServerName))
-        {
-            handler.SslOptions.TargetHost = config.TlsServerName;
+            ServerCertificateCheck.Apply(handler, config);
         }
         if (HasClientCertificate(config))
         {
