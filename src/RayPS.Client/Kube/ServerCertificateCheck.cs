@@ -41,8 +41,9 @@ internal sealed class ServerCertificateCheck
     }
 
     /// <summary>
-    /// Makes the handler check server certificates with this check. It also asks for tls-server-name as the SNI name, but
-    /// SocketsHttpHandler overrides that with the URL's host (none for an IP address), so only the check uses it.
+    /// Makes the handler check server certificates with this check. With tls-server-name, the TLS handshake of a direct
+    /// connection is made here, so that name is also the SNI name (as kubectl sends it) while the Host header stays the
+    /// URL's: SocketsHttpHandler would send the URL's host (or, for an IP address, no SNI at all).
     /// </summary>
     public static void Apply(SocketsHttpHandler handler, KubernetesClientConfiguration config)
     {
@@ -51,8 +52,51 @@ internal sealed class ServerCertificateCheck
         if (!string.IsNullOrWhiteSpace(config.TlsServerName))
         {
             handler.SslOptions.TargetHost = config.TlsServerName;
+            var connect = handler.ConnectCallback ?? ConnectDirectAsync;
+            var serverName = config.TlsServerName;
+            handler.ConnectCallback = async (context, ct) =>
+            {
+                var stream = await connect(context, ct).ConfigureAwait(false);
+                return IsDirect(context) ? await HandshakeAsync(stream, handler.SslOptions, serverName, ct).ConfigureAwait(false) : stream;
+            };
         }
     }
+
+    /// <summary>
+    /// A connection to the server itself, not to a proxy (through a proxy, TLS to the server runs inside the tunnel that
+    /// SocketsHttpHandler opens after this connection, and it sends the URL's host as SNI there).
+    /// </summary>
+    private static bool IsDirect(SocketsHttpConnectionContext context) =>
+        context.InitialRequestMessage.RequestUri is { Scheme: "https" or "wss" } uri
+        && string.Equals(uri.IdnHost, context.DnsEndPoint.Host, StringComparison.OrdinalIgnoreCase)
+        && uri.Port == context.DnsEndPoint.Port;
+
+    private static async ValueTask<Stream> HandshakeAsync(Stream stream, SslClientAuthenticationOptions handlerOptions, string serverName, CancellationToken ct)
+    {
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = serverName,
+                ApplicationProtocols = [SslApplicationProtocol.Http11],
+                RemoteCertificateValidationCallback = handlerOptions.RemoteCertificateValidationCallback,
+                LocalCertificateSelectionCallback = handlerOptions.LocalCertificateSelectionCallback,
+                ClientCertificates = handlerOptions.ClientCertificates,
+                EnabledSslProtocols = handlerOptions.EnabledSslProtocols,
+                CertificateRevocationCheckMode = handlerOptions.CertificateRevocationCheckMode,
+            }, ct).ConfigureAwait(false);
+            return tls;
+        }
+        catch
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async ValueTask<Stream> ConnectDirectAsync(SocketsHttpConnectionContext context, CancellationToken ct) =>
+        new System.Net.Sockets.NetworkStream(await HappyEyeballs.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct).ConfigureAwait(false), ownsSocket: true);
 
     public bool Accepts(X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors)
     {

@@ -70,6 +70,21 @@ public sealed class ServerCertificateCheckTests : IDisposable
     [Theory]
     [InlineData(Path.ApiClient)]
     [InlineData(Path.Streaming)]
+    public async Task Sends_tls_server_name_as_the_sni_name_and_keeps_the_url_host_in_the_host_header(Path path)
+    {
+        using var leaf = Leaf("evil.example", _clusterCa);
+        await using var server = TlsServer.Start(leaf);
+        var config = Config(server, _clusterCa);
+        config.TlsServerName = "evil.example";
+
+        Assert.Equal("ok", await Fetch(path, config));
+        Assert.Equal("evil.example", server.LastServerName);
+        Assert.Equal($"127.0.0.1:{server.Port}", server.LastHostHeader);
+    }
+
+    [Theory]
+    [InlineData(Path.ApiClient)]
+    [InlineData(Path.Streaming)]
     public async Task Refuses_a_certificate_for_the_server_address_when_tls_server_name_names_another_host(Path path)
     {
         using var leaf = Leaf("127.0.0.1", _clusterCa);
@@ -297,6 +312,12 @@ public sealed class ServerCertificateCheckTests : IDisposable
 
         public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+        /// <summary>The SNI name of the last request's handshake ("" when none was sent).</summary>
+        public string? LastServerName { get; private set; }
+
+        /// <summary>The Host header of the last request.</summary>
+        public string? LastHostHeader { get; private set; }
+
         public static TlsServer Start(X509Certificate2 leaf, params X509Certificate2[] intermediates)
         {
             var server = new TlsServer(leaf, intermediates);
@@ -339,6 +360,9 @@ public sealed class ServerCertificateCheckTests : IDisposable
                     }
                     length += read;
                 }
+                LastServerName = tls.TargetHostName;
+                LastHostHeader = Encoding.ASCII.GetString(request, 0, length).Split("\r\n")
+                    .FirstOrDefault(h => h.StartsWith("Host:", StringComparison.OrdinalIgnoreCase))?[5..].Trim();
                 await tls.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"u8.ToArray(), _stop.Token);
             }
             catch (Exception)
