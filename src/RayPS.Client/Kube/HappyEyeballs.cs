@@ -13,6 +13,10 @@ internal static class HappyEyeballs
 {
     public static TimeSpan FallbackDelay { get; set; } = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>A SocketsHttpHandler connect callback: the context's endpoint, as a stream that owns its socket.</summary>
+    public static async ValueTask<Stream> ConnectStreamAsync(SocketsHttpConnectionContext context, CancellationToken ct) =>
+        new NetworkStream(await ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct).ConfigureAwait(false), ownsSocket: true);
+
     public static async Task<Socket> ConnectAsync(string host, int port, CancellationToken ct)
     {
         var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)

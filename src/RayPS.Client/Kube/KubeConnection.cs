@@ -91,9 +91,7 @@ public sealed class KubeConnection
             // kubectl's proxy rules, never the system proxy (see KubeProxy).
             handler.Proxy = proxy;
             handler.UseProxy = proxy is not null;
-            handler.ConnectCallback = async (context, ct) =>
-                new System.Net.Sockets.NetworkStream(
-                    await HappyEyeballs.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct).ConfigureAwait(false), ownsSocket: true);
+            handler.ConnectCallback = HappyEyeballs.ConnectStreamAsync;
             if (credentials is not null)
             {
                 UseExecClientCertificate(handler, credentials);

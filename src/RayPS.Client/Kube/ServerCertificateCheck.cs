@@ -52,7 +52,7 @@ internal sealed class ServerCertificateCheck
         if (!string.IsNullOrWhiteSpace(config.TlsServerName))
         {
             handler.SslOptions.TargetHost = config.TlsServerName;
-            var connect = handler.ConnectCallback ?? ConnectDirectAsync;
+            var connect = handler.ConnectCallback ?? HappyEyeballs.ConnectStreamAsync;
             var serverName = config.TlsServerName;
             handler.ConnectCallback = async (context, ct) =>
             {
@@ -94,9 +94,6 @@ internal sealed class ServerCertificateCheck
             throw;
         }
     }
-
-    private static async ValueTask<Stream> ConnectDirectAsync(SocketsHttpConnectionContext context, CancellationToken ct) =>
-        new System.Net.Sockets.NetworkStream(await HappyEyeballs.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct).ConfigureAwait(false), ownsSocket: true);
 
     public bool Accepts(X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors)
     {
