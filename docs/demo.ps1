@@ -33,7 +33,12 @@ try {
         Install-KubeRayOperator -Namespace $namespace -Version 1.4.2 -Wait | Format-Table | Out-Host
     }
     Step '1b. Verify the KubeRay operator' 'kubectl get pods -n kube-system | grep kuberay-operator'
-    if (Has Get-KubeRayOperator) { Get-KubeRayOperator | Format-Table | Out-Host }
+    if (Has Get-KubeRayOperator) {
+        Get-KubeRayOperator | Format-Table | Out-Host
+        # A mistaken pipe deletes nothing: the operator names no RayCluster.
+        Get-KubeRayOperator | Remove-RayCluster -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable refused
+        "Get-KubeRayOperator | Remove-RayCluster -> $($refused[0].FullyQualifiedErrorId.Split(',')[0]): nothing deleted" | Out-Host
+    }
 
     Step '2. Deploy the RayCluster from the guide''s Helm values' 'helm -n kube-system install ray-cluster ./ray-cluster -f ./values.yaml'
     if (Has New-RayCluster) {
@@ -67,6 +72,10 @@ try {
         $session | Format-List Url, PodName, State | Out-Host
         $nodes = Invoke-RestMethod "$($session.Url.ToString().TrimEnd('/'))/nodes?view=summary"
         "Ray nodes through the dashboard: $(@($nodes.data.summary).Count)" | Out-Host
+        # An API server that refuses port-forwards twice: the connection is retried alone, the session stays up.
+        $refusal = Set-RaySandboxFault -Sandbox $sandbox -StatusCode 503 -Resource pods -Verb portforward -Count 2
+        $nodes = Invoke-RestMethod "$($session.Url.ToString().TrimEnd('/'))/nodes?view=summary" -DisableKeepAlive
+        "After $($refusal.Hits) refused port-forwards: $(@($nodes.data.summary).Count) nodes; session $($session.State), $($session.Reconnects) reconnects" | Out-Host
         $session | Stop-RayDashboard
     }
 
