@@ -172,16 +172,10 @@ internal sealed class PortForwardConnector
 
     private async Task AuthorizeAsync(ClientWebSocket socket, CancellationToken ct)
     {
-        if (_connection.Client.Credentials is not { } credentials)
+        // The token provider may refresh (token files rotate); ask it for the current header each time.
+        if (await _connection.AuthorizationAsync(ct).ConfigureAwait(false) is { } authorization)
         {
-            return;
-        }
-        // The token provider may refresh (exec plugins, files); ask it for the current header each time.
-        using var probe = new HttpRequestMessage(HttpMethod.Get, _connection.Server);
-        await credentials.ProcessHttpRequestAsync(probe, ct).ConfigureAwait(false);
-        if (probe.Headers.Authorization is { } authorization)
-        {
-            socket.Options.SetRequestHeader("Authorization", authorization.ToString());
+            socket.Options.SetRequestHeader("Authorization", authorization);
         }
     }
 

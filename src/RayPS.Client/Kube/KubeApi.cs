@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using k8s;
 using RayPS.Errors;
 
 namespace RayPS.Kube;
@@ -19,7 +18,9 @@ public sealed class KubeApi
     public const string StrategicMergePatch = "application/strategic-merge-patch+json";
     public const string ApplyPatch = "application/apply-patch+yaml";
 
-    private readonly Kubernetes _client;
+    private readonly HttpClient _http;
+    private readonly Uri _server;
+    private readonly KubeCredentials? _credentials;
     private readonly string _contextName;
 
     private readonly ExecCredentialSource? _execCredentials;
@@ -29,16 +30,20 @@ public sealed class KubeApi
     private KubeApi? _raw;
     private TimeSpan _requestTimeout = TimeSpan.FromSeconds(30);
 
-    public KubeApi(Kubernetes client, string contextName, ExecCredentialSource? execCredentials = null)
+    internal KubeApi(HttpClient http, Uri server, KubeCredentials? credentials, string contextName, ExecCredentialSource? execCredentials = null)
     {
-        _client = client;
+        _http = http;
+        _server = server;
+        _credentials = credentials;
         _contextName = contextName;
         _execCredentials = execCredentials;
     }
 
     private KubeApi(KubeApi mapping)
     {
-        _client = mapping._client;
+        _http = mapping._http;
+        _server = mapping._server;
+        _credentials = mapping._credentials;
         _contextName = mapping._contextName;
         _execCredentials = mapping._execCredentials;
         _mapping = mapping;
@@ -78,9 +83,7 @@ public sealed class KubeApi
         }
     }
 
-    public Uri Server => _client.BaseUri;
-
-    public Kubernetes Client => _client;
+    public Uri Server => _server;
 
     public Task<JsonObject> GetAsync(string path, CancellationToken ct, string? what = null) =>
         SendJsonAsync(HttpMethod.Get, path, null, null, ct, what);
@@ -162,7 +165,7 @@ public sealed class KubeApi
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
             Trace?.Invoke($"{method} {path} -> failed: {ex.GetType().Name}");
-            throw KubeErrorMapper.MapTransport(ex, _contextName, _client.BaseUri);
+            throw KubeErrorMapper.MapTransport(ex, _contextName, _server);
         }
     }
 
@@ -199,7 +202,7 @@ public sealed class KubeApi
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {
-            var transport = KubeErrorMapper.MapTransport(ex, _contextName, _client.BaseUri, attempts.Count, ex is OperationCanceledException ? timeout : null);
+            var transport = KubeErrorMapper.MapTransport(ex, _contextName, _server, attempts.Count, ex is OperationCanceledException ? timeout : null);
             if (attempts.MayHaveLanded && retryClass is RetryClass.Create or RetryClass.Delete)
             {
                 return await SettleByReadingBackAsync(method, path, body, retryClass, attempts, null, transport, what, ct).ConfigureAwait(false);
@@ -395,7 +398,7 @@ public sealed class KubeApi
 
     private HttpRequestMessage NewRequest(HttpMethod method, string path, JsonNode? body, string? contentType, ExecCredential? credential = null)
     {
-        var request = new HttpRequestMessage(method, new Uri(_client.BaseUri, path.TrimStart('/')));
+        var request = new HttpRequestMessage(method, new Uri(_server, path.TrimStart('/')));
         if (credential is not null)
         {
             request.Options.Set(ExecCredentialSource.Fetched, credential);
@@ -413,11 +416,11 @@ public sealed class KubeApi
 
     private async Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)
     {
-        if (_client.Credentials is { } credentials)
+        if (_credentials is not null)
         {
-            await credentials.ProcessHttpRequestAsync(request, ct).ConfigureAwait(false);
+            await _credentials.ApplyAsync(request, ct).ConfigureAwait(false);
         }
-        return await _client.HttpClient.SendAsync(request, completion, ct).ConfigureAwait(false);
+        return await _http.SendAsync(request, completion, ct).ConfigureAwait(false);
     }
 
     public string ContextName => _contextName;

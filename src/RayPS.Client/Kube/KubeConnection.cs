@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using k8s;
+using RayPS.Errors;
 
 namespace RayPS.Kube;
 
@@ -12,25 +13,41 @@ public sealed class KubeConnection
 
     private readonly Lazy<HttpMessageInvoker> _streamingInvoker;
 
-    private KubeConnection(Kubernetes client, KubeTarget? streamingTarget, ExecCredentialSource? credentials, string contextName, string defaultNamespace)
+    private KubeConnection(HttpClient http, Uri server, KubeCredentials? credentials, KubeTarget? streamingTarget, ExecCredentialSource? execCredentials,
+        string contextName, string defaultNamespace)
     {
-        Client = client;
+        Server = server;
+        Http = http;
+        Credentials = credentials;
         ContextName = contextName;
         DefaultNamespace = defaultNamespace;
-        ExecCredentials = credentials;
-        Api = new KubeApi(client, contextName, credentials);
+        ExecCredentials = execCredentials;
+        Api = new KubeApi(http, server, credentials, contextName, execCredentials);
         _streamingInvoker = new Lazy<HttpMessageInvoker>(() =>
-            streamingTarget is null ? client.HttpClient : new HttpMessageInvoker(CreateStreamingHandler(streamingTarget, credentials)));
+            streamingTarget is null ? http : new HttpMessageInvoker(CreateStreamingHandler(streamingTarget, execCredentials)));
     }
 
     /// <summary>The exec plugin credential this connection sends, when its kubeconfig user is an exec plugin.</summary>
     public ExecCredentialSource? ExecCredentials { get; }
 
-    public Kubernetes Client { get; }
+    /// <summary>The kubeconfig user's own credentials (token, token file, basic auth), when it has any.</summary>
+    internal KubeCredentials? Credentials { get; }
+
     public KubeApi Api { get; }
+
+    /// <summary>The authenticated API client without KubeApi's retries, mapping and trace (tests).</summary>
+    internal HttpClient Http { get; }
+
     public string ContextName { get; }
     public string DefaultNamespace { get; }
-    public Uri Server => Client.BaseUri;
+    public Uri Server { get; }
+
+    /// <summary>
+    /// The Authorization header value of the user's own credentials for a request made outside <see cref="Api"/> (WebSockets),
+    /// asked afresh each time (token files rotate); null when the user has none. Never written to any output.
+    /// </summary>
+    internal async ValueTask<string?> AuthorizationAsync(CancellationToken ct) =>
+        Credentials is null ? null : (await Credentials.HeaderAsync(ct).ConfigureAwait(false))?.ToString();
 
     /// <summary>Sends the requests that become long-lived byte streams (port-forward WebSockets); see <see cref="StreamingHandler"/>.</summary>
     internal HttpMessageInvoker StreamingInvoker => _streamingInvoker.Value;
@@ -78,39 +95,70 @@ public sealed class KubeConnection
     internal static KubeConnection Create(KubernetesClientConfiguration config, string contextName, params DelegatingHandler[] handlers) =>
         Create(new KubeTarget(config, contextName, contextName, null, null), null, ownStreamingSockets: false, handlers);
 
+    /// <remarks>
+    /// The HTTP client is built here rather than by KubernetesClient's <c>Kubernetes</c> class, whose construction (its API
+    /// groups and JSON settings, none of which RayPS uses) was a third of a session's first call (docs/benchmarks.md,
+    /// 05-FirstCall); the handler is set up as that class sets it up, with kubectl's proxy rules, our certificate check and
+    /// happy-eyeballs connects, and the credentials it would choose (<see cref="KubeCredentials"/>).
+    /// </remarks>
     private static KubeConnection Create(KubeTarget target, ExecCredentialSource? credentials, bool ownStreamingSockets, params DelegatingHandler[] handlers)
     {
         var config = target.Config;
-        // Watches and proxies run long; KubeApi applies its own per-request timeout instead.
-        config.HttpClientTimeout = Timeout.InfiniteTimeSpan;
+        var server = ServerUri(config, target.ContextName);
         var proxy = target.Proxy;
-        SocketsHttpHandler? sockets = null;
-        config.FirstMessageHandlerSetup = handler =>
+        var sockets = new SocketsHttpHandler
         {
-            sockets = handler;
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            KeepAlivePingDelay = TimeSpan.FromMinutes(3),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
             // kubectl's proxy rules, never the system proxy (see KubeProxy).
-            handler.Proxy = proxy;
-            handler.UseProxy = proxy is not null;
-            handler.ConnectCallback = HappyEyeballs.ConnectStreamAsync;
-            if (credentials is not null)
-            {
-                UseExecClientCertificate(handler, credentials);
-            }
+            Proxy = proxy,
+            UseProxy = proxy is not null,
+            ConnectCallback = HappyEyeballs.ConnectStreamAsync,
         };
-        var chain = credentials is null ? handlers : handlers.Prepend(new ExecCredentialHandler(credentials)).ToArray();
-        var client = new Kubernetes(config, chain);
-        if (client.BaseUri.Scheme == Uri.UriSchemeHttps && sockets is not null)
+        if (server.Scheme == Uri.UriSchemeHttps)
         {
-            // After the client is built: KubernetesClient sets its own check, which lets a CA-signed certificate for another host pass.
             ServerCertificateCheck.Apply(sockets, config);
         }
+        StreamingHandler.UseClientCertificate(sockets, config, target.ContextName);
+        if (credentials is not null)
+        {
+            UseExecClientCertificate(sockets, credentials);
+        }
+        var chain = credentials is null ? handlers : handlers.Prepend(new ExecCredentialHandler(credentials)).ToArray();
+        HttpMessageHandler first = sockets;
+        for (var i = chain.Length - 1; i >= 0; i--)
+        {
+            var innermost = chain[i];
+            while (innermost.InnerHandler is DelegatingHandler inner)
+            {
+                innermost = inner;
+            }
+            innermost.InnerHandler = first;
+            first = chain[i];
+        }
+        // Watches and proxies run long; KubeApi applies its own per-request timeout instead.
+        var http = new HttpClient(first, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
         var ns = string.IsNullOrWhiteSpace(config.Namespace) ? "default" : config.Namespace;
-        return new KubeConnection(client, ownStreamingSockets ? target : null, credentials, target.ContextName, ns);
+        return new KubeConnection(http, server, KubeCredentials.For(config), ownStreamingSockets ? target : null, credentials, target.ContextName, ns);
+    }
+
+    /// <summary>The API server's address; a context whose server is missing or not an http(s) URL is KubeConfigInvalid.</summary>
+    private static Uri ServerUri(KubernetesClientConfiguration config, string contextName)
+    {
+        if (string.IsNullOrWhiteSpace(config.Host) || !Uri.TryCreate(config.Host, UriKind.Absolute, out var server) ||
+            (server.Scheme != Uri.UriSchemeHttps && server.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidData,
+                $"The cluster of kubeconfig context '{contextName}' has no usable server address (it must be a URL such as https://host:6443). Fix the cluster's server entry in the kubeconfig.",
+                contextName);
+        }
+        return server;
     }
 
     private static HttpMessageHandler CreateStreamingHandler(KubeTarget target, ExecCredentialSource? credentials)
     {
-        var sockets = StreamingHandler.Create(target.Config, target.Proxy);
+        var sockets = StreamingHandler.Create(target.Config, target.Proxy, target.ContextName);
         if (credentials is null)
         {
             return sockets;

@@ -13,7 +13,7 @@ namespace RayPS.Kube;
 /// </summary>
 internal static class StreamingHandler
 {
-    public static SocketsHttpHandler Create(KubernetesClientConfiguration config, System.Net.IWebProxy? proxy = null)
+    public static SocketsHttpHandler Create(KubernetesClientConfiguration config, System.Net.IWebProxy? proxy = null, string? contextName = null)
     {
         // kubectl's proxy rules for port-forward too (HTTPS_PROXY/NO_PROXY or the kubeconfig's proxy-url), never the system proxy.
         var handler = new SocketsHttpHandler { ConnectCallback = ConnectAsync, Proxy = proxy, UseProxy = proxy is not null };
@@ -21,11 +21,32 @@ internal static class StreamingHandler
         {
             ServerCertificateCheck.Apply(handler, config);
         }
-        if (HasClientCertificate(config))
-        {
-            handler.SslOptions.ClientCertificates = new X509CertificateCollection { LoadClientCertificate(config) };
-        }
+        UseClientCertificate(handler, config, contextName);
         return handler;
+    }
+
+    /// <summary>
+    /// Offers the kubeconfig user's client-certificate(-data) and client-key(-data) in the handler's TLS handshakes, when it
+    /// has both; a pair that cannot be loaded is KubeConfigInvalid (never quoting the PEM).
+    /// </summary>
+    public static void UseClientCertificate(SocketsHttpHandler handler, KubernetesClientConfiguration config, string? contextName)
+    {
+        if (!HasClientCertificate(config))
+        {
+            return;
+        }
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = LoadClientCertificate(config);
+        }
+        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or FormatException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new Errors.RayPSException(Errors.ErrorIds.KubeConfigInvalid, Errors.RayErrorCategory.InvalidData,
+                $"The client certificate or key of kubeconfig context '{contextName}' cannot be used ({ex.GetType().Name}). Check the user's client-certificate(-data) and client-key(-data): both PEM, the key matching the certificate.",
+                contextName, ex);
+        }
+        handler.SslOptions.ClientCertificates = new X509CertificateCollection { certificate };
     }
 
     private static bool HasClientCertificate(KubernetesClientConfiguration config) =>

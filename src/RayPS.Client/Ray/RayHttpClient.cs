@@ -200,14 +200,9 @@ public sealed class RayHttpClient
         var started = Stopwatch.GetTimestamp();
         try
         {
-            if (_connection.Client.Credentials is { } credentials)
+            if (await _connection.AuthorizationAsync(timeoutCts.Token).ConfigureAwait(false) is { } authorization)
             {
-                using var probe = new HttpRequestMessage(HttpMethod.Get, _connection.Server);
-                await credentials.ProcessHttpRequestAsync(probe, timeoutCts.Token).ConfigureAwait(false);
-                if (probe.Headers.Authorization is { } authorization)
-                {
-                    socket.Options.SetRequestHeader("Authorization", authorization.ToString());
-                }
+                socket.Options.SetRequestHeader("Authorization", authorization);
             }
             var builder = new UriBuilder(new Uri(_connection.Server, path.TrimStart('/')));
             builder.Scheme = builder.Scheme == Uri.UriSchemeHttps ? Uri.UriSchemeWss : Uri.UriSchemeWs;

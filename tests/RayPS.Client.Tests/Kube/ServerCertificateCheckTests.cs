@@ -239,7 +239,7 @@ public sealed class ServerCertificateCheckTests : IDisposable
         if (path == Path.ApiClient)
         {
             var connection = KubeConnection.Create(config, "tls-test");
-            using var response = await connection.Client.HttpClient.GetAsync(uri);
+            using var response = await connection.Http.GetAsync(uri);
             return await response.Content.ReadAsStringAsync();
         }
         using var invoker = new HttpMessageInvoker(StreamingHandler.Create(config));
