@@ -132,14 +132,22 @@ function Invoke-Build {
 
 # ReadyToRun images of $ReadyToRunAssemblies for each of $ReadyToRunPlatform in lib/r2r/<platform>/, with runtime.txt naming
 # the .NET major version they were compiled for (the loader uses them only there). Cached by input hash in out/r2r-cache.
-function Invoke-ReadyToRun {
+# Restores Crossgen2 for this SDK's runtime and the runtime packs of $Platforms and of this machine; returns where they are.
+function Get-Crossgen2([string[]] $Platforms) {
     $hostRid = (& dotnet msbuild (Join-Path $Root 'build/Crossgen2.proj') -getProperty:NETCoreSdkRuntimeIdentifier).Trim()
+    $Platforms = @(@($Platforms) + $hostRid | Select-Object -Unique)
     $version = (& dotnet msbuild (Join-Path $Root 'build/Crossgen2.proj') -getProperty:BundledNETCoreAppPackageVersion).Trim()
-    Write-Step "restore Crossgen2 $version ($hostRid) and runtime packs for $($ReadyToRunPlatform -join ', ')"
-    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/Crossgen2.proj'), "-p:HostRid=$hostRid", "-p:TargetRids=$($ReadyToRunPlatform -join '%3B')", '--nologo', '-v', 'q')
+    Write-Step "restore Crossgen2 $version ($hostRid) and runtime packs for $($Platforms -join ', ')"
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/Crossgen2.proj'), "-p:HostRid=$hostRid", "-p:TargetRids=$($Platforms -join '%3B')", '--nologo', '-v', 'q')
     $packages = Get-NuGetPackagesRoot
     $crossgen = Join-Path $packages "microsoft.netcore.app.crossgen2.$hostRid/$version/tools/crossgen2"
     if ($IsWindows) { $crossgen += '.exe' }
+    [pscustomobject]@{ Path = $crossgen; Version = $version; HostRid = $hostRid; Packages = $packages }
+}
+
+function Invoke-ReadyToRun {
+    $tool = Get-Crossgen2 $ReadyToRunPlatform
+    $crossgen = $tool.Path; $version = $tool.Version; $packages = $tool.Packages
     $major = ([version] $version).Major
     # RayPS.dll references System.Management.Automation: that of this pwsh (7.6 runs .NET 10).
     $automation = [psobject].Assembly.Location
@@ -166,6 +174,35 @@ function Invoke-ReadyToRun {
         }
         Set-Content -Path (Join-Path $target 'runtime.txt') -Value $major
     }
+}
+
+# Bench only: a copy of this pwsh (the dotnet tool, whose assemblies are IL only) with its assemblies compiled by Crossgen2
+# for this machine, as PowerShell's own installers ship them, so the bench can also measure on a pwsh like the one users run.
+# Cached in out/pwsh-r2r/<version>; returns the path of its pwsh.dll.
+function Invoke-ReadyToRunPwsh {
+    $source = Split-Path ([psobject].Assembly.Location)
+    $target = Join-Path $Out "pwsh-r2r/$($PSVersionTable.PSVersion)"
+    $done = Join-Path $target '.complete'
+    if (-not (Test-Path $done)) {
+        $tool = Get-Crossgen2 @()
+        $major = ([version] $tool.Version).Major
+        $framework = Join-Path $tool.Packages "microsoft.netcore.app.runtime.$($tool.HostRid)/$($tool.Version)/runtimes/$($tool.HostRid)/lib/net$major.0"
+        if (Test-Path $target) { Remove-Item $target -Recurse -Force }
+        $null = New-Item -ItemType Directory $target -Force
+        Copy-Item (Join-Path $source '*') $target -Recurse
+        $os, $arch = $tool.HostRid -split '-', 2
+        Write-Step "crossgen2 pwsh $($PSVersionTable.PSVersion) ($($tool.HostRid)): $((Get-ChildItem $source -Filter *.dll).Count) assemblies"
+        foreach ($dll in Get-ChildItem $source -Filter *.dll) {
+            $response = Join-Path $target "$($dll.BaseName).rsp"
+            Set-Content -Path $response -Value @($dll.FullName, '-o', (Join-Path $target $dll.Name), '-r', (Join-Path $framework '*.dll'), '-r', (Join-Path $source '*.dll'),
+                "--targetos:$(@{ win = 'windows'; osx = 'osx'; linux = 'linux' }[$os])", "--targetarch:$arch", '-O')
+            # An assembly Crossgen2 cannot compile (a reference assembly, a resource-only one) stays IL, as in the installers.
+            $null = & $tool.Path "@$response" 2>&1
+            Remove-Item $response
+        }
+        Set-Content $done ''
+    }
+    Join-Path $target 'pwsh.dll'
 }
 
 function Get-TrxCounts([string] $Directory) {
@@ -308,6 +345,9 @@ switch ($Task) {
         Invoke-Build
         # Through the environment: pwsh on Unix would expand a bare wildcard argument to file names.
         $env:RAYPS_BENCH_FILTER = $BenchFilter
+        if ('05-FirstCall' -like $BenchFilter -and [IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') {
+            $env:RAYPS_BENCH_R2R_PWSH = Invoke-ReadyToRunPwsh
+        }
         $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'tests/bench/Invoke-Benchmarks.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'), '-OutputPath', (Join-Path $Root 'docs/benchmarks.md'))
         if ($code -ne 0) { exit $code }
     }

@@ -46,6 +46,9 @@ try {
     New-ModuleManifest -Path (Join-Path $emptyModule 'EmptyModule.psd1') -RootModule 'EmptyModule.psm1' -FunctionsToExport @() -CmdletsToExport @() -VariablesToExport @() -AliasesToExport @()
     $firstCall = 'Import-Module RayPS; Get-RayCluster -AllNamespaces | Out-Host; exit 0'
     $pwsh = @(Get-PwshCommand)
+    # Set by build.ps1 Bench when this pwsh is the IL-only dotnet tool: the same pwsh with its assemblies precompiled, as
+    # PowerShell's installers ship them (Invoke-ReadyToRunPwsh), to measure on a pwsh like the one users run.
+    $r2rPwsh = if ($env:RAYPS_BENCH_R2R_PWSH -and (Test-Path $env:RAYPS_BENCH_R2R_PWSH)) { @($pwsh[0], $env:RAYPS_BENCH_R2R_PWSH) }
     # name -> how to start it: pwsh command text (with the module path it sees and the environment it gets) or kubectl.
     $cases = [ordered]@{}
     $cases['bare pwsh: `exit 0`'] = @{ Command = 'exit 0' }
@@ -54,10 +57,17 @@ try {
     $cases['`Import-Module RayPS`'] = @{ Command = 'Import-Module RayPS; exit 0'; Root = $installed.Root }
     $cases['`Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $installed.Root }
     $cases['the same, IL only (`RAYPS_READYTORUN=0`, as on a platform without images)'] = @{ Command = $firstCall; Root = $installed.Root; IL = $true }
-    $cases['the same, without the trust-store prefetch at import (`RAYPS_PREFETCH=0`)'] = @{ Command = $firstCall; Root = $installed.Root; NoPrefetch = $true }
+    $cases['the same, without the TLS prefetch at import (`RAYPS_PREFETCH=0`)'] = @{ Command = $firstCall; Root = $installed.Root; NoPrefetch = $true }
     if ($baseline) {
         $cases['before: `Import-Module RayPS`'] = @{ Command = 'Import-Module RayPS; exit 0'; Root = $baseline.Root }
         $cases['before: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $baseline.Root }
+    }
+    $cases['the same, objects only (`| Out-Null`: a runbook that formats nothing)'] = @{ Command = 'Import-Module RayPS; Get-RayCluster -AllNamespaces | Out-Null; exit 0'; Root = $installed.Root }
+    if ($r2rPwsh) {
+        $cases['precompiled pwsh: bare `exit 0`'] = @{ Command = 'exit 0'; Pwsh = $r2rPwsh }
+        $cases['precompiled pwsh: `Update-FormatData` of an empty file'] = @{ Command = "Update-FormatData -AppendPath '$emptyFormat'; exit 0"; Pwsh = $r2rPwsh }
+        $cases['precompiled pwsh: `Import-Module RayPS`'] = @{ Command = 'Import-Module RayPS; exit 0'; Root = $installed.Root; Pwsh = $r2rPwsh }
+        $cases['precompiled pwsh: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $installed.Root; Pwsh = $r2rPwsh }
     }
     $cases['`kubectl get rayclusters -A`'] = @{ Kubectl = $true }
 
@@ -70,7 +80,10 @@ try {
             if ($Case.NoPrefetch) { $env:RAYPS_PREFETCH = '0' }
             $watch = [Diagnostics.Stopwatch]::StartNew()
             if ($Case.Kubectl) { $out = & kubectl get rayclusters -A 2>&1 }
-            else { $out = & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Case.Command)) 2>&1 }
+            else {
+                $exe = if ($Case.Pwsh) { $Case.Pwsh } else { $pwsh }
+                $out = & $exe[0] @(@($exe | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Case.Command)) 2>&1
+            }
             $watch.Stop()
             if ($LASTEXITCODE -ne 0 -or ($Case.Command -eq $firstCall -and -not ($out -match 'alpha'))) { throw "case failed: $($out -join "`n")" }
             $watch.Elapsed.TotalMilliseconds
@@ -213,11 +226,20 @@ $formatted = $median['bare pwsh, formatting initialised: `Update-FormatData` of 
 $import = $median['`Import-Module RayPS`']
 $first = $median['`Import-Module RayPS; Get-RayCluster -AllNamespaces`']
 $il = $median['the same, IL only (`RAYPS_READYTORUN=0`, as on a platform without images)']
-$noPrefetch = $median['the same, without the trust-store prefetch at import (`RAYPS_PREFETCH=0`)']
+$noPrefetch = $median['the same, without the TLS prefetch at import (`RAYPS_PREFETCH=0`)']
+$r2rBare = $median['precompiled pwsh: bare `exit 0`']
 $rows = foreach ($name in $times.Keys) {
     $values = $times[$name]
-    "| $name | $([Math]::Round($median[$name])) | $([Math]::Round($median[$name] - $bare)) | $([Math]::Round((Get-Min $values))) | $([Math]::Round((Get-Max $values))) |"
+    $over = if ($cases[$name].Pwsh) { $median[$name] - $r2rBare } else { $median[$name] - $bare }
+    "| $name | $([Math]::Round($median[$name])) | $([Math]::Round($over)) | $([Math]::Round((Get-Min $values))) | $([Math]::Round((Get-Max $values))) |"
 }
+$objectsOnly = $median['the same, objects only (`| Out-Null`: a runbook that formats nothing)']
+$r2rText = if ($r2rPwsh) {
+    $r2rFirst = $median['precompiled pwsh: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] - $r2rBare
+    $r2rFormat = $median['precompiled pwsh: `Update-FormatData` of an empty file'] - $r2rBare
+    "- On a precompiled pwsh (the same pwsh with its assemblies compiled by Crossgen2, as PowerShell's installers ship them; bare: $([Math]::Round($r2rBare)) ms against $([Math]::Round($bare)) ms):`n" +
+    "  import + first ``Get-RayCluster``: **$([Math]::Round($r2rFirst)) ms over its bare start** (target <= 300 ms: $(& $met $r2rFirst 300)), of which its formatting set-up is $([Math]::Round($r2rFormat)) ms."
+} else { '- (No precompiled pwsh was measured: run through build.ps1 Bench with the dotnet tool pwsh.)' }
 $baselineName = if ($env:RAYPS_BENCH_BASELINE_LABEL) { $env:RAYPS_BENCH_BASELINE_LABEL } else { 'the module staged at `' + $env:RAYPS_BENCH_BASELINE + '`' }
 $baselineText = if ($baseline) { 'The "before" rows are ' + $baselineName + ', packaged and installed the same way.' } else { '' }
 $met = { param($value, $target) if ($value -le $target) { 'met' } else { '**not met**' } }
@@ -237,7 +259,11 @@ Load average at the end: $(Get-LoadAverage) on $([Environment]::ProcessorCount) 
 $($rows -join "`n")
 
 - **Import + first ``Get-RayCluster``: $([Math]::Round($first - $bare)) ms over a bare pwsh** (target <= 300 ms: $(& $met ($first - $bare) 300); moonshot 200 ms: $(& $met ($first - $bare) 200));
-  IL only: $([Math]::Round($il - $bare)) ms; without the trust-store prefetch: $([Math]::Round($noPrefetch - $bare)) ms. ``kubectl get rayclusters -A``: $([Math]::Round($median['`kubectl get rayclusters -A`'])) ms for the whole process.
+  IL only: $([Math]::Round($il - $bare)) ms; without the TLS prefetch: $([Math]::Round($noPrefetch - $bare)) ms. ``kubectl get rayclusters -A``: $([Math]::Round($median['`kubectl get rayclusters -A`'])) ms for the whole process.
+- Without PowerShell's one-time formatting set-up (the accounting the issue uses for the import target):
+  **$([Math]::Round($first - $formatted)) ms over a pwsh with its formatting database initialised** (<= 300 ms: $(& $met ($first - $formatted) 300));
+  objects only, no table (``| Out-Null``): $([Math]::Round($objectsOnly - $bare)) ms over a bare pwsh.
+$r2rText
 - **Import alone: $([Math]::Round($import - $formatted)) ms over a pwsh with its formatting database initialised** (target <= 150 ms: $(& $met ($import - $formatted) 150));
   $([Math]::Round($import - $bare)) ms over a bare pwsh, of which PowerShell's one-time formatting set-up is $([Math]::Round($formatted - $bare)) ms;
   importing an empty manifest module already costs $([Math]::Round($median['floor: `Import-Module` of an empty manifest module'] - $bare)) ms over a bare pwsh (PowerShell compiling its own module
