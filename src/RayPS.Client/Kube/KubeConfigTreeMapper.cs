@@ -313,8 +313,8 @@ internal static class KubeConfigTreeMapper
     /// <summary>
     /// A value of no declared type, as the deserializer types it: a mapping is a Dictionary&lt;object, object&gt; keyed by
     /// text, a sequence a List&lt;object&gt;, a quoted or folded scalar its text, a null word null, true/True/TRUE and
-    /// false/False/FALSE booleans, and other text without a digit (not .inf or .nan) its text. A scalar with a digit could
-    /// be a number of some width: left to the deserializer.
+    /// false/False/FALSE booleans, and other scalars their text when no number parser could read them (<see cref="IsText"/>);
+    /// one that could be a number of some width is left to the deserializer.
     /// </summary>
     private static object? Untyped(YamlNode node)
     {
@@ -343,14 +343,36 @@ internal static class KubeConfigTreeMapper
                     case "true" or "True" or "TRUE": return true;
                     case "false" or "False" or "FALSE": return false;
                 }
-                if (text.AsSpan().IndexOfAnyInRange('0', '9') >= 0 ||
-                    text.Contains(".inf", StringComparison.OrdinalIgnoreCase) || text.Contains(".nan", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new Unmappable();
-                }
-                return text;
+                return IsText(text) ? text : throw new Unmappable();
             default:
                 throw new Unmappable();
         }
+    }
+
+    /// <summary>
+    /// Whether the deserializer keeps an untyped plain scalar as text: it tries hexadecimal, octal, integer and floating-point
+    /// parsers (with '.' decimals, '_' groups, exponents, signs, blanks, and .inf/.nan) and keeps the text when all fail. That
+    /// is certain without a digit, or with a letter none of them reads (g-z but o and x, in either case), unless the text
+    /// could spell an infinity or not-a-number symbol.
+    /// </summary>
+    private static bool IsText(string text)
+    {
+        if (text.Contains("inf", StringComparison.OrdinalIgnoreCase) || text.Contains("nan", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+        if (text.AsSpan().IndexOfAnyInRange('0', '9') < 0)
+        {
+            return true;
+        }
+        foreach (var c in text)
+        {
+            var lower = (char)(c | 0x20);
+            if (lower is >= 'g' and <= 'z' && lower is not 'o' and not 'x')
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

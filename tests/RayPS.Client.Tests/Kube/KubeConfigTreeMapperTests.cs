@@ -169,7 +169,7 @@ public sealed class KubeConfigTreeMapperTests : IDisposable
         { "preferences and extensions of words", """
             preferences:
               colors: true
-              nested: {a: [two, "3", null, FALSE, ~, Yes], 1: key-with-digit}
+              nested: {a: [two, "3", null, FALSE, ~, Yes, NULL, Null, True, false, TRUE, "", nuLL], 1: key-with-digit, ~: tilde-key}
             extensions:
             - name: top
               extension:
@@ -203,8 +203,18 @@ public sealed class KubeConfigTreeMapperTests : IDisposable
                     last-update: Mon, 07 Dec 2026 16:00:00 UTC
                     provider: minikube.sigs.k8s.io
                     version: v1.32.0
-            """, Deserializer },
+            """, Fast },
+        { "preferences of text with digits", "preferences: {a: v2, b: 1.2.3-rc1, c: 10Gi, d: 2026-12-07T16:00:00Z, e: 0x1g, f: 1 2 3 go}\n", Fast },
         { "preferences number", "preferences: {width: 80}\n", Deserializer },
+        { "preferences hexadecimal", "preferences: {x: 0x1F}\n", Deserializer },
+        { "preferences octal", "preferences: {x: 0o17}\n", Deserializer },
+        { "preferences grouped digits", "preferences: {x: 1_000}\n", Deserializer },
+        { "preferences exponent", "preferences: {x: 1e3}\n", Deserializer },
+        { "preferences digits and hex letters", "preferences: {x: 12abc}\n", Deserializer },
+        { "preferences literal number", "preferences:\n  x: |\n    12\n", Deserializer },
+        { "preferences negative infinity", "preferences: {x: -.INF}\n", Deserializer },
+        { "preferences infinity spelled out", "preferences: {x: Infinity9}\n", Deserializer },
+        { "preferences not a number", "preferences: {x: .NaN}\n", Deserializer },
         { "preferences infinity word", "preferences: {x: .inf}\n", Deserializer },
         { "preferences is a list", "preferences: [a]\n", Deserializer },
         { "tag on a value", Cluster("server: !!str 123\n"), Deserializer },
