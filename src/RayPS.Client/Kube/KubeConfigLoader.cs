@@ -200,12 +200,11 @@ public static class KubeConfigLoader
     /// </summary>
     internal static KubeConfigFileRead? ReadFile(string path, bool deserializerOnly = false)
     {
-        if (Parse(path) is not { } stream)
+        if (Parse(path) is not var (root, singleDocument))
         {
             return null;
         }
-        var root = (YamlMappingNode)stream.Documents[0].RootNode;
-        if (!deserializerOnly && KubeConfigTreeMapper.TryMap(stream, Path.GetFullPath(path)) is { } mapped)
+        if (!deserializerOnly && singleDocument && KubeConfigTreeMapper.TryMap(root, Path.GetFullPath(path)) is { } mapped)
         {
             return new KubeConfigFileRead(mapped, root, ByDeserializer: false);
         }
@@ -232,10 +231,12 @@ public static class KubeConfigLoader
     }
 
     /// <summary>
-    /// Parses the file as YAML: null when it holds no document (empty, or only blanks and comments); a syntax error, or
-    /// a document that is not a mapping, is KubeConfigInvalid with the line and column. Never quotes the file's text.
+    /// Parses the file as YAML into its first document's root mapping: null when it holds no document (empty, or only
+    /// blanks and comments); a syntax error, or a document that is not a mapping, is KubeConfigInvalid with the line and
+    /// column. Never quotes the file's text. Plain block YAML as kubectl writes it is read by <see cref="BlockYamlReader"/>,
+    /// everything else by YamlStream.
     /// </summary>
-    private static YamlStream? Parse(string path)
+    private static (YamlMappingNode Root, bool SingleDocument)? Parse(string path)
     {
         string text;
         try
@@ -246,6 +247,10 @@ public static class KubeConfigLoader
         {
             throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.ReadError,
                 $"The kubeconfig file '{path}' cannot be read: {ex.Message} Check its permissions, or pass another file with -KubeConfig.", path, ex);
+        }
+        if (BlockYamlReader.TryRead(text) is { } simple)
+        {
+            return (simple, true);
         }
         var stream = new YamlStream();
         try
@@ -271,7 +276,7 @@ public static class KubeConfigLoader
                 "Point -KubeConfig at a kubeconfig file.",
                 path);
         }
-        return stream;
+        return ((YamlMappingNode)root, stream.Documents.Count == 1);
     }
 
     /// <summary>Where a YAML error is: its line and column, and where the parser noticed it when that is on a later line (a tab, a bad indentation).</summary>

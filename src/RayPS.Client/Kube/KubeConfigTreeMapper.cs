@@ -10,9 +10,10 @@ namespace RayPS.Kube;
 /// gives, but without building that reflection-driven deserializer: the largest cost of reading a kubeconfig in a fresh process.
 /// </summary>
 /// <remarks>
-/// It maps only what it reproduces for certain and returns null for everything else (more than one document, an anchor, an
-/// alias, a merge key, a tag, a non-scalar key, a value of another shape than the field's, a boolean that is not a plain
-/// true/false word, a loosely typed value it would have to guess): the caller then reads the file with
+/// It is given only a file's single document (the deserializer fails on several). It maps only what it reproduces for
+/// certain and returns null for everything else (an anchor, an alias, a merge key, a tag, a non-scalar key, a value of
+/// another shape than the field's, a boolean that is not a plain true/false word, a loosely typed value it would have to
+/// guess): the caller then reads the file with
 /// <see cref="KubeConfigReader"/>, so the values and the errors stay the deserializer's. The deserializer's rules copied
 /// here: keys match the models' YAML aliases exactly and unknown keys are skipped; a plain <c>""</c>, <c>~</c>,
 /// <c>null</c>, <c>Null</c> or <c>NULL</c> value is null; any other scalar is its text for a string; a boolean is
@@ -26,10 +27,10 @@ internal static class KubeConfigTreeMapper
     {
     }
 
-    /// <summary>The model of the stream's only document, FileName set; null when the deserializer must decide.</summary>
-    public static K8SConfiguration? TryMap(YamlStream stream, string fullPath)
+    /// <summary>The model of a file's only document, FileName set; null when the deserializer must decide.</summary>
+    public static K8SConfiguration? TryMap(YamlMappingNode root, string fullPath)
     {
-        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root || !IsPlainTree(root))
+        if (!IsPlainTree(root))
         {
             return null;
         }

@@ -281,8 +281,32 @@ public sealed class KubeConfigTreeMapperTests : IDisposable
         var first = Path.Combine(_dir, "first");
         var second = Path.Combine(_dir, "second");
         var third = Path.Combine(_dir, "third");
-        File.WriteAllText(first, "clusters:\n- name: shared\n  cluster: {server: https://first, certificate-authority: ca.crt}\nusers:\n- name: u\n  user: {client-certificate: c.crt, client-key: c.key, exec: {command: ./bin/plugin}}\n" +
-            "contexts:\n- name: a\n  context: {cluster: shared, user: u}\n");
+        // Block style as kubectl writes it (read without YamlStream), then flow style (read with it).
+        File.WriteAllText(first, """
+            clusters:
+            - name: shared
+              cluster:
+                server: https://first
+                certificate-authority: ca.crt
+                proxy-url: socks5://first:1080
+                extensions:
+                - name: client.authentication.k8s.io/exec
+                  extension:
+                    audience: sts
+            users:
+            - name: u
+              user:
+                client-certificate: c.crt
+                client-key: c.key
+                exec:
+                  command: ./bin/plugin
+                  interactiveMode: IfAvailable
+            contexts:
+            - name: a
+              context:
+                cluster: shared
+                user: u
+            """);
         File.WriteAllText(second, "current-context: b\nclusters:\n- name: shared\n  cluster: {server: https://second, proxy-url: http://ignored}\n- name: own\n  cluster: {server: https://own, proxy-url: http://proxy:3128}\n" +
             "users:\n- name: u\n  user: {token: ignored}\n- name: v\n  user: {token: t, exec: {command: c, interactiveMode: Never}}\ncontexts:\n- name: a\n  context: {cluster: own}\n- name: b\n  context: {cluster: own, user: v}\n");
         File.WriteAllText(third, "");
@@ -297,7 +321,11 @@ public sealed class KubeConfigTreeMapperTests : IDisposable
         Assert.Equal(Path.Combine(_dir, "ca.crt"), actual.Clusters.First().ClusterEndpoint.CertificateAuthority);
         Assert.Equal(Path.Combine(_dir, "bin", "plugin"), actual.Users.First().UserCredentials.ExternalExecution.Command);
         Assert.Equal("b", actual.CurrentContext);
-        Assert.Null(actualExtras.ProxyUrl("shared"));
+        Assert.NotNull(BlockYamlReader.TryRead(File.ReadAllText(first)));
+        Assert.Equal("socks5://first:1080", actualExtras.ProxyUrl("shared"));
+        Assert.Equal("""{"audience":"sts"}""", actualExtras.ExecExtension("shared")!.ToJsonString());
+        Assert.Equal("IfAvailable", actualExtras.InteractiveMode("u"));
+        Assert.Equal(expectedExtras.ExecExtension("shared")!.ToJsonString(), actualExtras.ExecExtension("shared")!.ToJsonString());
         Assert.Equal(expectedExtras.ProxyUrl("own"), actualExtras.ProxyUrl("own"));
         Assert.Equal("http://proxy:3128", actualExtras.ProxyUrl("own"));
         Assert.Equal("Never", actualExtras.InteractiveMode("v"));
@@ -309,6 +337,9 @@ public sealed class KubeConfigTreeMapperTests : IDisposable
         await using var sandbox = await KubeSandbox.StartAsync(new SandboxOptions { Controllers = SandboxControllers.None });
 
         var read = KubeConfigLoader.ReadFile(sandbox.KubeConfigPath);
+
+        // Parsed without YamlDotNet's parser, and mapped without its deserializer.
+        Assert.NotNull(BlockYamlReader.TryRead(File.ReadAllText(sandbox.KubeConfigPath)));
 
         Assert.NotNull(read);
         Assert.False(read.ByDeserializer);
