@@ -26,25 +26,9 @@ internal sealed class KubeConfigExtras
     public JsonNode? ExecExtension(string? cluster) => cluster is not null && _execExtensions.TryGetValue(cluster, out var node) ? node : null;
     public string? InteractiveMode(string? user) => user is not null && _interactiveModes.TryGetValue(user, out var mode) ? mode : null;
 
-    public void AddFile(string path)
+    /// <summary>Reads the extras of one file from its parsed root mapping (the tree the loader already checked).</summary>
+    public void Add(YamlMappingNode root)
     {
-        YamlMappingNode? root;
-        try
-        {
-            var stream = new YamlStream();
-            using (var reader = new StreamReader(path))
-            {
-                stream.Load(reader);
-            }
-            root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode as YamlMappingNode : null;
-        }
-        catch (Exception)
-        {
-            // The KubernetesClient loader already accepted this file; a reader difference only loses the extras.
-            return;
-        }
-        if (root is null) return;
-
         foreach (var item in Items(root, "clusters"))
         {
             if (Scalar(item, "name") is not { } name || !_seenClusters.Add(name)) continue;

@@ -151,42 +151,22 @@ public static class KubeConfigLoader
     /// client-certificate, client-key, and an exec command that names a path) made absolute against that file's folder
     /// first, as client-go's ResolveLocalPaths does; also reads the fields the KubernetesClient model lacks.
     /// </summary>
-    internal static (K8SConfiguration Config, KubeConfigExtras Extras) LoadMergedWithExtras(IReadOnlyList<string> paths)
+    internal static (K8SConfiguration Config, KubeConfigExtras Extras) LoadMergedWithExtras(IReadOnlyList<string> paths, bool deserializerOnly = false)
     {
         K8SConfiguration? merged = null;
         var extras = new KubeConfigExtras();
         string? emptyFile = null;
         foreach (var path in paths)
         {
-            if (!CheckSyntax(path))
+            if (ReadFile(path, deserializerOnly) is not { } file)
             {
                 // Like kubectl, an empty file in a list contributes nothing; only a list of nothing but empty files is an error.
                 emptyFile ??= path;
                 continue;
             }
-            K8SConfiguration config;
-            try
-            {
-                config = KubeConfigReader.Load(path);
-            }
-            catch (YamlException ex)
-            {
-                // A value of the wrong shape (a list where a mapping belongs, ...). The parser's message can quote file
-                // content (tokens): give the place, not the text.
-                throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidData,
-                    $"The kubeconfig file '{path}' is not a valid kubeconfig: line {ex.Start.Line}, column {ex.Start.Column}: this value does not fit the kubeconfig format (clusters, users and contexts are lists of named entries). " +
-                    $"Fix the file (kubectl config view --kubeconfig '{path}' shows what kubectl makes of it).",
-                    path);
-            }
-            catch (Exception ex)
-            {
-                // The parser's message can quote file content (tokens); report only the file and the exception type.
-                throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidData,
-                    $"The kubeconfig file '{path}' could not be read ({ex.GetType().Name}). Check that it is a valid kubeconfig (kubectl config view --kubeconfig '{path}').",
-                    path);
-            }
+            var config = file.Config;
             RebaseRelativePaths(config, Path.GetDirectoryName(Path.GetFullPath(path))!);
-            extras.AddFile(path);
+            extras.Add(file.Root);
 
             if (merged is null)
             {
@@ -214,10 +194,49 @@ public static class KubeConfigLoader
     }
 
     /// <summary>
-    /// Parses the file as YAML: false when it holds no document (empty, or only blanks and comments); a syntax error, or
-    /// a document that is not a mapping, is KubeConfigInvalid with the line and column. Never quotes the file's text.
+    /// Reads one kubeconfig file, parsing it once: null when it holds no document. The model comes from the parsed tree
+    /// (<see cref="KubeConfigTreeMapper"/>) when that reproduces the deserializer's values for certain, else from
+    /// <see cref="KubeConfigReader"/> (<paramref name="deserializerOnly"/> forces that, for tests comparing both).
     /// </summary>
-    private static bool CheckSyntax(string path)
+    internal static KubeConfigFileRead? ReadFile(string path, bool deserializerOnly = false)
+    {
+        if (Parse(path) is not var (root, singleDocument))
+        {
+            return null;
+        }
+        if (!deserializerOnly && singleDocument && KubeConfigTreeMapper.TryMap(root, Path.GetFullPath(path)) is { } mapped)
+        {
+            return new KubeConfigFileRead(mapped, root, ByDeserializer: false);
+        }
+        try
+        {
+            return new KubeConfigFileRead(KubeConfigReader.Load(path), root, ByDeserializer: true);
+        }
+        catch (YamlException ex)
+        {
+            // A value of the wrong shape (a list where a mapping belongs, ...). The parser's message can quote file
+            // content (tokens): give the place, not the text.
+            throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidData,
+                $"The kubeconfig file '{path}' is not a valid kubeconfig: line {ex.Start.Line}, column {ex.Start.Column}: this value does not fit the kubeconfig format (clusters, users and contexts are lists of named entries). " +
+                $"Fix the file (kubectl config view --kubeconfig '{path}' shows what kubectl makes of it).",
+                path);
+        }
+        catch (Exception ex)
+        {
+            // The parser's message can quote file content (tokens); report only the file and the exception type.
+            throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidData,
+                $"The kubeconfig file '{path}' could not be read ({ex.GetType().Name}). Check that it is a valid kubeconfig (kubectl config view --kubeconfig '{path}').",
+                path);
+        }
+    }
+
+    /// <summary>
+    /// Parses the file as YAML into its first document's root mapping: null when it holds no document (empty, or only
+    /// blanks and comments); a syntax error, or a document that is not a mapping, is KubeConfigInvalid with the line and
+    /// column. Never quotes the file's text. Plain block YAML as kubectl writes it is read by <see cref="BlockYamlReader"/>,
+    /// everything else by YamlStream.
+    /// </summary>
+    private static (YamlMappingNode Root, bool SingleDocument)? Parse(string path)
     {
         string text;
         try
@@ -228,6 +247,10 @@ public static class KubeConfigLoader
         {
             throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.ReadError,
                 $"The kubeconfig file '{path}' cannot be read: {ex.Message} Check its permissions, or pass another file with -KubeConfig.", path, ex);
+        }
+        if (BlockYamlReader.TryRead(text) is { } simple)
+        {
+            return (simple, true);
         }
         var stream = new YamlStream();
         try
@@ -244,7 +267,7 @@ public static class KubeConfigLoader
         var root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
         if (root is null || (root is YamlScalarNode { Value: null or "" } && root.Tag.IsEmpty))
         {
-            return false;
+            return null;
         }
         if (root is not YamlMappingNode)
         {
@@ -253,7 +276,7 @@ public static class KubeConfigLoader
                 "Point -KubeConfig at a kubeconfig file.",
                 path);
         }
-        return true;
+        return ((YamlMappingNode)root, stream.Documents.Count == 1);
     }
 
     /// <summary>Where a YAML error is: its line and column, and where the parser noticed it when that is on a later line (a tab, a bad indentation).</summary>
@@ -455,3 +478,6 @@ public static class KubeConfigLoader
     private static string Redact(string message) =>
         message.Length > 200 ? message[..200] : message;
 }
+
+/// <summary>One kubeconfig file read: its model, its parsed root (for the extras), and whether the deserializer had to read it.</summary>
+internal sealed record KubeConfigFileRead(K8SConfiguration Config, YamlMappingNode Root, bool ByDeserializer);

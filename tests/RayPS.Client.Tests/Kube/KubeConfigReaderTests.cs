@@ -209,8 +209,8 @@ public sealed class KubeConfigReaderTests : IDisposable
         }
     }
 
-    /// <summary>Every public property, recursively, with the runtime type of each value (so "1" and 1 differ).</summary>
-    private static string Dump(object? value)
+    /// <summary>Every public property, recursively, with the runtime type of each value (so "1" and 1 differ, and List and array).</summary>
+    internal static string Dump(object? value)
     {
         var text = new StringBuilder();
         Write(value, text);
@@ -228,7 +228,7 @@ public sealed class KubeConfigReaderTests : IDisposable
                 text.Append(value.GetType().Name).Append(':').Append(value);
                 return;
             case IDictionary map:
-                text.Append('{');
+                text.Append(map.GetType().Name).Append('{');
                 foreach (DictionaryEntry entry in map)
                 {
                     Write(entry.Key, text);
@@ -239,7 +239,7 @@ public sealed class KubeConfigReaderTests : IDisposable
                 text.Append('}');
                 return;
             case IEnumerable list:
-                text.Append('[');
+                text.Append(list.GetType().Name).Append('[');
                 foreach (var item in list)
                 {
                     Write(item, text);
