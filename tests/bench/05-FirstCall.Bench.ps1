@@ -151,7 +151,7 @@ Step 'reflection set-up (measurement only)'
 $null = $loader.GetMethod('Prepare').Invoke($null, @($options, $facts))
 Step 'kubeconfig: find, read and parse; client configuration (CA certificate)'
 $connection = $client.GetType('RayPS.Kube.KubeConnection').GetMethod('Get').Invoke($null, @($options))
-Step 'client construction (KubeConnection.Get: the kubeconfig again, now warm; Kubernetes and its HttpClient)'
+Step 'client construction (KubeConnection.Get: the kubeconfig again, now warm; the HTTP client and its handler)'
 $null = $connection.Api.GetAsync('/version', $none, $null).GetAwaiter().GetResult()
 Step 'first request: TCP connect, TLS handshake (chain build), GET /version'
 $null = $connection.Api.GetAsync('/apis/ray.io/v1/rayclusters', $none, $null).GetAwaiter().GetResult()

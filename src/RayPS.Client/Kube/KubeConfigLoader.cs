@@ -264,6 +264,15 @@ public static class KubeConfigLoader
                 "Fix the file there (a tab in the indentation, an unclosed quote or bracket, and a missing ':' are the usual causes).",
                 path);
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or NullReferenceException or IndexOutOfRangeException)
+        {
+            // YamlDotNet's scanner throws these instead of a YamlException on some broken input (a '{' inside a block
+            // mapping's value lines, ...): still a file to fix, never a crash. Its message says nothing of the place.
+            throw new RayPSException(ErrorIds.KubeConfigInvalid, RayErrorCategory.InvalidData,
+                $"The kubeconfig file '{path}' is not valid YAML: the YAML parser gave up on it ({ex.GetType().Name}). " +
+                $"Check its syntax (kubectl config view --kubeconfig '{path}' shows where kubectl stops), or point -KubeConfig at another file.",
+                path);
+        }
         var root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
         if (root is null || (root is YamlScalarNode { Value: null or "" } && root.Tag.IsEmpty))
         {

@@ -80,6 +80,17 @@ public sealed class KubeConfigLoaderTests : IDisposable
         Assert.DoesNotContain("super-secret-value", ex.Message);
     }
 
+    /// <summary>YamlDotNet's scanner throws InvalidOperationException on this (found by mutating kubeconfigs): still KubeConfigInvalid.</summary>
+    [Fact]
+    public void A_file_the_YAML_parser_crashes_on_is_KubeConfigInvalid()
+    {
+        var path = Write("crash", ":\n    lt: aul\n    {s- naa-viwr\n64611e998726fc3d");
+        var ex = Assert.Throws<RayPSException>(() => KubeConfigLoader.Build(new KubeConnectionOptions(path)));
+        Assert.Equal(ErrorIds.KubeConfigInvalid, ex.ErrorId);
+        Assert.Contains("not valid YAML", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("naa-viwr", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("   \n\n")]
