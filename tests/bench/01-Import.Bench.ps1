@@ -7,19 +7,13 @@ $runs = 15
 # format file (FormatsToProcess: PowerShell sets up its formatting database then). An Update-FormatData call is no such
 # floor: it auto-loads Microsoft.PowerShell.Utility first, which importing a module never does.
 $floor = Join-Path ([IO.Path]::GetTempPath()) "rayps-bench-import-$([Guid]::NewGuid().ToString('N'))"
-$emptyModule = Join-Path $floor 'EmptyModule'
-$formatModule = Join-Path $floor 'FormatModule'
-$null = New-Item -ItemType Directory $emptyModule, $formatModule
-Set-Content (Join-Path $emptyModule 'EmptyModule.psm1') ''
-New-ModuleManifest -Path (Join-Path $emptyModule 'EmptyModule.psd1') -RootModule 'EmptyModule.psm1' -FunctionsToExport @() -CmdletsToExport @() -VariablesToExport @() -AliasesToExport @()
-Set-Content (Join-Path $formatModule 'FormatModule.psm1') ''
-Set-Content (Join-Path $formatModule 'FormatModule.Format.ps1xml') '<?xml version="1.0" encoding="utf-8"?><Configuration><ViewDefinitions></ViewDefinitions></Configuration>'
-New-ModuleManifest -Path (Join-Path $formatModule 'FormatModule.psd1') -RootModule 'FormatModule.psm1' -FormatsToProcess 'FormatModule.Format.ps1xml' -FunctionsToExport @() -CmdletsToExport @() -VariablesToExport @() -AliasesToExport @()
+$emptyModule = New-FloorModule -Parent $floor -Name EmptyModule
+$formatModule = New-FloorModule -Parent $floor -Name FormatModule -FormatXml '<?xml version="1.0" encoding="utf-8"?><Configuration><ViewDefinitions></ViewDefinitions></Configuration>'
 
 $cases = [ordered]@{
     '`exit 0` (bare pwsh)'                                = 'exit 0'
-    '`Import-Module` of an empty manifest module (floor)' = "Import-Module '$(Join-Path $emptyModule 'EmptyModule.psd1')'; exit 0"
-    '`Import-Module` of a module with a format file (floor + formatting set-up)' = "Import-Module '$(Join-Path $formatModule 'FormatModule.psd1')'; exit 0"
+    '`Import-Module` of an empty manifest module (floor)' = "Import-Module '$emptyModule'; exit 0"
+    '`Import-Module` of a module with a format file (floor + formatting set-up)' = "Import-Module '$formatModule'; exit 0"
     '`Import-Module RayPS`'                               = "Import-Module '$ModulePath'; exit 0"
     '`Import-Module RayPS` + resolve a cmdlet and a type' = "Import-Module '$ModulePath'; `$null = Get-Command Get-RayCluster; `$null = [RayPS.RayCluster]; exit 0"
 }

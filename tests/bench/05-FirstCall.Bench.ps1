@@ -40,20 +40,15 @@ try {
     # The floors any module pays, in modules of nothing: PowerShell's own first Import-Module (a manifest and an empty script
     # module), and the same with one table view in a format file (FormatsToProcess: PowerShell sets up its formatting
     # database) whose first table is shown, with no network, as RayPS shows its first table.
-    $emptyModule = Join-Path $work 'floor/EmptyModule'
-    $viewModule = Join-Path $work 'floor/ViewModule'
-    $null = New-Item -ItemType Directory $emptyModule, $viewModule
-    Set-Content (Join-Path $emptyModule 'EmptyModule.psm1') ''
-    New-ModuleManifest -Path (Join-Path $emptyModule 'EmptyModule.psd1') -RootModule 'EmptyModule.psm1' -FunctionsToExport @() -CmdletsToExport @() -VariablesToExport @() -AliasesToExport @()
-    Set-Content (Join-Path $viewModule 'ViewModule.psm1') ''
-    Set-Content (Join-Path $viewModule 'ViewModule.Format.ps1xml') @'
+    $floorRoot = Join-Path $work 'floor'
+    $null = New-FloorModule -Parent $floorRoot -Name EmptyModule
+    $null = New-FloorModule -Parent $floorRoot -Name ViewModule -FormatXml @'
 <?xml version="1.0" encoding="utf-8"?>
 <Configuration><ViewDefinitions><View><Name>Floor.Row</Name><ViewSelectedBy><TypeName>Floor.Row</TypeName></ViewSelectedBy><TableControl>
 <TableHeaders><TableColumnHeader><Label>Name</Label></TableColumnHeader><TableColumnHeader><Label>State</Label></TableColumnHeader></TableHeaders>
 <TableRowEntries><TableRowEntry><TableColumnItems><TableColumnItem><PropertyName>Name</PropertyName></TableColumnItem><TableColumnItem><PropertyName>State</PropertyName></TableColumnItem></TableColumnItems></TableRowEntry></TableRowEntries>
 </TableControl></View></ViewDefinitions></Configuration>
 '@
-    New-ModuleManifest -Path (Join-Path $viewModule 'ViewModule.psd1') -RootModule 'ViewModule.psm1' -FormatsToProcess 'ViewModule.Format.ps1xml' -FunctionsToExport @() -CmdletsToExport @() -VariablesToExport @() -AliasesToExport @()
     $floorTable = "Import-Module ViewModule; @([pscustomobject]@{ PSTypeName = 'Floor.Row'; Name = 'alpha'; State = 'ready' }, [pscustomobject]@{ PSTypeName = 'Floor.Row'; Name = 'beta'; State = 'ready' }) | Out-Host; exit 0"
     $firstCall = 'Import-Module RayPS; Get-RayCluster -AllNamespaces | Out-Host; exit 0'
     $pwsh = @(Get-PwshCommand)
@@ -63,8 +58,8 @@ try {
     # name -> how to start it: pwsh command text (with the module path it sees and the environment it gets) or kubectl.
     $cases = [ordered]@{}
     $cases['bare pwsh: `exit 0`'] = @{ Command = 'exit 0' }
-    $cases['floor: `Import-Module` of an empty manifest module'] = @{ Command = 'Import-Module EmptyModule; exit 0'; Root = (Split-Path $emptyModule) }
-    $cases['floor: `Import-Module` of a module with one table view, and its first table (two rows, no network)'] = @{ Command = $floorTable; Root = (Split-Path $viewModule) }
+    $cases['floor: `Import-Module` of an empty manifest module'] = @{ Command = 'Import-Module EmptyModule; exit 0'; Root = $floorRoot }
+    $cases['floor: `Import-Module` of a module with one table view, and its first table (two rows, no network)'] = @{ Command = $floorTable; Root = $floorRoot }
     $cases['`Import-Module RayPS`'] = @{ Command = 'Import-Module RayPS; exit 0'; Root = $installed.Root }
     $cases['`Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $installed.Root }
     $cases['the same, IL only (`RAYPS_READYTORUN=0`, as on a platform without images)'] = @{ Command = $firstCall; Root = $installed.Root; IL = $true }
@@ -76,7 +71,7 @@ try {
     $cases['the same, objects only (`| Out-Null`: a runbook that formats nothing)'] = @{ Command = 'Import-Module RayPS; Get-RayCluster -AllNamespaces | Out-Null; exit 0'; Root = $installed.Root }
     if ($r2rPwsh) {
         $cases['precompiled pwsh: bare `exit 0`'] = @{ Command = 'exit 0'; Pwsh = $r2rPwsh }
-        $cases['precompiled pwsh: floor: a module with one table view, and its first table'] = @{ Command = $floorTable; Root = (Split-Path $viewModule); Pwsh = $r2rPwsh }
+        $cases['precompiled pwsh: floor: a module with one table view, and its first table'] = @{ Command = $floorTable; Root = $floorRoot; Pwsh = $r2rPwsh }
         $cases['precompiled pwsh: `Import-Module RayPS`'] = @{ Command = 'Import-Module RayPS; exit 0'; Root = $installed.Root; Pwsh = $r2rPwsh }
         $cases['precompiled pwsh: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $installed.Root; Pwsh = $r2rPwsh }
         $cases['precompiled pwsh: the same, without the TLS prefetch'] = @{ Command = $firstCall; Root = $installed.Root; Pwsh = $r2rPwsh; NoPrefetch = $true }

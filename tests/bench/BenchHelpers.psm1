@@ -8,6 +8,22 @@ function Get-PwshCommand {
     return @($processPath)
 }
 
+# A module of nothing for the floor rows: a manifest and an empty script module in <Parent>/<Name>, plus a format file
+# (FormatsToProcess) when -FormatXml is given. Returns the manifest's path.
+function New-FloorModule {
+    param([Parameter(Mandatory)] [string] $Parent, [Parameter(Mandatory)] [string] $Name, [string] $FormatXml)
+    $folder = Join-Path $Parent $Name
+    $null = New-Item -ItemType Directory $folder -Force
+    Set-Content (Join-Path $folder "$Name.psm1") ''
+    $manifest = @{ Path = (Join-Path $folder "$Name.psd1"); RootModule = "$Name.psm1"; FunctionsToExport = @(); CmdletsToExport = @(); VariablesToExport = @(); AliasesToExport = @() }
+    if ($FormatXml) {
+        Set-Content (Join-Path $folder "$Name.Format.ps1xml") $FormatXml
+        $manifest.FormatsToProcess = "$Name.Format.ps1xml"
+    }
+    New-ModuleManifest @manifest
+    $manifest.Path
+}
+
 # Wall-clock milliseconds of a fresh `pwsh -NoProfile -Command $Command`, $Runs times (after one warm-up).
 function Measure-FreshPwsh {
     param([Parameter(Mandatory)] [string] $Command, [int] $Runs = 10)
