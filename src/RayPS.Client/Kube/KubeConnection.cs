@@ -143,7 +143,7 @@ public sealed class KubeConnection
         return new KubeConnection(http, server, KubeCredentials.For(config), ownStreamingSockets ? target : null, credentials, target.ContextName, ns);
     }
 
-    /// <summary>The API server's address; a context whose server is missing or not an http(s) URL is KubeConfigInvalid.</summary>
+    /// <summary>The API server's base address; a context whose server is missing or not an http(s) URL is KubeConfigInvalid.</summary>
     private static Uri ServerUri(KubernetesClientConfiguration config, string contextName)
     {
         if (string.IsNullOrWhiteSpace(config.Host) || !Uri.TryCreate(config.Host, UriKind.Absolute, out var server) ||
@@ -153,7 +153,9 @@ public sealed class KubeConnection
                 $"The cluster of kubeconfig context '{contextName}' has no usable server address (it must be a URL such as https://host:6443). Fix the cluster's server entry in the kubeconfig.",
                 contextName);
         }
-        return server;
+        // As KubernetesClient's BaseUri: always ending in '/', so that a server behind a path prefix (a Rancher or other
+        // proxy: https://host/k8s/clusters/c-1) keeps its prefix when request paths are resolved against it.
+        return server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
     }
 
     private static HttpMessageHandler CreateStreamingHandler(KubeTarget target, ExecCredentialSource? credentials)

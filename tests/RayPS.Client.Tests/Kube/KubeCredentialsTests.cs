@@ -66,6 +66,20 @@ public class KubeCredentialsTests
         Assert.Equal("Bearer rotated-3", await connection.AuthorizationAsync(CancellationToken.None));
     }
 
+    /// <summary>As KubernetesClient's BaseUri: a server behind a path prefix (Rancher, other proxies) keeps it.</summary>
+    [Theory]
+    [InlineData("https://rancher.example/k8s/clusters/c-1", "https://rancher.example/k8s/clusters/c-1/apis/ray.io/v1/rayclusters")]
+    [InlineData("https://rancher.example/k8s/clusters/c-1/", "https://rancher.example/k8s/clusters/c-1/apis/ray.io/v1/rayclusters")]
+    [InlineData("https://h.example:6443", "https://h.example:6443/apis/ray.io/v1/rayclusters")]
+    public async Task Requests_go_below_the_servers_path(string host, string expected)
+    {
+        var server = new FakeApiServer();
+        var connection = KubeConnection.Create(new KubernetesClientConfiguration { Host = host, AccessToken = "t" }, "ctx", server);
+        await connection.Api.GetAsync("/apis/ray.io/v1/rayclusters", CancellationToken.None);
+        Assert.Equal(expected, server.Requests.Single().RequestUri!.AbsoluteUri);
+        Assert.Equal(new Kubernetes(new KubernetesClientConfiguration { Host = host, AccessToken = "t" }).BaseUri, connection.Server);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("not a url")]
@@ -114,6 +128,48 @@ public class KubeCredentialsTests
         var connection = KubeConnection.Create(config, "cert-ctx", server);
         await connection.Api.GetAsync("/version", CancellationToken.None);
         Assert.Null(server.Requests.Single().Headers.Authorization);
+    }
+
+    /// <summary>kind, minikube and kubeadm write PKCS#1 RSA keys ("RSA PRIVATE KEY"), others SEC1 EC or PKCS#8 keys.</summary>
+    [Theory]
+    [InlineData("rsa-pkcs1")]
+    [InlineData("rsa-pkcs8")]
+    [InlineData("ec-sec1")]
+    [InlineData("ec-pkcs8")]
+    public async Task Every_PEM_key_form_kubeconfigs_carry_gives_a_client_certificate(string form)
+    {
+        using AsymmetricAlgorithm key = form.StartsWith("rsa", StringComparison.Ordinal) ? RSA.Create(2048) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = key is RSA rsa
+            ? new CertificateRequest("CN=kind-user", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            : new CertificateRequest("CN=kind-user", (ECDsa)key, HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var keyPem = form switch
+        {
+            "rsa-pkcs1" => ((RSA)key).ExportRSAPrivateKeyPem(),
+            "ec-sec1" => ((ECDsa)key).ExportECPrivateKeyPem(),
+            _ => key.ExportPkcs8PrivateKeyPem(),
+        };
+        Assert.Contains(form switch { "rsa-pkcs1" => "RSA PRIVATE KEY", "ec-sec1" => "EC PRIVATE KEY", _ => "BEGIN PRIVATE KEY" }, keyPem, StringComparison.Ordinal);
+        var config = new KubernetesClientConfiguration
+        {
+            Host = "https://fake.example:6443",
+            ClientCertificateData = Convert.ToBase64String(Encoding.UTF8.GetBytes(certificate.ExportCertificatePem())),
+            ClientCertificateKeyData = Convert.ToBase64String(Encoding.UTF8.GetBytes(keyPem)),
+        };
+        var server = new FakeApiServer();
+        var connection = KubeConnection.Create(config, "cert-ctx", server);
+        await connection.Api.GetAsync("/version", CancellationToken.None);
+        Assert.Single(server.Requests);
+        using var loaded = ClientCertificateOf(config);
+        Assert.True(loaded.HasPrivateKey);
+        Assert.Equal(certificate.Thumbprint, loaded.Thumbprint);
+    }
+
+    private static X509Certificate2 ClientCertificateOf(KubernetesClientConfiguration config)
+    {
+        using var handler = new SocketsHttpHandler();
+        StreamingHandler.UseClientCertificate(handler, config, "cert-ctx");
+        return (X509Certificate2)handler.SslOptions.ClientCertificates!.Cast<X509Certificate>().Single();
     }
 
     private sealed class CountingProvider : k8s.Authentication.ITokenProvider
