@@ -6,7 +6,7 @@ using RayPS.Sandbox.Store;
 namespace RayPS.Sandbox.Cluster;
 
 /// <summary>
-/// Records core/v1 Events for the simulated kubelet, scheduler and operator the way client-go does,
+/// Records core/v1 Events for the simulated kubelet, scheduler, operator and controller manager the way client-go does,
 /// with the kubelet's extras (involvedObject.fieldPath, source.host). Names are
 /// <c>&lt;object&gt;.&lt;hex nanoseconds&gt;</c>, kept unique when several events fall in the same tick.
 /// </summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using RayPS.Sandbox.Cluster;
 using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Resources;
 using RayPS.Sandbox.Store;
@@ -310,7 +311,7 @@ internal sealed class DeploymentController(ObjectStore store) : Controller(store
                 var created = Store.Create(Gvr.ReplicaSets, rs, new WriteOptions { FieldManager = Manager });
                 if (replicas > 0)
                 {
-                    EventRecorder.Record(Store, d, "Normal", "ScalingReplicaSet", $"Scaled up replica set {name} from 0 to {replicas}", Name);
+                    ClusterEvents.Record(Store, d, "Normal", "ScalingReplicaSet", $"Scaled up replica set {name} from 0 to {replicas}", Name);
                 }
                 SetDeploymentRevision(d, revision);
                 return created;
@@ -380,7 +381,7 @@ internal sealed class DeploymentController(ObjectStore store) : Controller(store
         if (before != replicas)
         {
             var direction = replicas > before ? "up" : "down";
-            EventRecorder.Record(Store, d, "Normal", "ScalingReplicaSet", $"Scaled {direction} replica set {ObjectMeta.Name(rs)} from {before} to {replicas}", Name);
+            ClusterEvents.Record(Store, d, "Normal", "ScalingReplicaSet", $"Scaled {direction} replica set {ObjectMeta.Name(rs)} from {before} to {replicas}", Name);
         }
         return updated;
     }

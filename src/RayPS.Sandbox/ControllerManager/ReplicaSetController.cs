@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RayPS.Sandbox.Cluster;
 using RayPS.Sandbox.Json;
 using RayPS.Sandbox.Store;
 
@@ -75,7 +76,7 @@ internal sealed class ReplicaSetController(ObjectStore store) : Controller(store
             {
                 var pod = Store.Create(Gvr.Pods, NewPod(rs), new WriteOptions { FieldManager = Manager });
                 active.Add(pod);
-                EventRecorder.Record(Store, rs, "Normal", "SuccessfulCreate", "Created pod: " + ObjectMeta.Name(pod), Name);
+                ClusterEvents.Record(Store, rs, "Normal", "SuccessfulCreate", "Created pod: " + ObjectMeta.Name(pod), Name);
             }
         }
         else if (diff > 0)
@@ -84,7 +85,7 @@ internal sealed class ReplicaSetController(ObjectStore store) : Controller(store
             {
                 Store.Delete(Gvr.Pods, ns, ObjectMeta.Name(pod));
                 active.Remove(pod);
-                EventRecorder.Record(Store, rs, "Normal", "SuccessfulDelete", "Deleted pod: " + ObjectMeta.Name(pod), Name);
+                ClusterEvents.Record(Store, rs, "Normal", "SuccessfulDelete", "Deleted pod: " + ObjectMeta.Name(pod), Name);
             }
         }
         UpdateStatus(rs, active);

@@ -85,7 +85,7 @@ public sealed class StoreScaleTests
         store.EventTtl = TimeSpan.FromMilliseconds(200);
         var from = store.ResourceVersion.ToString();
         var involved = store.Create(Gvr.ConfigMaps, Objects.ConfigMap("involved"));
-        EventRecorder.Record(store, involved, "Normal", "Tested", "first", "test");
+        RayPS.Sandbox.Cluster.ClusterEvents.Record(store, involved, "Normal", "Tested", "first", "test");
         Assert.Single(store.ListItems(Gvr.Events, "default"));
 
         await Task.Delay(400);
@@ -104,7 +104,7 @@ public sealed class StoreScaleTests
         Assert.Equal(["ADDED", "DELETED"], seen);
 
         // A fresh event is not expired by an unrelated write.
-        EventRecorder.Record(store, involved, "Normal", "Tested", "second", "test");
+        RayPS.Sandbox.Cluster.ClusterEvents.Record(store, involved, "Normal", "Tested", "second", "test");
         store.Create(Gvr.ConfigMaps, Objects.ConfigMap("unrelated"));
         Assert.Single(store.ListItems(Gvr.Events, "default"));
     }
