@@ -105,22 +105,11 @@ public sealed class KubeConnection
     {
         var config = target.Config;
         var server = ServerUri(config, target.ContextName);
-        var proxy = target.Proxy;
-        var sockets = new SocketsHttpHandler
-        {
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            KeepAlivePingDelay = TimeSpan.FromMinutes(3),
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
-            // kubectl's proxy rules, never the system proxy (see KubeProxy).
-            Proxy = proxy,
-            UseProxy = proxy is not null,
-            ConnectCallback = HappyEyeballs.ConnectStreamAsync,
-        };
-        if (server.Scheme == Uri.UriSchemeHttps)
-        {
-            ServerCertificateCheck.Apply(sockets, config);
-        }
-        StreamingHandler.UseClientCertificate(sockets, config, target.ContextName);
+        var sockets = KubeSocketsHandler.Create(config, target.Proxy, target.ContextName, HappyEyeballs.ConnectStreamAsync);
+        // As KubernetesClient's handler: HTTP/2 pings while requests are open.
+        sockets.KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests;
+        sockets.KeepAlivePingDelay = TimeSpan.FromMinutes(3);
+        sockets.KeepAlivePingTimeout = TimeSpan.FromSeconds(30);
         if (credentials is not null)
         {
             UseExecClientCertificate(sockets, credentials);

@@ -168,7 +168,7 @@ public class KubeCredentialsTests
     private static X509Certificate2 ClientCertificateOf(KubernetesClientConfiguration config)
     {
         using var handler = new SocketsHttpHandler();
-        StreamingHandler.UseClientCertificate(handler, config, "cert-ctx");
+        ClientCertificates.Use(handler, config, "cert-ctx");
         return (X509Certificate2)handler.SslOptions.ClientCertificates!.Cast<X509Certificate>().Single();
     }
 
