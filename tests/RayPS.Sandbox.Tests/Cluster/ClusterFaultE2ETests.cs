@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using RayPS.Sandbox.Cluster;
 using RayPS.Sandbox.Ray;
@@ -27,6 +28,19 @@ public class ClusterFaultE2ETests
     private static long RestartCount(JsonObject pod) =>
         (JsonNodes.At(pod, "status", "containerStatuses") as JsonArray)?.OfType<JsonObject>().Sum(c => JsonNodes.GetInteger(c["restartCount"]) ?? 0) ?? 0;
 
+    private static async Task<long> FirstRestartRevision(SimHarness h, string pod, string from)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await foreach (var e in h.Store.WatchAsync(Gvr.Pods, "default", new WatchOptions { ResourceVersion = from }, timeout.Token))
+        {
+            if (ObjectMeta.Name(e.Object) == pod && RestartCount(e.Object) >= 1)
+            {
+                return long.Parse(ObjectMeta.ResourceVersion(e.Object), CultureInfo.InvariantCulture);
+            }
+        }
+        throw new InvalidOperationException("the watch ended before the restart");
+    }
+
     [Fact]
     public async Task UnhealthyRayletFailsTheLivenessProbeAndRestartsTheContainer()
     {
@@ -35,6 +49,7 @@ public class ClusterFaultE2ETests
         var name = ObjectMeta.Name(worker);
         var ray = h.Sim.Ray.Find("default", "raycluster-kuberay")!;
         var nodeBefore = h.Sim.Ray.NodeForPod("default", name)!.NodeId;
+        var before = h.Store.ResourceVersion.ToString(CultureInfo.InvariantCulture);
         await Annotate(h, name, SandboxAnnotations.RayletHealthy, "false");
         // KubeRay's liveness probe: 120 failures x 5 s at 2 ms per probe-second = 1.2 s (plus the 30 s initial delay); the wait
         // allows far more, for a machine busy with other work.
@@ -44,7 +59,9 @@ public class ClusterFaultE2ETests
             && JsonNodes.GetString(e["message"]) == "Liveness probe failed: wget: server returned error: HTTP/1.1 503 Local Raylet failed\n"
             && JsonNodes.StringAt(e, "involvedObject", "fieldPath") == "spec.containers{ray-worker}"
             && JsonNodes.StringAt(e, "source", "host") == JsonNodes.StringAt(worker, "spec", "nodeName"));
-        Assert.Contains(events, e => JsonNodes.GetString(e["reason"]) == "Killing" && JsonNodes.GetString(e["message"]) == "Container ray-worker failed liveness probe, will be restarted");
+        var killing = Assert.Single(events, e => JsonNodes.GetString(e["reason"]) == "Killing" && JsonNodes.GetString(e["message"]) == "Container ray-worker failed liveness probe, will be restarted");
+        // As a kubelet does, the Killing event is written before the status that counts the restart.
+        Assert.True(long.Parse(ObjectMeta.ResourceVersion(killing), CultureInfo.InvariantCulture) < await FirstRestartRevision(h, name, before));
         // The restarted raylet registered as a new node; the old one is DEAD.
         await SimHarness.WaitUntilAsync(() => h.Sim.Ray.NodeForPod("default", name)?.NodeId is { } id && id != nodeBefore, what: "new node id");
         Assert.Equal(RayNodeState.Dead, ray.Nodes.Single(n => n.NodeId == nodeBefore).State);

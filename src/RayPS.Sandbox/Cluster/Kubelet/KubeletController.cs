@@ -342,6 +342,13 @@ internal sealed partial class KubeletController : Controller, IKubeletEnvironmen
             }
             return;
         }
+        // A kubelet records what it does (Killing, Started, Unhealthy) before the status manager reports the result, so a
+        // client that sees restartCount go up already finds the Killing event. Only the first step after binding writes the
+        // node name first: the kubelet learns of the pod from that binding.
+        if (!bind)
+        {
+            RecordEvents();
+        }
         if (bind || step.StatusChanged)
         {
             var status = sim.BuildStatus();
@@ -367,11 +374,19 @@ internal sealed partial class KubeletController : Controller, IKubeletEnvironmen
                 return;
             }
         }
-        if (_options.RecordEvents && step.Events.Count > 0)
+        if (bind)
         {
-            foreach (var e in step.Events)
+            RecordEvents();
+        }
+
+        void RecordEvents()
+        {
+            if (_options.RecordEvents)
             {
-                ClusterEvents.Record(Store, pod, e.Type, e.Reason, e.Message, Manager, sim.NodeName, e.FieldPath);
+                foreach (var e in step.Events)
+                {
+                    ClusterEvents.Record(Store, pod, e.Type, e.Reason, e.Message, Manager, sim.NodeName, e.FieldPath);
+                }
             }
         }
     }
