@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Runtime.Loader;
@@ -49,6 +50,33 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
 
             return _instance.LoadFromAssemblyName(new AssemblyName("RayPS"));
         }
+    }
+
+    /// <summary>
+    /// All of RayPS.psm1's set-up in one call, so the module script itself stays a few statements (each distinct .NET call
+    /// in a script is a dynamic call site PowerShell compiles on every import): loads the module assembly from
+    /// <paramref name="moduleRoot"/>/lib, registers the public output types as accelerators (RayPS.Types.txt) and has the
+    /// importing module remove them again when it is removed. On a second import in the process (-Force, or after
+    /// Remove-Module) it first removes the inner module the earlier import registered.
+    /// </summary>
+    public static Assembly Import(string moduleRoot, EngineIntrinsics executionContext)
+    {
+        var assembly = Initialize(Path.Combine(moduleRoot, "lib"));
+        if (InitializeCount > 1)
+        {
+            // `Import-Module RayPS -Force` runs RayPS.psm1 again while the previous inner module is still registered;
+            // PowerShell would hand that module back (its cmdlets bound to the old session state) and the new RayPS would
+            // export nothing.
+            executionContext.InvokeCommand.InvokeScript(
+                "param($path) Get-Module -All | Where-Object { $_.ModuleType -eq 'Binary' -and $_.Path -eq $path } | Remove-Module -Force",
+                assembly.Location);
+        }
+        RegisterTypeAccelerators(Path.Combine(moduleRoot, "RayPS.Types.txt"));
+        if (executionContext.SessionState.Module is { } module)
+        {
+            module.OnRemove = ScriptBlock.Create("[RayPS.Loader.RayPSLoadContext]::UnregisterTypeAccelerators()");
+        }
+        return assembly;
     }
 
     /// <summary>

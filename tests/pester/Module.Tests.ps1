@@ -91,19 +91,21 @@ Describe 'Import' {
         $out | Should -Contain "imported $(@($manifest.CmdletsToExport).Count)"
     }
 
-    It 'still exports every cmdlet and type after Import-Module -Force and after Remove-Module + Import-Module' {
+    It 'still exports every cmdlet and type after Import-Module -Force and after Remove-Module + Import-Module, and Remove-Module takes its type names away' {
         $modulePath = Get-RayPSModulePath
         $out = Invoke-FreshPwsh @"
 Import-Module '$modulePath' -ErrorAction Stop
 Import-Module '$modulePath' -Force -ErrorAction Stop
 'forced ' + @((Get-Module RayPS).ExportedCmdlets.Keys).Count + ' ' + [bool](Get-Command Get-RayCluster -ErrorAction SilentlyContinue) + ' ' + [RayPS.RayCluster].Name
 Remove-Module RayPS
+'removed ' + [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')::Get.ContainsKey('RayPS.RayCluster') + ' ' + [bool](Get-Command Get-RayCluster -ErrorAction SilentlyContinue)
 Import-Module '$modulePath' -ErrorAction Stop
 'again ' + @((Get-Module RayPS).ExportedCmdlets.Keys).Count + ' ' + [RayPS.RaySandbox].Name
 "@
         $LASTEXITCODE | Should -Be 0
         $count = @($manifest.CmdletsToExport).Count
         $out | Should -Contain "forced $count True RayCluster"
+        $out | Should -Contain 'removed False False'
         $out | Should -Contain "again $count RaySandbox"
     }
 }
