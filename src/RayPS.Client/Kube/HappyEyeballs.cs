@@ -14,8 +14,32 @@ internal static class HappyEyeballs
     public static TimeSpan FallbackDelay { get; set; } = TimeSpan.FromMilliseconds(300);
 
     /// <summary>A SocketsHttpHandler connect callback: the context's endpoint, as a stream that owns its socket.</summary>
-    public static async ValueTask<Stream> ConnectStreamAsync(SocketsHttpConnectionContext context, CancellationToken ct) =>
-        new NetworkStream(await ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct).ConfigureAwait(false), ownsSocket: true);
+    /// <remarks>
+    /// An IP address (the usual kubeconfig server, and in-cluster) has nothing to race: it is one connect in one async
+    /// method, since every async layer on a first request is code the JIT compiles (docs/benchmarks.md, 05-FirstCall).
+    /// </remarks>
+    public static ValueTask<Stream> ConnectStreamAsync(SocketsHttpConnectionContext context, CancellationToken ct) =>
+        IPAddress.TryParse(context.DnsEndPoint.Host.Trim('[', ']'), out var literal)
+            ? ConnectOneStreamAsync(new IPEndPoint(literal, context.DnsEndPoint.Port), ct)
+            : ResolveAndConnectStreamAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct);
+
+    private static async ValueTask<Stream> ResolveAndConnectStreamAsync(string host, int port, CancellationToken ct) =>
+        new NetworkStream(await ConnectAsync(host, port, ct).ConfigureAwait(false), ownsSocket: true);
+
+    private static async ValueTask<Stream> ConnectOneStreamAsync(IPEndPoint endpoint, CancellationToken ct)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endpoint, ct).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     public static async Task<Socket> ConnectAsync(string host, int port, CancellationToken ct)
     {

@@ -250,8 +250,14 @@ public sealed class KubeApi
     /// user (a browser login, a device code) far longer than a request may take. Only Ctrl+C (and the plugin's own
     /// time limit) stops it.
     /// </summary>
-    private async Task<ExecCredential?> EnsureCredentialAsync(CancellationToken ct) =>
-        _execCredentials is null ? null : await _execCredentials.GetAsync(ct).ConfigureAwait(false);
+    private Task<ExecCredential?> EnsureCredentialAsync(CancellationToken ct) =>
+        _execCredentials is null ? NoExecCredential : WithNullable(_execCredentials.GetAsync(ct));
+
+    private static readonly Task<ExecCredential?> NoExecCredential = Task.FromResult<ExecCredential?>(null);
+
+#pragma warning disable CS8619 // Task<T> is invariant; a Task of a non-null credential is a valid Task of a nullable one.
+    private static Task<ExecCredential?> WithNullable(Task<ExecCredential> task) => task;
+#pragma warning restore CS8619
 
     /// <summary>
     /// Which retries cannot apply a write twice: reads and dry runs; creates of a named object (a second one is refused
@@ -414,12 +420,16 @@ public sealed class KubeApi
         return request;
     }
 
-    private async Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)
+    private Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)
     {
-        if (_credentials is not null)
-        {
-            await _credentials.ApplyAsync(request, ct).ConfigureAwait(false);
-        }
+        var applied = _credentials?.ApplyAsync(request, ct) ?? ValueTask.CompletedTask;
+        return applied.IsCompletedSuccessfully ? _http.SendAsync(request, completion, ct) : SendAfterCredentialsAsync(applied, request, completion, ct);
+    }
+
+    private async Task<HttpResponseMessage> SendAfterCredentialsAsync(ValueTask applied, HttpRequestMessage request, HttpCompletionOption completion,
+        CancellationToken ct)
+    {
+        await applied.ConfigureAwait(false);
         return await _http.SendAsync(request, completion, ct).ConfigureAwait(false);
     }
 

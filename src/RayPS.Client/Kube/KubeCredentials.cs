@@ -39,12 +39,30 @@ internal sealed class KubeCredentials
         return null;
     }
 
-    public async ValueTask<AuthenticationHeaderValue?> HeaderAsync(CancellationToken ct) =>
-        _provider is null ? _fixed : await _provider.GetAuthenticationHeaderAsync(ct).ConfigureAwait(false);
+    // Fixed credentials complete at once without an async state machine: on a first call every async method is code the
+    // JIT compiles (docs/benchmarks.md, 05-FirstCall).
+    public ValueTask<AuthenticationHeaderValue?> HeaderAsync(CancellationToken ct) =>
+        _provider is null ? new ValueTask<AuthenticationHeaderValue?>(_fixed) : ProviderHeaderAsync(ct);
 
-    public async ValueTask ApplyAsync(HttpRequestMessage request, CancellationToken ct)
+    private async ValueTask<AuthenticationHeaderValue?> ProviderHeaderAsync(CancellationToken ct) =>
+        await _provider!.GetAuthenticationHeaderAsync(ct).ConfigureAwait(false);
+
+    public ValueTask ApplyAsync(HttpRequestMessage request, CancellationToken ct)
     {
-        if (await HeaderAsync(ct).ConfigureAwait(false) is { } header)
+        if (_provider is not null)
+        {
+            return ApplyProviderHeaderAsync(request, ct);
+        }
+        if (_fixed is not null)
+        {
+            request.Headers.Authorization = _fixed;
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask ApplyProviderHeaderAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        if (await ProviderHeaderAsync(ct).ConfigureAwait(false) is { } header)
         {
             request.Headers.Authorization = header;
         }
