@@ -95,6 +95,40 @@ internal sealed class ServerCertificateCheck
         }
     }
 
+    /// <summary>The name <see cref="WarmUpCertificate"/> is issued to (and SNI of TlsWarmUp's handshake that goes nowhere).</summary>
+    internal const string WarmUpHost = "rayps-prefetch.invalid";
+
+    /// <summary>
+    /// A self-signed CA certificate for <see cref="WarmUpHost"/> valid until 2126 (public part only; its key was thrown
+    /// away): <see cref="WarmUp"/> checks it as its own authority.
+    /// </summary>
+    internal const string WarmUpCertificate = """
+        -----BEGIN CERTIFICATE-----
+        MIIB0jCCAXmgAwIBAgIUWK5WCYCzApG5EtaOiM8Iql7lj4owCgYIKoZIzj0EAwIw
+        ITEfMB0GA1UEAwwWcmF5cHMtcHJlZmV0Y2guaW52YWxpZDAgFw0yNjEyMDcxODM1
+        NDNaGA8yMTI2MTExMzE4MzU0M1owITEfMB0GA1UEAwwWcmF5cHMtcHJlZmV0Y2gu
+        aW52YWxpZDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABP9zaR8jVPuvOaKUb/6z
+        2juZ9tDcBDg2LeaNbeq23Awf7EKeqA2sHpzysxSuEGpMrfkTdRs6wYh6pe/UNHOI
+        JLqjgYwwgYkwHQYDVR0OBBYEFCC1MsvqvaTDSVC2E+eoY2EeBFahMB8GA1UdIwQY
+        MBaAFCC1MsvqvaTDSVC2E+eoY2EeBFahMCEGA1UdEQQaMBiCFnJheXBzLXByZWZl
+        dGNoLmludmFsaWQwDwYDVR0TAQH/BAUwAwEB/zATBgNVHSUEDDAKBggrBgEFBQcD
+        ATAKBggqhkjOPQQDAgNHADBEAiAdMJJ2NS+dIYdFFzv8UVoZTglaeRfyIIhMUc3H
+        EHuswAIgQYXiAu9nESM6tNIGwyylK8KtZIpr/5nXs8QUx0vePmY=
+        -----END CERTIFICATE-----
+        """;
+
+    /// <summary>
+    /// Runs this check once, as a server certificate signed by a kubeconfig CA is checked, on <see cref="WarmUpCertificate"/>:
+    /// the first real handshake then finds PEM reading, name matching and chain building compiled. It touches no file and
+    /// no network.
+    /// </summary>
+    internal static bool WarmUp()
+    {
+        using var certificate = X509Certificate2.CreateFromPem(WarmUpCertificate);
+        return new ServerCertificateCheck(new X509Certificate2Collection(certificate), WarmUpHost, hasServerName: false, skipVerify: false)
+            .Accepts(certificate, null, SslPolicyErrors.None);
+    }
+
     public bool Accepts(X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors)
     {
         if (_skipVerify)
