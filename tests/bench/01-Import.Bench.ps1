@@ -17,8 +17,13 @@ $cases = [ordered]@{
     '`Import-Module RayPS`'                               = "Import-Module '$ModulePath'; exit 0"
     '`Import-Module RayPS` + resolve a cmdlet and a type' = "Import-Module '$ModulePath'; `$null = Get-Command Get-RayCluster; `$null = [RayPS.RayCluster]; exit 0"
 }
+# Interleaved (each round runs every row once, after a warm-up round), so that a change in the shared machine's load
+# falls on every row alike rather than on whichever row ran then.
 $results = [ordered]@{}
-foreach ($name in $cases.Keys) { $results[$name] = @(Measure-FreshPwsh -Command $cases[$name] -Runs $runs) }
+foreach ($name in $cases.Keys) { $results[$name] = [Collections.Generic.List[double]]::new(); $null = Measure-FreshPwsh -Command $cases[$name] -Runs 1 -NoWarmUp }
+foreach ($round in 1..$runs) {
+    foreach ($name in $cases.Keys) { $results[$name].Add((Measure-FreshPwsh -Command $cases[$name] -Runs 1 -NoWarmUp)) }
+}
 Remove-Item $floor -Recurse -Force -ErrorAction SilentlyContinue
 
 $median = @{}
@@ -34,7 +39,7 @@ $overFloor = $median[$names[3]] - $median[$names[2]]
 @"
 ## Module import overhead
 
-Fresh ``pwsh -NoProfile -NonInteractive`` processes, $runs runs each after a warm-up, wall clock; RayPS imported by path
+Fresh ``pwsh -NoProfile -NonInteractive`` processes, $runs interleaved rounds after a warm-up round, wall clock; RayPS imported by path
 from the staged module (with its ReadyToRun images). pwsh is the IL-only dotnet tool (see 05-FirstCall for a precompiled one).
 
 | command | median ms | min | max |

@@ -7,7 +7,7 @@
 param([Parameter(Mandatory)] [string] $ModulePath)
 Import-Module (Join-Path $PSScriptRoot 'BenchHelpers.psm1') -Force
 
-$runs = 9
+$runs = 13
 $work = Join-Path ([IO.Path]::GetTempPath()) "rayps-bench-firstcall-$([Guid]::NewGuid().ToString('N'))"
 $null = New-Item -ItemType Directory $work
 
@@ -75,6 +75,10 @@ try {
         $cases['precompiled pwsh: `Import-Module RayPS`'] = @{ Command = 'Import-Module RayPS; exit 0'; Root = $installed.Root; Pwsh = $r2rPwsh }
         $cases['precompiled pwsh: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $installed.Root; Pwsh = $r2rPwsh }
         $cases['precompiled pwsh: the same, without the TLS prefetch'] = @{ Command = $firstCall; Root = $installed.Root; Pwsh = $r2rPwsh; NoPrefetch = $true }
+        if ($baseline) {
+            $cases['precompiled pwsh: before: `Import-Module RayPS`'] = @{ Command = 'Import-Module RayPS; exit 0'; Root = $baseline.Root; Pwsh = $r2rPwsh }
+            $cases['precompiled pwsh: before: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $baseline.Root; Pwsh = $r2rPwsh }
+        }
     }
     $cases['`kubectl get rayclusters -A`'] = @{ Kubectl = $true }
 
@@ -253,6 +257,17 @@ $r2rText = if ($r2rPwsh) {
 } else { '- (No precompiled pwsh was measured: run through build.ps1 Bench with the dotnet tool pwsh.)' }
 $baselineName = if ($env:RAYPS_BENCH_BASELINE_LABEL) { $env:RAYPS_BENCH_BASELINE_LABEL } else { 'the module staged at `' + $env:RAYPS_BENCH_BASELINE + '`' }
 $baselineText = if ($baseline) { 'The "before" rows are ' + $baselineName + ', packaged and installed the same way.' } else { '' }
+$beforeAfterText = if ($baseline) {
+    $beforeFirst = $median['before: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] - $bare
+    $beforeImport = $median['before: `Import-Module RayPS`'] - $bare
+    $text = "- **Before -> after** (over a bare pwsh): import + first ``Get-RayCluster`` $([Math]::Round($beforeFirst)) -> $([Math]::Round($first - $bare)) ms, import alone $([Math]::Round($beforeImport)) -> $([Math]::Round($import - $bare)) ms"
+    if ($r2rPwsh) {
+        $r2rBeforeFirst = $median['precompiled pwsh: before: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] - $r2rBare
+        $r2rBeforeImport = $median['precompiled pwsh: before: `Import-Module RayPS`'] - $r2rBare
+        $text += ";`n  on the precompiled pwsh $([Math]::Round($r2rBeforeFirst)) -> $([Math]::Round($median['precompiled pwsh: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] - $r2rBare)) ms and $([Math]::Round($r2rBeforeImport)) -> $([Math]::Round($median['precompiled pwsh: `Import-Module RayPS`'] - $r2rBare)) ms"
+    }
+    $text + '.'
+} else { '' }
 
 @"
 ## Time to first result (issue #23)
@@ -275,6 +290,7 @@ $($rows -join "`n")
   ViewModule row): $([Math]::Round($tableFloor - $bare)) ms over a bare pwsh; RayPS's own share (its import, kubeconfig, connection, the API call, objects,
   its view) is therefore $([Math]::Round($first - $tableFloor)) ms.
 $r2rText
+$beforeAfterText
 - **Import alone: $([Math]::Round($import - $bare)) ms over a bare pwsh** (target <= 150 ms: $(& $met ($import - $bare) 150)); an empty manifest module already costs
   $([Math]::Round($emptyFloor - $bare)) ms (PowerShell's module machinery; this pwsh is the IL-only dotnet tool, so every PowerShell code path a bare pwsh
   skips is JIT-compiled on first use), so RayPS's import adds $([Math]::Round($import - $emptyFloor)) ms to it, its format and type files included.
@@ -298,9 +314,9 @@ longer pay; JIT = methods compiled in the step, PowerShell's included; loaded = 
 $($stepRows -join "`n")
 
 Where the first call's time goes now, by the steps above: the first HTTPS request ($($stepMs[5]) ms: TCP connect, the TLS
-handshake and the chain build, and ~400 methods of .NET's generic async code for System.Net.Http and SslStream that no
-ReadyToRun image holds, JIT-compiled in every fresh process; the TLS prefetch at import takes the trust store and the TLS
-stack's set-up off it) and PowerShell formatting the first table ($($stepMs[9]) ms) are the largest; RayPS's own steps
+handshake and the chain build, and ~300 methods of .NET's generic async code for System.Net.Http and SslStream that no
+ReadyToRun image holds, JIT-compiled in every fresh process; the TLS prefetch at import takes the trust store, the TLS
+stack's set-up and a first run of the certificate check off it) and PowerShell formatting the first table ($($stepMs[9]) ms) are the largest; RayPS's own steps
 (kubeconfig $($stepMs[3]) ms, client $($stepMs[4]) ms, objects $($stepMs[7]) ms, the cmdlet $($stepMs[8]) ms) are the rest. This pwsh is the
 ``dotnet tool`` build, whose own assemblies are IL only, so the JIT counts above are mostly PowerShell's and .NET's; the
 precompiled-pwsh rows show the same module on a pwsh like the installed one.

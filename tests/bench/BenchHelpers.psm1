@@ -26,11 +26,11 @@ function New-FloorModule {
 
 # Wall-clock milliseconds of a fresh `pwsh -NoProfile -Command $Command`, $Runs times (after one warm-up).
 function Measure-FreshPwsh {
-    param([Parameter(Mandatory)] [string] $Command, [int] $Runs = 10)
+    param([Parameter(Mandatory)] [string] $Command, [int] $Runs = 10, [switch] $NoWarmUp)
     $pwsh = @(Get-PwshCommand)
     $exe = $pwsh[0]
     $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Command)
-    $null = & $exe @arguments
+    if (-not $NoWarmUp) { $null = & $exe @arguments }
     foreach ($i in 1..$Runs) {
         $watch = [Diagnostics.Stopwatch]::StartNew()
         $null = & $exe @arguments

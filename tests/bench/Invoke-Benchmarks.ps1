@@ -27,7 +27,8 @@ if ($Filter -ne '*' -and (Test-Path $OutputPath)) {
 # Each benchmark runs in a fresh pwsh: one benchmark's sandbox, sessions and memory never colour the next one's figures.
 Import-Module (Join-Path $PSScriptRoot 'BenchHelpers.psm1') -Force
 $pwsh = @(Get-PwshCommand)
-foreach ($bench in Get-ChildItem $PSScriptRoot -Filter "$Filter.Bench.ps1" | Sort-Object Name) {
+# -like rather than the file system's -Filter, so PowerShell wildcards work in full ('0[15]-*' runs 01 and 05).
+foreach ($bench in Get-ChildItem $PSScriptRoot -Filter '*.Bench.ps1' | Where-Object Name -Like "$Filter.Bench.ps1" | Sort-Object Name) {
     $name = $bench.BaseName -replace '\.Bench$', ''
     Write-Host "bench: $name"
     $sectionFile = Join-Path ([IO.Path]::GetTempPath()) "rayps-bench-$name-$([Guid]::NewGuid().ToString('N')).md"
