@@ -91,6 +91,13 @@ Describe 'Import' {
         $out | Should -Contain "imported $(@($manifest.CmdletsToExport).Count)"
     }
 
+    It 'exports the manifest''s cmdlets and nothing else: no function, variable or alias of the module script' {
+        $modulePath = Get-RayPSModulePath
+        $out = Invoke-FreshPwsh "Import-Module '$modulePath' -ErrorAction Stop; `$m = Get-Module RayPS; 'exports ' + ((@(`$m.ExportedCmdlets.Keys) | Sort-Object) -join ',') + ' | ' + `$m.ExportedFunctions.Count + ' ' + `$m.ExportedVariables.Count + ' ' + `$m.ExportedAliases.Count"
+        $LASTEXITCODE | Should -Be 0
+        $out | Should -Contain ('exports ' + ((@($manifest.CmdletsToExport) | Sort-Object) -join ',') + ' | 0 0 0')
+    }
+
     It 'still exports every cmdlet and type after Import-Module -Force and after Remove-Module + Import-Module, and Remove-Module takes its type names away' {
         $modulePath = Get-RayPSModulePath
         $out = Invoke-FreshPwsh @"
