@@ -212,6 +212,29 @@ public class KubeletPodTests
     }
 
     [Fact]
+    public void ReadinessFailuresWhileStartingAreRecordedEachPeriodAsAKubeletDoes()
+    {
+        var (pod, env) = Start(Pod());
+        const string refused = "wget: can't connect to remote host (127.0.0.1): Connection refused\n";
+        env.Probe = new ProbeResult(false, refused);
+        pod.Advance(T0, env);
+        pod.Advance(T0.AddMilliseconds(100), env);
+        var unhealthy = new List<KubeletEvent>();
+        for (var ms = 150; ms <= 400; ms += 50)
+        {
+            unhealthy.AddRange(pod.Advance(T0.AddMilliseconds(ms), env).Events.Where(e => e.Reason == "Unhealthy"));
+        }
+        Assert.True(unhealthy.Count >= 3, $"{unhealthy.Count} Unhealthy events");
+        Assert.All(unhealthy, e => Assert.Equal(("Warning", "Readiness probe failed: " + refused), (e.Type, e.Message)));
+        Assert.Equal("False", Condition(Status(pod), "Ready"));
+
+        env.Probe = ProbeResult.Ok;
+        var step = pod.Advance(T0.AddMilliseconds(450), env);
+        Assert.DoesNotContain(step.Events, e => e.Reason == "Unhealthy");
+        Assert.Equal("True", Condition(Status(pod), "Ready"));
+    }
+
+    [Fact]
     public void FailingReadinessMarksThePodNotReady()
     {
         var (pod, env) = Start(Pod());

@@ -324,12 +324,9 @@ internal sealed class KubeletPod
             var result = env.EvaluateProbe(Pod, c.Spec, liveness);
             if (!result.Success)
             {
-                var since = now;
-                if (c.LivenessFailingSince is null)
-                {
-                    c.LivenessFailingSince = since;
-                    step.Events.Add(new KubeletEvent("Warning", "Unhealthy", "Liveness probe failed: " + result.Output, c.FieldPath));
-                }
+                c.LivenessFailingSince ??= now;
+                // A kubelet records every failed probe; its event correlator counts the repeats of one message.
+                step.Events.Add(new KubeletEvent("Warning", "Unhealthy", "Liveness probe failed: " + result.Output, c.FieldPath));
                 var killAt = c.LivenessFailingSince.Value + _options.Seconds(ProbeInt(liveness, "periodSeconds", 10) * ProbeInt(liveness, "failureThreshold", 3));
                 if (now >= killAt)
                 {
@@ -364,11 +361,8 @@ internal sealed class KubeletPod
             }
             else if (c.Ready)
             {
-                if (c.ReadinessFailingSince is null)
-                {
-                    c.ReadinessFailingSince = now;
-                    step.Events.Add(new KubeletEvent("Warning", "Unhealthy", "Readiness probe failed: " + result.Output, c.FieldPath));
-                }
+                c.ReadinessFailingSince ??= now;
+                step.Events.Add(new KubeletEvent("Warning", "Unhealthy", "Readiness probe failed: " + result.Output, c.FieldPath));
                 var notReadyAt = c.ReadinessFailingSince.Value + _options.Seconds(ProbeInt(readiness, "periodSeconds", 10) * ProbeInt(readiness, "failureThreshold", 3));
                 if (now >= notReadyAt)
                 {
@@ -383,7 +377,8 @@ internal sealed class KubeletPod
             }
             else
             {
-                // Not ready yet: probe again next period.
+                // Not ready yet (a Ray node still starting): a kubelet records these failures too, then probes again next period.
+                step.Events.Add(new KubeletEvent("Warning", "Unhealthy", "Readiness probe failed: " + result.Output, c.FieldPath));
                 wake.Add(now + period);
             }
         }
