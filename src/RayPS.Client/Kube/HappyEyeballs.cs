@@ -28,7 +28,7 @@ internal static class HappyEyeballs
 
     private static async ValueTask<Stream> ConnectOneStreamAsync(IPEndPoint endpoint, CancellationToken ct)
     {
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = NewSocket(endpoint.AddressFamily);
         try
         {
             await socket.ConnectAsync(endpoint, ct).ConfigureAwait(false);
@@ -97,7 +97,7 @@ internal static class HappyEyeballs
         Exception? failure = null;
         foreach (var address in addresses)
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var socket = NewSocket(address.AddressFamily);
             try
             {
                 await socket.ConnectAsync(new IPEndPoint(address, port), ct).ConfigureAwait(false);
@@ -112,4 +112,6 @@ internal static class HappyEyeballs
         }
         throw failure!;
     }
+
+    private static Socket NewSocket(AddressFamily family) => new(family, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
 }

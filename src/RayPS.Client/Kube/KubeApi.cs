@@ -250,14 +250,11 @@ public sealed class KubeApi
     /// user (a browser login, a device code) far longer than a request may take. Only Ctrl+C (and the plugin's own
     /// time limit) stops it.
     /// </summary>
-    private Task<ExecCredential?> EnsureCredentialAsync(CancellationToken ct) =>
-        _execCredentials is null ? NoExecCredential : WithNullable(_execCredentials.GetAsync(ct));
+    private ValueTask<ExecCredential?> EnsureCredentialAsync(CancellationToken ct) =>
+        _execCredentials is null ? default : RunPluginAsync(_execCredentials, ct);
 
-    private static readonly Task<ExecCredential?> NoExecCredential = Task.FromResult<ExecCredential?>(null);
-
-#pragma warning disable CS8619 // Task<T> is invariant; a Task of a non-null credential is a valid Task of a nullable one.
-    private static Task<ExecCredential?> WithNullable(Task<ExecCredential> task) => task;
-#pragma warning restore CS8619
+    private static async ValueTask<ExecCredential?> RunPluginAsync(ExecCredentialSource source, CancellationToken ct) =>
+        await source.GetAsync(ct).ConfigureAwait(false);
 
     /// <summary>
     /// Which retries cannot apply a write twice: reads and dry runs; creates of a named object (a second one is refused

@@ -62,7 +62,7 @@ internal sealed class KubeCredentials
 
     private async ValueTask ApplyProviderHeaderAsync(HttpRequestMessage request, CancellationToken ct)
     {
-        if (await ProviderHeaderAsync(ct).ConfigureAwait(false) is { } header)
+        if (await _provider!.GetAuthenticationHeaderAsync(ct).ConfigureAwait(false) is { } header)
         {
             request.Headers.Authorization = header;
         }

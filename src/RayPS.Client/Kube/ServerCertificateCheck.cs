@@ -102,7 +102,7 @@ internal sealed class ServerCertificateCheck
     /// A self-signed CA certificate for <see cref="WarmUpHost"/> valid until 2126 (public part only; its key was thrown
     /// away): <see cref="WarmUp"/> checks it as its own authority.
     /// </summary>
-    internal const string WarmUpCertificate = """
+    private const string WarmUpCertificate = """
         -----BEGIN CERTIFICATE-----
         MIIB0jCCAXmgAwIBAgIUWK5WCYCzApG5EtaOiM8Iql7lj4owCgYIKoZIzj0EAwIw
         ITEfMB0GA1UEAwwWcmF5cHMtcHJlZmV0Y2guaW52YWxpZDAgFw0yNjEyMDcxODM1
@@ -118,13 +118,19 @@ internal sealed class ServerCertificateCheck
         """;
 
     /// <summary>
-    /// Runs this check once, as a server certificate signed by a kubeconfig CA is checked, on <see cref="WarmUpCertificate"/>:
-    /// the first real handshake then finds PEM reading, name matching and chain building compiled. It touches no file and
-    /// no network.
+    /// Runs once, on <see cref="WarmUpCertificate"/>, what a handshake with a cluster runs: SslStream's own chain to the
+    /// system store (which a kubeconfig CA is not in: the error-collecting path), then this check as for a certificate
+    /// signed by the kubeconfig's CA. The first real handshake then finds PEM reading, name matching and chain building
+    /// compiled. It touches no file and no network.
     /// </summary>
     internal static bool WarmUp()
     {
         using var certificate = X509Certificate2.CreateFromPem(WarmUpCertificate);
+        using (var systemChain = new X509Chain())
+        {
+            systemChain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            _ = systemChain.Build(certificate);
+        }
         return new ServerCertificateCheck(new X509Certificate2Collection(certificate), WarmUpHost, hasServerName: false, skipVerify: false)
             .Accepts(certificate, null, SslPolicyErrors.None);
     }

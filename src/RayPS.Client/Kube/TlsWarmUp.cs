@@ -13,54 +13,41 @@ namespace RayPS.Kube;
 /// process builds a certificate chain, whatever the chain's trust mode: that was about a quarter of a session's first
 /// Get-RayCluster (docs/benchmarks.md, 05-FirstCall). The read fills .NET's process-wide cache, which every later chain
 /// build uses. A handshake against a stream that answers nothing initialises OpenSSL's TLS context and compiles SslStream's
-/// handshake code; it sends nothing anywhere and fails at once. The certificate check (name match, a chain to a custom
-/// root, and to the system store) compiles the chain building that every handshake runs twice (.NET's own check, then
-/// ours). Windows and macOS ask the operating system's own cached store (RayPS's TlsPrefetch runs this on Linux only).
+/// handshake code; it sends nothing anywhere and fails at once. The certificate check
+/// (<see cref="ServerCertificateCheck.WarmUp"/>) compiles the chain building every handshake runs twice (.NET's own
+/// check, then ours). Windows and macOS ask the operating system's own cached store (RayPS's TlsPrefetch runs this on
+/// Linux only).
 /// </remarks>
 public static class TlsWarmUp
 {
     public static void Run()
     {
-        try
+        // Each step is only a head start: whatever fails here, the real handshake does again and reports.
+        Attempt(static () =>
         {
             using var store = new X509Store(StoreName.Root, StoreLocation.LocalMachine);
             store.Open(OpenFlags.ReadOnly);
             _ = store.Certificates.Count;
-        }
-        catch (Exception)
-        {
-            // Only a head start: the handshake reads the store itself (and reports any failure) when it needs it.
-        }
-        try
+        });
+        // Fails at once, as expected: the stream ends before any answer.
+        Attempt(static () =>
         {
             using var tls = new SslStream(new SilentStream());
             tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = ServerCertificateCheck.WarmUpHost }, CancellationToken.None)
                 .GetAwaiter().GetResult();
-        }
-        catch (Exception)
-        {
-            // Expected: the stream ends before any answer.
-        }
+        });
+        Attempt(static () => ServerCertificateCheck.WarmUp());
+    }
+
+    private static void Attempt(Action step)
+    {
         try
         {
-            ServerCertificateCheck.WarmUp();
+            step();
         }
         catch (Exception)
         {
-            // Only a head start.
-        }
-        try
-        {
-            // What SslStream itself does with a cluster's certificate before our check: a chain to the system store, which
-            // a kubeconfig CA is not in (an untrusted root: the error-collecting path).
-            using var certificate = X509Certificate2.CreateFromPem(ServerCertificateCheck.WarmUpCertificate);
-            using var chain = new X509Chain();
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            _ = chain.Build(certificate);
-        }
-        catch (Exception)
-        {
-            // Only a head start.
+            // See Run.
         }
     }
 
