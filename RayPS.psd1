@@ -1,5 +1,8 @@
 @{
-    RootModule             = 'RayPS.psm1'
+    # No root module and no module script: two binary modules, imported in this order. RayPS.Loader.dll's import hook
+    # creates the private load context that RayPS.dll's dependencies come from; RayPS.dll holds the cmdlets, which the
+    # manifest exports (docs/architecture.md, "Start-up").
+    NestedModules          = @('RayPS.Loader.dll', 'RayPS.dll')
     ModuleVersion          = '0.1.0'
     CompatiblePSEditions   = @('Core')
     GUID                   = '5f0b7a5e-3c1e-4d7e-9a51-7a0c2b6e9d41'

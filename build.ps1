@@ -54,12 +54,14 @@ $ModuleOut = Join-Path $Out 'RayPS'
 $LibOut = Join-Path $ModuleOut 'lib'
 $ResultsDir = Join-Path $Out 'test-results'
 
-# The module's own assemblies and the dependencies that load in its private AssemblyLoadContext.
-$LibAssemblies = @('RayPS', 'RayPS.Client', 'RayPS.Sandbox', 'KubernetesClient', 'YamlDotNet', 'Fractions')
+# The cmdlets (RayPS.dll) sit in the module folder and load in the default context; these load in the module's private
+# AssemblyLoadContext from lib/.
+$LibAssemblies = @('RayPS.Client', 'RayPS.Sandbox', 'KubernetesClient', 'YamlDotNet', 'Fractions')
 # Those that get ReadyToRun images. KubernetesClient's image (26 MB, 5.5 MB compressed per platform) saved ~14 ms of a first
 # Get-RayCluster, which uses little of it (docs/benchmarks.md, 05-FirstCall); Fractions serves only KubernetesClient. Both
-# load as IL from lib/, next to the images of the rest (each image stands alone, so the mix is fine).
-$ReadyToRunAssemblies = @('RayPS', 'RayPS.Client', 'RayPS.Sandbox', 'YamlDotNet')
+# load as IL from lib/, next to the images of the rest (each image stands alone, so the mix is fine). RayPS.dll stays IL
+# too: PowerShell loads it from one path on every platform (about 10 ms of a first call, within the bench's noise).
+$ReadyToRunAssemblies = @('RayPS.Client', 'RayPS.Sandbox', 'YamlDotNet')
 
 function Write-Step([string] $Text) { Write-Host "==> $Text" -ForegroundColor Cyan }
 
@@ -105,9 +107,9 @@ function Invoke-Build {
     foreach ($name in $LibAssemblies) {
         Copy-Item (Join-Path $bin "$name.dll") $LibOut
     }
+    Copy-Item (Join-Path $bin 'RayPS.dll') $ModuleOut
     Copy-Item (Join-Path $Root "src/RayPS.Loader/bin/$Configuration/net8.0/RayPS.Loader.dll") $ModuleOut
     Copy-Item (Join-Path $Root 'RayPS.psd1') $ModuleOut
-    Copy-Item (Join-Path $Root 'module/RayPS.psm1') $ModuleOut
     Copy-Item (Join-Path $Root 'module/*.ps1xml') $ModuleOut
     Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
     Copy-Item (Join-Path $Root 'THIRD-PARTY-NOTICES.md') $ModuleOut
@@ -116,7 +118,7 @@ function Invoke-Build {
     $loaderDll = Join-Path $ModuleOut 'RayPS.Loader.dll'
     $typesFile = Join-Path $ModuleOut 'RayPS.Types.txt'
     $listTypes = "`$l = [Reflection.Assembly]::LoadFrom('$loaderDll').GetType('RayPS.Loader.RayPSLoadContext', `$true); `$env:RAYPS_READYTORUN = '0'; " +
-        "`$null = `$l::Initialize('$LibOut'); `$l::ListPublicTypes() | Set-Content -LiteralPath '$typesFile'"
+        "`$l::Initialize('$ModuleOut'); `$l::ListPublicTypes() | Set-Content -LiteralPath '$typesFile'"
     $code = Invoke-FreshPwsh @('-Command', $listTypes)
     if ($code -ne 0 -or -not (Test-Path $typesFile) -or -not (Get-Content $typesFile)) { throw 'listing the public types failed' }
 
@@ -125,8 +127,6 @@ function Invoke-Build {
     Write-Step 'generate help (MAML) from docs/cmdlets'
     $code = Invoke-FreshPwsh @('-File', (Join-Path $Root 'module/tools/New-MamlHelp.ps1'), '-ModulePath', (Join-Path $ModuleOut 'RayPS.psd1'), '-DocsPath', (Join-Path $Root 'docs/cmdlets'), '-OutputPath', (Join-Path $ModuleOut 'en-US/RayPS.dll-Help.xml'))
     if ($code -ne 0) { throw 'help generation failed' }
-    $null = New-Item -ItemType Directory -Path (Join-Path $LibOut 'en-US') -Force
-    Copy-Item (Join-Path $ModuleOut 'en-US/RayPS.dll-Help.xml') (Join-Path $LibOut 'en-US')
     Copy-Item (Join-Path $Root 'module/en-US/*.help.txt') (Join-Path $ModuleOut 'en-US')
 }
 
@@ -149,8 +149,6 @@ function Invoke-ReadyToRun {
     $tool = Get-Crossgen2 $ReadyToRunPlatform
     $crossgen = $tool.Path; $version = $tool.Version; $packages = $tool.Packages
     $major = ([version] $version).Major
-    # RayPS.dll references System.Management.Automation: that of this pwsh (7.6 runs .NET 10).
-    $automation = [psobject].Assembly.Location
     foreach ($platform in $ReadyToRunPlatform) {
         $os, $arch = $platform -split '-', 2
         $framework = Join-Path $packages "microsoft.netcore.app.runtime.$platform/$version/runtimes/$platform/lib/net$major.0"
@@ -166,7 +164,7 @@ function Invoke-ReadyToRun {
                 Get-ChildItem $cache -Filter "$name.*.dll" | Remove-Item
                 # A response file: pwsh would expand the reference wildcards on a native command line.
                 $response = Join-Path $cache "$name.rsp"
-                Set-Content -Path $response -Value @($source, '-o', $cached, '-r', (Join-Path $framework '*.dll'), '-r', (Join-Path $LibOut '*.dll'), '-r', $automation,
+                Set-Content -Path $response -Value @($source, '-o', $cached, '-r', (Join-Path $framework '*.dll'), '-r', (Join-Path $LibOut '*.dll'),
                     "--targetos:$(@{ win = 'windows'; osx = 'osx'; linux = 'linux' }[$os])", "--targetarch:$arch", '-O')
                 Invoke-Native $crossgen @("@$response")
             }
@@ -266,7 +264,7 @@ function Invoke-Sign {
         Get-Item -LiteralPath "Cert:\CurrentUser\My\$SigningCertificate" -ErrorAction Stop
     }
     if (-not $certificate.HasPrivateKey) { throw "The signing certificate '$($certificate.Subject)' has no private key." }
-    $files = @(Get-ChildItem $ModuleOut -Recurse -File -Include *.psd1, *.psm1, *.ps1, *.ps1xml) +
+    $files = @(Get-ChildItem $ModuleOut -Recurse -File -Include *.psd1, *.ps1, *.ps1xml) +
         @(Get-ChildItem $ModuleOut -Recurse -File -Include 'RayPS*.dll')
     Write-Step "sign $($files.Count) files as '$($certificate.Subject)'"
     foreach ($file in $files) {

@@ -6,10 +6,11 @@ using System.Runtime.Loader;
 namespace RayPS.Loader;
 
 /// <summary>
-/// The module's private AssemblyLoadContext. RayPS.dll and everything it depends on (KubernetesClient, YamlDotNet,
-/// Fractions, ...) load here from the module's lib folder, so a session that already holds another version of
-/// any of them keeps working. Assemblies not found in lib (System.*, System.Management.Automation) come from the
-/// default context, which keeps PowerShell's own types shared.
+/// The module's private AssemblyLoadContext. RayPS.dll, the cmdlets, loads in the default context (PowerShell imports it
+/// as the manifest's second nested module); everything it depends on that could clash with another module's copy
+/// (RayPS.Client with KubernetesClient, YamlDotNet, Fractions; RayPS.Sandbox) loads here from the module's lib folder,
+/// so a session that already holds another version of any of them keeps working. Assemblies not found in lib
+/// (System.*, System.Management.Automation) come from the default context, which keeps PowerShell's own types shared.
 /// </summary>
 /// <remarks>
 /// lib holds the IL assemblies, which run everywhere. The package may also carry ReadyToRun images of them for a
@@ -21,6 +22,7 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
 {
     private static readonly object Gate = new();
     private static RayPSLoadContext? _instance;
+    private static string _moduleRoot = "";
     private static string[] _registeredAccelerators = [];
     private readonly string[] _probeDirectories;
 
@@ -30,54 +32,52 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
         _probeDirectories = readyToRunDirectory is null ? [libDirectory] : [readyToRunDirectory, libDirectory];
     }
 
-    /// <summary>How many times Initialize ran in this process: above 1, an earlier import's inner module may still be registered.</summary>
-    public static int InitializeCount { get; private set; }
+    /// <summary>
+    /// The assemblies of lib that RayPS.dll references itself. The default context cannot find them (they are not
+    /// PowerShell's and not beside RayPS.dll), so it asks its Resolving event, which hands over the copies loaded here.
+    /// Only these: another module's request for, say, YamlDotNet must not receive ours.
+    /// </summary>
+    public static readonly string[] DefaultContextDependencies = ["RayPS.Client", "RayPS.Sandbox"];
 
     /// <summary>The folder of ReadyToRun images this process uses, or null when it runs the IL assemblies.</summary>
     public static string? ReadyToRunDirectory { get; private set; }
 
-    /// <summary>Loads the module assembly into the private context (once per process) and returns it.</summary>
-    public static Assembly Initialize(string libDirectory)
+    /// <summary>
+    /// Creates the private context for the module in <paramref name="moduleRoot"/> (once per process; later calls keep
+    /// the first) and has the default context resolve <see cref="DefaultContextDependencies"/> from it.
+    /// </summary>
+    public static void Initialize(string moduleRoot)
     {
         lock (Gate)
         {
-            InitializeCount++;
-            if (_instance is null)
+            if (_instance is not null)
             {
-                ReadyToRunDirectory = FindReadyToRunDirectory(libDirectory);
-                _instance = new RayPSLoadContext(libDirectory, ReadyToRunDirectory);
+                return;
             }
 
-            return _instance.LoadFromAssemblyName(new AssemblyName("RayPS"));
+            var libDirectory = Path.Combine(moduleRoot, "lib");
+            ReadyToRunDirectory = FindReadyToRunDirectory(libDirectory);
+            _moduleRoot = moduleRoot;
+            _instance = new RayPSLoadContext(libDirectory, ReadyToRunDirectory);
+            Default.Resolving += ResolveForDefaultContext;
         }
     }
 
+    private static Assembly? ResolveForDefaultContext(AssemblyLoadContext context, AssemblyName name) =>
+        _instance is { } instance && DefaultContextDependencies.Contains(name.Name, StringComparer.OrdinalIgnoreCase)
+            ? instance.LoadFromAssemblyName(name)
+            : null;
+
     /// <summary>
-    /// All of RayPS.psm1's set-up in one call, so the module script itself stays a few statements (each distinct .NET call
-    /// in a script is a dynamic call site PowerShell compiles on every import): loads the module assembly from
-    /// <paramref name="moduleRoot"/>/lib, registers the public output types as accelerators (RayPS.Types.txt) and has the
-    /// importing module remove them again when it is removed. On a second import in the process (-Force, or after
-    /// Remove-Module) it first removes the inner module the earlier import registered.
+    /// The module assembly RayPS.dll, from the module folder, in the default context: the same assembly PowerShell
+    /// imports as the manifest's nested module (a load of the same path returns the assembly already loaded).
     /// </summary>
-    public static Assembly Import(string moduleRoot, EngineIntrinsics executionContext)
-    {
-        var assembly = Initialize(Path.Combine(moduleRoot, "lib"));
-        if (InitializeCount > 1)
-        {
-            // `Import-Module RayPS -Force` runs RayPS.psm1 again while the previous inner module is still registered;
-            // PowerShell would hand that module back (its cmdlets bound to the old session state) and the new RayPS would
-            // export nothing.
-            executionContext.InvokeCommand.InvokeScript(
-                "param($path) Get-Module -All | Where-Object { $_.ModuleType -eq 'Binary' -and $_.Path -eq $path } | Remove-Module -Force",
-                assembly.Location);
-        }
-        RegisterTypeAccelerators(Path.Combine(moduleRoot, "RayPS.Types.txt"));
-        if (executionContext.SessionState.Module is { } module)
-        {
-            module.OnRemove = ScriptBlock.Create("[RayPS.Loader.RayPSLoadContext]::UnregisterTypeAccelerators()");
-        }
-        return assembly;
-    }
+    private static Assembly ModuleAssembly() => Default.LoadFromAssemblyPath(Path.Combine(_moduleRoot, "RayPS.dll"));
+
+    private static Assembly PublicTypeAssembly(string name) =>
+        string.Equals(name, "RayPS", StringComparison.OrdinalIgnoreCase)
+            ? ModuleAssembly()
+            : (_instance ?? throw new InvalidOperationException("Initialize must run first.")).LoadFromAssemblyName(new AssemblyName(name));
 
     /// <summary>
     /// Registers the public output types listed in <paramref name="listPath"/> (lines "Assembly TypeFullName", written
@@ -87,7 +87,11 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
     /// </summary>
     public static void RegisterTypeAccelerators(string listPath)
     {
-        var context = _instance ?? throw new InvalidOperationException("Initialize must run first.");
+        if (_instance is null)
+        {
+            throw new InvalidOperationException("Initialize must run first.");
+        }
+
         var types = new List<Type>();
         if (File.Exists(listPath))
         {
@@ -99,13 +103,13 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
                     continue;
                 }
 
-                var type = context.LoadFromAssemblyName(new AssemblyName(parts[0])).GetType(parts[1], throwOnError: true)!;
+                var type = PublicTypeAssembly(parts[0]).GetType(parts[1], throwOnError: true)!;
                 types.Add(type);
             }
         }
         else
         {
-            types.AddRange(SweepPublicTypes(context).Select(entry => entry.Type));
+            types.AddRange(SweepPublicTypes().Select(entry => entry.Type));
         }
 
         var accelerators = TypeAccelerators();
@@ -119,14 +123,11 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
     }
 
     /// <summary>The public output types as the build lists them in RayPS.Types.txt: "Assembly TypeFullName" lines, sorted.</summary>
-    public static string[] ListPublicTypes()
-    {
-        var context = _instance ?? throw new InvalidOperationException("Initialize must run first.");
-        return SweepPublicTypes(context).Select(entry => entry.Assembly + " " + entry.Type.FullName).ToArray();
-    }
+    public static string[] ListPublicTypes() =>
+        SweepPublicTypes().Select(entry => entry.Assembly + " " + entry.Type.FullName).ToArray();
 
-    private static IEnumerable<(string Assembly, Type Type)> SweepPublicTypes(RayPSLoadContext context) =>
-        PublicTypeAssemblies.SelectMany(name => context.LoadFromAssemblyName(new AssemblyName(name)).GetExportedTypes()
+    private static IEnumerable<(string Assembly, Type Type)> SweepPublicTypes() =>
+        PublicTypeAssemblies.SelectMany(name => PublicTypeAssembly(name).GetExportedTypes()
             .Where(t => t.Namespace == PublicNamespace)
             .OrderBy(t => t.FullName, StringComparer.Ordinal)
             .Select(t => (name, t)));
@@ -175,7 +176,7 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
 
         // A runtime of another major version ignores the precompiled code (measured: .NET 10 JITs everything in
         // images compiled for .NET 8), so the images only pay on the runtime they were compiled for.
-        return Environment.Version.Major == compiledFor && RunsHere(Path.Combine(directory, "RayPS.dll")) ? directory : null;
+        return Environment.Version.Major == compiledFor && RunsHere(Path.Combine(directory, "RayPS.Client.dll")) ? directory : null;
     }
 
     /// <summary>

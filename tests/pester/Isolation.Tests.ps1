@@ -48,8 +48,9 @@ $useRayPS
 "@
         $alcLines = @($out | Where-Object { $_ -like 'alc:*' })
         $alcLines | Should -Contain 'alc:KubernetesClient:RayPS'
-        $alcLines | Should -Contain 'alc:RayPS:RayPS'
-        $alcLines | Where-Object { $_ -like '*:Default' } | Should -BeNullOrEmpty
+        $alcLines | Should -Contain 'alc:RayPS.Client:RayPS'
+        # Only the cmdlets themselves live in the default context (PowerShell imports them from the module folder).
+        $alcLines | Where-Object { $_ -like '*:Default' } | Should -Be 'alc:RayPS:Default'
     }
 
     It 'output types stay usable from PowerShell' {

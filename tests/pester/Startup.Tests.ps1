@@ -53,12 +53,14 @@ Describe 'ReadyToRun images with the IL assemblies as fallback' {
         $imageFolder = Join-Path $moduleBase "lib/r2r/$platform"
         $expected = if ((Test-Path (Join-Path $imageFolder 'runtime.txt')) -and [Environment]::Version.Major -eq [int] (Get-Content (Join-Path $imageFolder 'runtime.txt'))) { $imageFolder } else { Join-Path $moduleBase 'lib' }
         $out | Should -Contain ('r2r:' + $(if ($expected -eq $imageFolder) { $imageFolder } else { '' }))
-        foreach ($name in 'RayPS', 'RayPS.Client', 'KubernetesClient', 'YamlDotNet') {
+        foreach ($name in 'RayPS.Client', 'KubernetesClient', 'YamlDotNet') {
             # An assembly without an image in the folder (KubernetesClient: not worth its size) comes from lib.
             $from = if (Test-Path (Join-Path $expected "$name.dll")) { $expected } else { Join-Path $moduleBase 'lib' }
             $out | Should -Contain "from:${name}:$(Join-Path $from "$name.dll")"
         }
-        if ($expected -eq $imageFolder) { $out | Should -Contain "from:RayPS:$(Join-Path $imageFolder 'RayPS.dll')" }
+        if ($expected -eq $imageFolder) { $out | Should -Contain "from:RayPS.Client:$(Join-Path $imageFolder 'RayPS.Client.dll')" }
+        # The cmdlets are one IL assembly in the module folder on every platform.
+        $out | Should -Contain "from:RayPS:$(Join-Path $moduleBase 'RayPS.dll')"
         $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
     }
 
@@ -70,7 +72,7 @@ Describe 'ReadyToRun images with the IL assemblies as fallback' {
         $out = Invoke-FreshPwsh ($probe.Replace($moduleBase, $copy))
         $out | Should -Contain 'r2r:'
         $out | Should -Contain 'heavy:'
-        $out | Should -Contain "from:RayPS:$(Join-Path $copy 'lib/RayPS.dll')"
+        $out | Should -Contain "from:RayPS.Client:$(Join-Path $copy 'lib/RayPS.Client.dll')"
         $out | Should -Contain "from:KubernetesClient:$(Join-Path $copy 'lib/KubernetesClient.dll')"
         $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
     }
@@ -107,7 +109,7 @@ Describe 'ReadyToRun images with the IL assemblies as fallback' {
         }
         $out = Invoke-FreshPwsh ($probe.Replace($moduleBase, $copy))
         $out | Should -Contain 'r2r:'
-        $out | Should -Contain "from:RayPS:$(Join-Path $copy 'lib/RayPS.dll')"
+        $out | Should -Contain "from:RayPS.Client:$(Join-Path $copy 'lib/RayPS.Client.dll')"
         $out | Should -Contain "from:KubernetesClient:$(Join-Path $copy 'lib/KubernetesClient.dll')"
         $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
     }
@@ -122,7 +124,42 @@ Describe 'ReadyToRun images with the IL assemblies as fallback' {
         Set-Content (Join-Path $imageFolder 'runtime.txt') ([Environment]::Version.Major + 1)
         $out = Invoke-FreshPwsh ($probe.Replace($moduleBase, $copy))
         $out | Should -Contain 'r2r:'
-        $out | Should -Contain "from:RayPS:$(Join-Path $copy 'lib/RayPS.dll')"
+        $out | Should -Contain "from:RayPS.Client:$(Join-Path $copy 'lib/RayPS.Client.dll')"
         $out | Should -Contain 'cluster:startup:RayPS.RayCluster'
+    }
+}
+
+Describe 'Two load contexts: the cmdlets in the default one, their dependencies in the module''s own' {
+    It 'loads RayPS.dll once in the default context and RayPS.Client, KubernetesClient and YamlDotNet once each in the RayPS context' {
+        $out = Invoke-FreshPwsh @"
+Import-Module '$modulePath' -ErrorAction Stop
+`$null = Get-RayCluster -KubeConfig '$kc'
+[AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'RayPS', 'RayPS.Loader', 'RayPS.Client', 'KubernetesClient', 'YamlDotNet' } |
+    Group-Object { `$_.GetName().Name } | Sort-Object Name |
+    ForEach-Object { 'context:' + `$_.Name + ':' + `$_.Count + ':' + [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_.Group[0]).Name }
+"@
+        $LASTEXITCODE | Should -Be 0
+        $out | Should -Contain 'context:RayPS:1:Default'
+        $out | Should -Contain 'context:RayPS.Loader:1:Default'
+        $out | Should -Contain 'context:RayPS.Client:1:RayPS'
+        $out | Should -Contain 'context:KubernetesClient:1:RayPS'
+        $out | Should -Contain 'context:YamlDotNet:1:RayPS'
+    }
+
+    It 'hands the default context exactly the lib assemblies RayPS.dll references, and no other module its YamlDotNet' {
+        $libNames = @(Get-ChildItem (Join-Path $moduleBase 'lib') -Filter *.dll | ForEach-Object BaseName)
+        $out = Invoke-FreshPwsh @"
+Import-Module '$modulePath' -ErrorAction Stop
+`$null = Get-RayCluster -KubeConfig '$kc'
+'served:' + ((@([RayPS.Loader.RayPSLoadContext]::DefaultContextDependencies) | Sort-Object) -join ',')
+'references:' + ((@((Get-Module RayPS).NestedModules.Where({ `$_.Name -eq 'RayPS' })[0].ImplementingAssembly.GetReferencedAssemblies().Name) | Sort-Object) -join ',')
+try { `$null = [Reflection.Assembly]::Load('YamlDotNet'); 'yaml:served' } catch [IO.FileNotFoundException] { 'yaml:not found' }
+"@
+        $LASTEXITCODE | Should -Be 0
+        $served = ($out | Where-Object { $_ -like 'served:*' }) -replace '^served:' -split ','
+        $referencedFromLib = @((($out | Where-Object { $_ -like 'references:*' }) -replace '^references:' -split ',') | Where-Object { $_ -in $libNames })
+        $served | Should -Be @($referencedFromLib | Sort-Object)
+        $served | Should -Contain 'RayPS.Client'
+        $out | Should -Contain 'yaml:not found'
     }
 }
