@@ -7,7 +7,7 @@
 param([Parameter(Mandatory)] [string] $ModulePath)
 Import-Module (Join-Path $PSScriptRoot 'BenchHelpers.psm1') -Force
 
-$runs = 13
+$runs = 21
 $work = Join-Path ([IO.Path]::GetTempPath()) "rayps-bench-firstcall-$([Guid]::NewGuid().ToString('N'))"
 $null = New-Item -ItemType Directory $work
 
@@ -80,12 +80,42 @@ try {
             $cases['precompiled pwsh: before: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $baseline.Root; Pwsh = $r2rPwsh }
         }
     }
+    $cases['the same, on a machine where pwsh never wrote its module analysis cache (a fresh container)'] = @{ Command = $firstCall; Root = $installed.Root; ColdCache = $true }
+    if ($r2rPwsh) {
+        $cases['precompiled pwsh: the same, with no module analysis cache (a fresh container)'] = @{ Command = $firstCall; Root = $installed.Root; Pwsh = $r2rPwsh; ColdCache = $true }
+    }
     $cases['`kubectl get rayclusters -A`'] = @{ Kubectl = $true }
 
+    # PowerShell's module analysis cache: the first Import-Module by name reads it, and when the file does not exist
+    # PowerShell sleeps 3 x 25 ms waiting for it (AnalysisCacheData.Get retries as if another process were writing it).
+    # PowerShell writes the file from a background task ~13 s after a session imports a module, so a machine where pwsh has
+    # been used has one and a fresh container does not; the rows' processes live too briefly to write one. So each pwsh
+    # gets a cache of its own here, written by one longer session that imported RayPS and the floor modules, as a user's
+    # first session would; the "fresh container" rows point at a file that does not exist.
+    $analysisCaches = @{ tool = Join-Path $work 'analysis-cache-tool'; precompiled = Join-Path $work 'analysis-cache-precompiled' }
+    $coldCache = Join-Path $work 'no-analysis-cache/ModuleAnalysisCache'
+    $primeCommand = "Import-Module RayPS, ViewModule, EmptyModule; `$w = [Diagnostics.Stopwatch]::StartNew(); while (-not (Test-Path `$env:PSModuleAnalysisCachePath) -and `$w.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 250 }; exit [int] (-not (Test-Path `$env:PSModuleAnalysisCachePath))"
+    $priming = foreach ($key in $analysisCaches.Keys) {
+        $exe = if ($key -eq 'precompiled') { $r2rPwsh } else { $pwsh }
+        if (-not $exe) { continue }
+        $savedPath = $env:PSModulePath; $savedCache = $env:PSModuleAnalysisCachePath
+        try {
+            $env:PSModulePath = $installed.Root + [IO.Path]::PathSeparator + $floorRoot + [IO.Path]::PathSeparator + $savedPath
+            $env:PSModuleAnalysisCachePath = $analysisCaches[$key]
+            Start-Process -FilePath $exe[0] -ArgumentList (@($exe | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', "`"$primeCommand`"")) -NoNewWindow -PassThru
+        }
+        finally { $env:PSModulePath = $savedPath; $env:PSModuleAnalysisCachePath = $savedCache }
+    }
+    foreach ($process in $priming) { $process.WaitForExit() }
+    foreach ($key in $analysisCaches.Keys) {
+        if (($key -eq 'tool' -or $r2rPwsh) -and -not (Test-Path $analysisCaches[$key])) { throw "PowerShell wrote no module analysis cache for the $key pwsh" }
+    }
+
     function Invoke-Case($Case) {
-        $savedPath = $env:PSModulePath; $savedKube = $env:KUBECONFIG; $savedR2R = $env:RAYPS_READYTORUN; $savedPrefetch = $env:RAYPS_PREFETCH
+        $savedPath = $env:PSModulePath; $savedKube = $env:KUBECONFIG; $savedR2R = $env:RAYPS_READYTORUN; $savedPrefetch = $env:RAYPS_PREFETCH; $savedCache = $env:PSModuleAnalysisCachePath
         try {
             $env:KUBECONFIG = $kubeconfig
+            $env:PSModuleAnalysisCachePath = if ($Case.ColdCache) { $coldCache } elseif ($Case.Pwsh) { $analysisCaches.precompiled } else { $analysisCaches.tool }
             if ($Case.Root) { $env:PSModulePath = $Case.Root + [IO.Path]::PathSeparator + $savedPath }
             if ($Case.IL) { $env:RAYPS_READYTORUN = '0' }
             if ($Case.NoPrefetch) { $env:RAYPS_PREFETCH = '0' }
@@ -99,7 +129,7 @@ try {
             if ($LASTEXITCODE -ne 0 -or ($Case.Command -eq $firstCall -and -not ($out -match 'alpha'))) { throw "case failed: $($out -join "`n")" }
             $watch.Elapsed.TotalMilliseconds
         }
-        finally { $env:PSModulePath = $savedPath; $env:KUBECONFIG = $savedKube; $env:RAYPS_READYTORUN = $savedR2R; $env:RAYPS_PREFETCH = $savedPrefetch }
+        finally { $env:PSModulePath = $savedPath; $env:KUBECONFIG = $savedKube; $env:RAYPS_READYTORUN = $savedR2R; $env:RAYPS_PREFETCH = $savedPrefetch; $env:PSModuleAnalysisCachePath = $savedCache }
     }
 
     # Interleaved: each round runs every case once, so a burst of load on the shared machine hits all of them alike.
@@ -107,6 +137,9 @@ try {
     foreach ($name in $cases.Keys) { $times[$name] = [Collections.Generic.List[double]]::new(); $null = Invoke-Case $cases[$name] }
     foreach ($round in 1..$runs) { foreach ($name in $cases.Keys) { $times[$name].Add((Invoke-Case $cases[$name])) } }
     $median = @{}; foreach ($name in $times.Keys) { $median[$name] = Get-Median $times[$name] }
+    if (Test-Path $coldCache) { throw 'a "fresh container" row wrote a module analysis cache: those rows no longer measure a machine without one' }
+    # The in-process splits below run on the dotnet-tool pwsh with its primed cache.
+    $env:PSModuleAnalysisCachePath = $analysisCaches.tool
 
     # Per step, inside fresh processes: import, first call, second call, methods JIT-compiled, assemblies loaded.
     $splitScript = @'
@@ -241,12 +274,16 @@ $il = $median['the same, IL only (`RAYPS_READYTORUN=0`, as on a platform without
 $noPrefetch = $median['the same, without the TLS prefetch at import (`RAYPS_PREFETCH=0`)']
 $objectsOnly = $median['the same, objects only (`| Out-Null`: a runbook that formats nothing)']
 $r2rBare = $median['precompiled pwsh: bare `exit 0`']
+$cold = $median['the same, on a machine where pwsh never wrote its module analysis cache (a fresh container)']
 $rows = foreach ($name in $times.Keys) {
     $values = $times[$name]
     $over = if ($cases[$name].Pwsh) { $median[$name] - $r2rBare } else { $median[$name] - $bare }
     "| $name | $([Math]::Round($median[$name])) | $([Math]::Round($over)) | $([Math]::Round((Get-Min $values))) | $([Math]::Round((Get-Max $values))) |"
 }
 $met = { param($value, $target) if ($value -le $target) { 'met' } else { '**not met**' } }
+$coldText = "- **In a fresh container** (no module analysis cache yet, see above): import + first ``Get-RayCluster`` $([Math]::Round($cold - $bare)) ms over a bare pwsh"
+if ($r2rPwsh) { $coldText += ", $([Math]::Round($median['precompiled pwsh: the same, with no module analysis cache (a fresh container)'] - $r2rBare)) ms on the precompiled pwsh" }
+$coldText += "; the difference to the rows above is PowerShell's wait for the missing file, which any module imported by name pays once per process. A runbook image can carry the cache (docs/performance.md)."
 $r2rText = if ($r2rPwsh) {
     $r2rFirst = $median['precompiled pwsh: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] - $r2rBare
     $r2rFloor = $median['precompiled pwsh: floor: a module with one table view, and its first table'] - $r2rBare
@@ -276,6 +313,10 @@ Whole processes, $runs interleaved rounds after a warm-up round (each round runs
 installed from its .nupkg with PSResourceGet (``Publish-PSResource`` + ``Save-PSResource``) and imported by name; the sandbox
 (in the bench's process) holds 2 RayClusters, which every ``Get-RayCluster`` lists and formats to the console;
 ``KUBECONFIG`` points at it for every row. pwsh is ``$(($pwsh | ForEach-Object { Split-Path $_ -Leaf }) -join ' ')`` -NoProfile -NonInteractive -Command.
+Each pwsh has a module analysis cache (``PSModuleAnalysisCachePath``), as on a machine where pwsh has been used: PowerShell
+writes it ~13 s after a session imports a module, and without the file its first ``Import-Module`` by name sleeps 3 x 25 ms
+waiting for it (``AnalysisCacheData.Get``). The bench writes one per pwsh first, in a session that imports RayPS and the
+floor modules; the "fresh container" rows point at a file that does not exist.
 $baselineText
 Load average at the end: $(Get-LoadAverage) on $([Environment]::ProcessorCount) cores, shared.
 
@@ -290,6 +331,7 @@ $($rows -join "`n")
   ViewModule row): $([Math]::Round($tableFloor - $bare)) ms over a bare pwsh; RayPS's own share (its import, kubeconfig, connection, the API call, objects,
   its view) is therefore $([Math]::Round($first - $tableFloor)) ms.
 $r2rText
+$coldText
 $beforeAfterText
 - **Import alone: $([Math]::Round($import - $bare)) ms over a bare pwsh** (target <= 150 ms: $(& $met ($import - $bare) 150)); an empty manifest module already costs
   $([Math]::Round($emptyFloor - $bare)) ms (PowerShell's module machinery; this pwsh is the IL-only dotnet tool, so every PowerShell code path a bare pwsh
