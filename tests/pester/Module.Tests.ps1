@@ -91,7 +91,7 @@ Describe 'Import' {
         $out | Should -Contain "imported $(@($manifest.CmdletsToExport).Count)"
     }
 
-    It 'exports the manifest''s cmdlets and nothing else: no function, variable or alias of the module script' {
+    It 'exports the manifest''s cmdlets and nothing else: no function, variable or alias' {
         $modulePath = Get-RayPSModulePath
         $out = Invoke-FreshPwsh "Import-Module '$modulePath' -ErrorAction Stop; `$m = Get-Module RayPS; 'exports ' + ((@(`$m.ExportedCmdlets.Keys) | Sort-Object) -join ',') + ' | ' + `$m.ExportedFunctions.Count + ' ' + `$m.ExportedVariables.Count + ' ' + `$m.ExportedAliases.Count"
         $LASTEXITCODE | Should -Be 0
