@@ -14,9 +14,8 @@ public sealed class ModuleHooks : IModuleAssemblyInitializer, IModuleAssemblyCle
     /// <summary>On Import-Module, before RayPS.dll loads.</summary>
     public void OnImport()
     {
-        var moduleRoot = Path.GetDirectoryName(typeof(ModuleHooks).Assembly.Location)!;
-        RayPSLoadContext.Initialize(moduleRoot);
-        RayPSLoadContext.RegisterTypeAccelerators(Path.Combine(moduleRoot, "RayPS.Types.txt"));
+        RayPSLoadContext.Initialize(Path.GetDirectoryName(typeof(ModuleHooks).Assembly.Location)!);
+        RayPSLoadContext.RegisterTypeAccelerators();
     }
 
     /// <summary>On Remove-Module: the accelerators go with the module.</summary>

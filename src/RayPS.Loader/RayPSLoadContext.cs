@@ -22,15 +22,17 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
 {
     private static readonly object Gate = new();
     private static RayPSLoadContext? _instance;
-    private static string _moduleRoot = "";
     private static string[] _registeredAccelerators = [];
     private readonly string[] _probeDirectories;
 
-    private RayPSLoadContext(string libDirectory, string? readyToRunDirectory)
+    private RayPSLoadContext(string moduleRoot, string libDirectory, string? readyToRunDirectory)
         : base("RayPS", isCollectible: false)
     {
+        ModuleRoot = moduleRoot;
         _probeDirectories = readyToRunDirectory is null ? [libDirectory] : [readyToRunDirectory, libDirectory];
     }
+
+    private string ModuleRoot { get; }
 
     /// <summary>
     /// The assemblies of lib that RayPS.dll references itself. The default context cannot find them (they are not
@@ -57,8 +59,7 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
 
             var libDirectory = Path.Combine(moduleRoot, "lib");
             ReadyToRunDirectory = FindReadyToRunDirectory(libDirectory);
-            _moduleRoot = moduleRoot;
-            _instance = new RayPSLoadContext(libDirectory, ReadyToRunDirectory);
+            _instance = new RayPSLoadContext(moduleRoot, libDirectory, ReadyToRunDirectory);
             Default.Resolving += ResolveForDefaultContext;
         }
     }
@@ -68,30 +69,27 @@ public sealed class RayPSLoadContext : AssemblyLoadContext
             ? instance.LoadFromAssemblyName(name)
             : null;
 
-    /// <summary>
-    /// The module assembly RayPS.dll, from the module folder, in the default context: the same assembly PowerShell
-    /// imports as the manifest's nested module (a load of the same path returns the assembly already loaded).
-    /// </summary>
-    private static Assembly ModuleAssembly() => Default.LoadFromAssemblyPath(Path.Combine(_moduleRoot, "RayPS.dll"));
+    private static RayPSLoadContext Instance => _instance ?? throw new InvalidOperationException("Initialize must run first.");
 
+    /// <summary>
+    /// An assembly with public output types: RayPS.dll from the module folder in the default context (the same assembly
+    /// PowerShell imports as the manifest's nested module: a load of the same path returns the one already loaded), or a
+    /// lib assembly from this context.
+    /// </summary>
     private static Assembly PublicTypeAssembly(string name) =>
         string.Equals(name, "RayPS", StringComparison.OrdinalIgnoreCase)
-            ? ModuleAssembly()
-            : (_instance ?? throw new InvalidOperationException("Initialize must run first.")).LoadFromAssemblyName(new AssemblyName(name));
+            ? Default.LoadFromAssemblyPath(Path.Combine(Instance.ModuleRoot, "RayPS.dll"))
+            : Instance.LoadFromAssemblyName(new AssemblyName(name));
 
     /// <summary>
-    /// Registers the public output types listed in <paramref name="listPath"/> (lines "Assembly TypeFullName", written
+    /// Registers the public output types listed in the module's RayPS.Types.txt (lines "Assembly TypeFullName", written
     /// at build time) as PowerShell type accelerators, so [RayPS.RayCluster] resolves although the type lives in a
     /// private load context. Without the list (a build that did not write it) it falls back to sweeping the exported
     /// types of RayPS and RayPS.Client in namespace RayPS, which costs a reflection pass over both assemblies.
     /// </summary>
-    public static void RegisterTypeAccelerators(string listPath)
+    public static void RegisterTypeAccelerators()
     {
-        if (_instance is null)
-        {
-            throw new InvalidOperationException("Initialize must run first.");
-        }
-
+        var listPath = Path.Combine(Instance.ModuleRoot, "RayPS.Types.txt");
         var types = new List<Type>();
         if (File.Exists(listPath))
         {

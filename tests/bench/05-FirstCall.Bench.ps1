@@ -98,13 +98,13 @@ try {
     $priming = foreach ($key in $analysisCaches.Keys) {
         $exe = if ($key -eq 'precompiled') { $r2rPwsh } else { $pwsh }
         if (-not $exe) { continue }
-        $savedPath = $env:PSModulePath; $savedCache = $env:PSModuleAnalysisCachePath
-        try {
-            $env:PSModulePath = $installed.Root + [IO.Path]::PathSeparator + $floorRoot + [IO.Path]::PathSeparator + $savedPath
-            $env:PSModuleAnalysisCachePath = $analysisCaches[$key]
+        $environment = @{
+            PSModulePath = $installed.Root + [IO.Path]::PathSeparator + $floorRoot + [IO.Path]::PathSeparator + $env:PSModulePath
+            PSModuleAnalysisCachePath = $analysisCaches[$key]
+        }
+        Invoke-WithEnvironment $environment {
             Start-Process -FilePath $exe[0] -ArgumentList (@($exe | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', "`"$primeCommand`"")) -NoNewWindow -PassThru
         }
-        finally { $env:PSModulePath = $savedPath; $env:PSModuleAnalysisCachePath = $savedCache }
     }
     foreach ($process in $priming) { $process.WaitForExit() }
     foreach ($key in $analysisCaches.Keys) {
@@ -112,13 +112,14 @@ try {
     }
 
     function Invoke-Case($Case) {
-        $savedPath = $env:PSModulePath; $savedKube = $env:KUBECONFIG; $savedR2R = $env:RAYPS_READYTORUN; $savedPrefetch = $env:RAYPS_PREFETCH; $savedCache = $env:PSModuleAnalysisCachePath
-        try {
-            $env:KUBECONFIG = $kubeconfig
-            $env:PSModuleAnalysisCachePath = if ($Case.ColdCache) { $coldCache } elseif ($Case.Pwsh) { $analysisCaches.precompiled } else { $analysisCaches.tool }
-            if ($Case.Root) { $env:PSModulePath = $Case.Root + [IO.Path]::PathSeparator + $savedPath }
-            if ($Case.IL) { $env:RAYPS_READYTORUN = '0' }
-            if ($Case.NoPrefetch) { $env:RAYPS_PREFETCH = '0' }
+        $environment = @{
+            KUBECONFIG = $kubeconfig
+            PSModuleAnalysisCachePath = if ($Case.ColdCache) { $coldCache } elseif ($Case.Pwsh) { $analysisCaches.precompiled } else { $analysisCaches.tool }
+            PSModulePath = if ($Case.Root) { $Case.Root + [IO.Path]::PathSeparator + $env:PSModulePath } else { $env:PSModulePath }
+            RAYPS_READYTORUN = if ($Case.IL) { '0' } else { $env:RAYPS_READYTORUN }
+            RAYPS_PREFETCH = if ($Case.NoPrefetch) { '0' } else { $env:RAYPS_PREFETCH }
+        }
+        Invoke-WithEnvironment $environment {
             $watch = [Diagnostics.Stopwatch]::StartNew()
             if ($Case.Kubectl) { $out = & kubectl get rayclusters -A 2>&1 }
             else {
@@ -129,7 +130,6 @@ try {
             if ($LASTEXITCODE -ne 0 -or ($Case.Command -eq $firstCall -and -not ($out -match 'alpha'))) { throw "case failed: $($out -join "`n")" }
             $watch.Elapsed.TotalMilliseconds
         }
-        finally { $env:PSModulePath = $savedPath; $env:KUBECONFIG = $savedKube; $env:RAYPS_READYTORUN = $savedR2R; $env:RAYPS_PREFETCH = $savedPrefetch; $env:PSModuleAnalysisCachePath = $savedCache }
     }
 
     # Interleaved: each round runs every case once, so a burst of load on the shared machine hits all of them alike.
@@ -138,8 +138,6 @@ try {
     foreach ($round in 1..$runs) { foreach ($name in $cases.Keys) { $times[$name].Add((Invoke-Case $cases[$name])) } }
     $median = @{}; foreach ($name in $times.Keys) { $median[$name] = Get-Median $times[$name] }
     if (Test-Path $coldCache) { throw 'a "fresh container" row wrote a module analysis cache: those rows no longer measure a machine without one' }
-    # The in-process splits below run on the dotnet-tool pwsh with its primed cache.
-    $env:PSModuleAnalysisCachePath = $analysisCaches.tool
 
     # Per step, inside fresh processes: import, first call, second call, methods JIT-compiled, assemblies loaded.
     $splitScript = @'
@@ -159,15 +157,16 @@ $r2r = [RayPS.Loader.RayPSLoadContext]::ReadyToRunDirectory
     $samples = @{}; foreach ($label in $splits.Keys) { $samples[$label] = [Collections.Generic.List[object]]::new() }
     foreach ($round in 1..$runs) {
         foreach ($label in $splits.Keys) {
-            $savedPath = $env:PSModulePath; $savedKube = $env:KUBECONFIG; $savedR2R = $env:RAYPS_READYTORUN
-            try {
-                $env:PSModulePath = $installed.Root + [IO.Path]::PathSeparator + $savedPath; $env:KUBECONFIG = $kubeconfig
-                if ($splits[$label]) { $env:RAYPS_READYTORUN = '0' }
+            $environment = @{
+                PSModulePath = $installed.Root + [IO.Path]::PathSeparator + $env:PSModulePath; KUBECONFIG = $kubeconfig
+                PSModuleAnalysisCachePath = $analysisCaches.tool
+                RAYPS_READYTORUN = if ($splits[$label]) { '0' } else { $env:RAYPS_READYTORUN }
+            }
+            Invoke-WithEnvironment $environment {
                 $json = & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $splitFile))
                 if ($LASTEXITCODE -ne 0) { throw "split run failed: $json" }
                 $samples[$label].Add(($json | Select-Object -Last 1 | ConvertFrom-Json))
             }
-            finally { $env:PSModulePath = $savedPath; $env:KUBECONFIG = $savedKube; $env:RAYPS_READYTORUN = $savedR2R }
         }
     }
     # The first call taken apart, in fresh processes: the client layer's steps called one by one (through reflection, after
@@ -217,14 +216,15 @@ $rows | ConvertTo-Json -Compress
     $stepSamples = @{}; foreach ($label in $stepRoots.Keys) { $stepSamples[$label] = [Collections.Generic.List[object]]::new() }
     foreach ($round in 1..$runs) {
         foreach ($label in $stepRoots.Keys) {
-            $savedPath = $env:PSModulePath; $savedKube = $env:KUBECONFIG
-            try {
-                $env:PSModulePath = $stepRoots[$label] + [IO.Path]::PathSeparator + $savedPath; $env:KUBECONFIG = $kubeconfig
+            $environment = @{
+                PSModulePath = $stepRoots[$label] + [IO.Path]::PathSeparator + $env:PSModulePath; KUBECONFIG = $kubeconfig
+                PSModuleAnalysisCachePath = $analysisCaches.tool
+            }
+            Invoke-WithEnvironment $environment {
                 $json = & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $stepsFile))
                 if ($LASTEXITCODE -ne 0) { throw "steps run failed: $json" }
                 $stepSamples[$label].Add(@($json | Select-Object -Last 1 | ConvertFrom-Json))
             }
-            finally { $env:PSModulePath = $savedPath; $env:KUBECONFIG = $savedKube }
         }
     }
     $afterSteps = $stepSamples['after']

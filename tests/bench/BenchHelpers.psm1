@@ -128,4 +128,16 @@ function Get-LoadAverage {
     if ($line) { return ($line -split ' ' | Select-Object -First 3) -join ' ' }
 }
 
+# Runs $Script with the environment variables in $Environment set (a $null value removes one) and puts the previous values
+# back afterwards, so the fresh processes a bench starts see exactly the environment of their row.
+function Invoke-WithEnvironment([hashtable] $Environment, [scriptblock] $Script) {
+    $saved = @{}
+    foreach ($name in $Environment.Keys) {
+        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+        [Environment]::SetEnvironmentVariable($name, $Environment[$name])
+    }
+    try { & $Script }
+    finally { foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) } }
+}
+
 Export-ModuleMember -Function *
