@@ -69,6 +69,10 @@ try {
         $cases['before: `Import-Module RayPS; Get-RayCluster -AllNamespaces`'] = @{ Command = $firstCall; Root = $baseline.Root }
     }
     $cases['the same, objects only (`| Out-Null`: a runbook that formats nothing)'] = @{ Command = 'Import-Module RayPS; Get-RayCluster -AllNamespaces | Out-Null; exit 0'; Root = $installed.Root }
+    # PowerShell sends a telemetry metric for every module a session imports (ApplicationInsightsTelemetry, unless
+    # POWERSHELL_TELEMETRY_OPTOUT is set): the floors pay it too; these two rows say what it costs.
+    $cases['bare pwsh with PowerShell''s telemetry off (`POWERSHELL_TELEMETRY_OPTOUT=1`)'] = @{ Command = 'exit 0'; NoTelemetry = $true }
+    $cases['the same first call with PowerShell''s telemetry off'] = @{ Command = $firstCall; Root = $installed.Root; NoTelemetry = $true }
     if ($r2rPwsh) {
         $cases['precompiled pwsh: bare `exit 0`'] = @{ Command = 'exit 0'; Pwsh = $r2rPwsh }
         $cases['precompiled pwsh: floor: a module with one table view, and its first table'] = @{ Command = $floorTable; Root = $floorRoot; Pwsh = $r2rPwsh }
@@ -118,6 +122,7 @@ try {
             PSModulePath = if ($Case.Root) { $Case.Root + [IO.Path]::PathSeparator + $env:PSModulePath } else { $env:PSModulePath }
             RAYPS_READYTORUN = if ($Case.IL) { '0' } else { $env:RAYPS_READYTORUN }
             RAYPS_PREFETCH = if ($Case.NoPrefetch) { '0' } else { $env:RAYPS_PREFETCH }
+            POWERSHELL_TELEMETRY_OPTOUT = if ($Case.NoTelemetry) { '1' } else { $env:POWERSHELL_TELEMETRY_OPTOUT }
         }
         Invoke-WithEnvironment $environment {
             $watch = [Diagnostics.Stopwatch]::StartNew()
@@ -133,6 +138,7 @@ try {
     }
 
     # Interleaved: each round runs every case once, so a burst of load on the shared machine hits all of them alike.
+    $loadBefore = Get-LoadAverage
     $times = [ordered]@{}
     foreach ($name in $cases.Keys) { $times[$name] = [Collections.Generic.List[double]]::new(); $null = Invoke-Case $cases[$name] }
     foreach ($round in 1..$runs) { foreach ($name in $cases.Keys) { $times[$name].Add((Invoke-Case $cases[$name])) } }
@@ -212,7 +218,17 @@ $rows | ConvertTo-Json -Compress
     $stepsFile = Join-Path $work 'steps.ps1'
     Set-Content $stepsFile $stepsScript
     $stepRoots = [ordered]@{ after = $installed.Root }
-    if ($baseline) { $stepRoots['before'] = $baseline.Root }
+    $stepsBeforeNote = ''
+    if ($baseline) {
+        # The split calls the client layer's own methods (OsFacts, KubeConfigLoader.Prepare, ...); an older baseline may
+        # not have them, and then only its whole-process rows are measured.
+        $probe = Invoke-WithEnvironment @{ PSModulePath = $baseline.Root + [IO.Path]::PathSeparator + $env:PSModulePath; KUBECONFIG = $kubeconfig; PSModuleAnalysisCachePath = $analysisCaches.tool } {
+            $null = & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $stepsFile)) 2>&1
+            $LASTEXITCODE
+        }
+        if ($probe -eq 0) { $stepRoots['before'] = $baseline.Root }
+        else { $stepsBeforeNote = ' The "before" module predates the client methods these steps call, so it has no column here.' }
+    }
     $stepSamples = @{}; foreach ($label in $stepRoots.Keys) { $stepSamples[$label] = [Collections.Generic.List[object]]::new() }
     foreach ($round in 1..$runs) {
         foreach ($label in $stepRoots.Keys) {
@@ -233,7 +249,7 @@ $rows | ConvertTo-Json -Compress
         $after = Get-Median @($afterSteps | ForEach-Object { $_[$i].Ms })
         $jit = Get-Median @($afterSteps | ForEach-Object { $_[$i].Jit })
         $loaded = @($afterSteps | ForEach-Object { $_[$i].Loaded -split ', ' } | Where-Object { $_ } | Sort-Object -Unique) -join ', '
-        $before = if ($baseline) { [Math]::Round((Get-Median @($stepSamples['before'] | ForEach-Object { $_[$i].Ms }))) } else { '' }
+        $before = if ($stepRoots.Contains('before')) { [Math]::Round((Get-Median @($stepSamples['before'] | ForEach-Object { $_[$i].Ms }))) } else { '' }
         "| $name | $before | $([Math]::Round($after)) | $jit | $loaded |"
     }
 
@@ -275,6 +291,12 @@ $noPrefetch = $median['the same, without the TLS prefetch at import (`RAYPS_PREF
 $objectsOnly = $median['the same, objects only (`| Out-Null`: a runbook that formats nothing)']
 $r2rBare = $median['precompiled pwsh: bare `exit 0`']
 $cold = $median['the same, on a machine where pwsh never wrote its module analysis cache (a fresh container)']
+$telemetryOffBare = $median['bare pwsh with PowerShell''s telemetry off (`POWERSHELL_TELEMETRY_OPTOUT=1`)']
+$telemetryOffFirst = $median['the same first call with PowerShell''s telemetry off']
+# The same difference taken within each round (the first call and the bare pwsh of one round ran seconds apart), so load
+# that shifts between rounds shifts both: how much the headline number moves on this machine.
+$pairedFirst = @(foreach ($i in 0..($runs - 1)) { $times['`Import-Module RayPS; Get-RayCluster -AllNamespaces`'][$i] - $times['bare pwsh: `exit 0`'][$i] })
+$pairedText = "per round (the first call less the same round's bare pwsh): median $([Math]::Round((Get-Median $pairedFirst))) ms, half the rounds between $([Math]::Round((Get-Percentile $pairedFirst 25))) and $([Math]::Round((Get-Percentile $pairedFirst 75))) ms"
 $rows = foreach ($name in $times.Keys) {
     $values = $times[$name]
     $over = if ($cases[$name].Pwsh) { $median[$name] - $r2rBare } else { $median[$name] - $bare }
@@ -318,7 +340,8 @@ writes it ~13 s after a session imports a module, and without the file its first
 waiting for it (``AnalysisCacheData.Get``). The bench writes one per pwsh first, in a session that imports RayPS and the
 floor modules; the "fresh container" rows point at a file that does not exist.
 $baselineText
-Load average at the end: $(Get-LoadAverage) on $([Environment]::ProcessorCount) cores, shared.
+Load average before the rounds: $loadBefore; at the end: $(Get-LoadAverage); $([Environment]::ProcessorCount) cores, shared (the
+rows' absolute times move by tens of ms between runs on this machine, so compare rows of one run).
 
 | process | median ms | over bare pwsh | min | max |
 |---|---:|---:|---:|---:|
@@ -327,6 +350,10 @@ $($rows -join "`n")
 - **Import + first ``Get-RayCluster``: $([Math]::Round($first - $bare)) ms over a bare pwsh** (target <= 300 ms: $(& $met ($first - $bare) 300); moonshot 200 ms: $(& $met ($first - $bare) 200));
   IL only: $([Math]::Round($il - $bare)) ms; without the TLS prefetch: $([Math]::Round($noPrefetch - $bare)) ms; objects only, no table (``| Out-Null``, a runbook):
   $([Math]::Round($objectsOnly - $bare)) ms. ``kubectl get rayclusters -A``: $([Math]::Round($median['`kubectl get rayclusters -A`'])) ms for the whole process.
+  The spread: $pairedText.
+- PowerShell's own telemetry (pwsh's start and every module import send it; ``POWERSHELL_TELEMETRY_OPTOUT=1`` turns it off,
+  docs/performance.md): with it off, a bare pwsh took $([Math]::Round($telemetryOffBare)) ms and import + first ``Get-RayCluster``
+  $([Math]::Round($telemetryOffFirst)) ms ($([Math]::Round($telemetryOffFirst - $telemetryOffBare)) ms over that bare pwsh), against $([Math]::Round($bare)) and $([Math]::Round($first)) ms with it on.
 - Its floor on this pwsh, what any module with a table view pays to show its first table with no network at all (the
   ViewModule row): $([Math]::Round($tableFloor - $bare)) ms over a bare pwsh; RayPS's own share (its import, kubeconfig, connection, the API call, objects,
   its view) is therefore $([Math]::Round($first - $tableFloor)) ms.
@@ -349,7 +376,7 @@ $($splitRows -join "`n")
 
 The first call taken apart (medians of $runs fresh processes per column, interleaved; ReadyToRun; the client layer's steps
 called one by one through reflection, then the cmdlet, then its formatting; each row is one-time work the rows after it no
-longer pay; JIT = methods compiled in the step, PowerShell's included; loaded = assemblies the step loaded):
+longer pay; JIT = methods compiled in the step, PowerShell's included; loaded = assemblies the step loaded).$stepsBeforeNote
 
 | step | before ms | after ms | JIT (after) | loaded (after) |
 |---|---:|---:|---:|---|
