@@ -71,7 +71,8 @@ try {
     }
     $cases['the same, objects only (`| Out-Null`: a runbook that formats nothing)'] = @{ Command = 'Import-Module RayPS; Get-RayCluster -AllNamespaces | Out-Null; exit 0'; Root = $installed.Root }
     # PowerShell sends a telemetry metric for every module a session imports (ApplicationInsightsTelemetry, unless
-    # POWERSHELL_TELEMETRY_OPTOUT is set): the floors pay it too; these two rows say what it costs.
+    # POWERSHELL_TELEMETRY_OPTOUT is set), and telemetry at start: the floors pay it too. These two rows are the same
+    # processes with it off, for runbook authors deciding on the setting (docs/performance.md).
     $cases['bare pwsh with PowerShell''s telemetry off (`POWERSHELL_TELEMETRY_OPTOUT=1`)'] = @{ Command = 'exit 0'; NoTelemetry = $true }
     $cases['the same first call with PowerShell''s telemetry off'] = @{ Command = $firstCall; Root = $installed.Root; NoTelemetry = $true }
     if ($r2rPwsh) {
