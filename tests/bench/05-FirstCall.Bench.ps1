@@ -131,7 +131,7 @@ try {
             if ($Case.Kubectl) { $out = & kubectl get rayclusters -A 2>&1 }
             else {
                 $exe = if ($Case.Pwsh) { $Case.Pwsh } else { $pwsh }
-                $out = & $exe[0] @(@($exe | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Case.Command)) 2>&1
+                $out = Invoke-Pwsh $exe @('-Command', $Case.Command)
             }
             $watch.Stop()
             if ($LASTEXITCODE -ne 0 -or ($Case.Command -eq $firstCall -and -not ($out -match 'alpha'))) { throw "case failed: $($out -join "`n")" }
@@ -171,7 +171,7 @@ $r2r = [RayPS.Loader.RayPSLoadContext]::ReadyToRunDirectory
                 RAYPS_READYTORUN = if ($splits[$label]) { '0' } else { $env:RAYPS_READYTORUN }
             }
             Invoke-WithEnvironment $environment {
-                $json = & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $splitFile))
+                $json = Invoke-Pwsh $pwsh @('-File', $splitFile)
                 if ($LASTEXITCODE -ne 0) { throw "split run failed: $json" }
                 $samples[$label].Add(($json | Select-Object -Last 1 | ConvertFrom-Json))
             }
@@ -220,31 +220,29 @@ $rows | ConvertTo-Json -Compress
 '@
     $stepsFile = Join-Path $work 'steps.ps1'
     Set-Content $stepsFile $stepsScript
+    # One run of the steps with the module installed under $Root: a row per step; throws when a step failed.
+    function Invoke-Steps([string] $Root) {
+        $environment = @{
+            PSModulePath = $Root + [IO.Path]::PathSeparator + $env:PSModulePath; KUBECONFIG = $kubeconfig
+            PSModuleAnalysisCachePath = $analysisCaches.tool
+        }
+        Invoke-WithEnvironment $environment {
+            $json = Invoke-Pwsh $pwsh @('-File', $stepsFile)
+            if ($LASTEXITCODE -ne 0) { throw "steps run failed: $json" }
+            $json | Select-Object -Last 1 | ConvertFrom-Json
+        }
+    }
     $stepRoots = [ordered]@{ after = $installed.Root }
     $stepsBeforeNote = ''
     if ($baseline) {
         # The split calls the client layer's own methods (OsFacts, KubeConfigLoader.Prepare, ...); an older baseline may
         # not have them, and then only its whole-process rows are measured.
-        $probe = Invoke-WithEnvironment @{ PSModulePath = $baseline.Root + [IO.Path]::PathSeparator + $env:PSModulePath; KUBECONFIG = $kubeconfig; PSModuleAnalysisCachePath = $analysisCaches.tool } {
-            $null = & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $stepsFile)) 2>&1
-            $LASTEXITCODE
-        }
-        if ($probe -eq 0) { $stepRoots['before'] = $baseline.Root }
-        else { $stepsBeforeNote = ' The "before" module predates the client methods these steps call, so its column is empty.' }
+        try { $null = Invoke-Steps $baseline.Root; $stepRoots['before'] = $baseline.Root }
+        catch { $stepsBeforeNote = ' The "before" module predates the client methods these steps call, so its column is empty.' }
     }
     $stepSamples = @{}; foreach ($label in $stepRoots.Keys) { $stepSamples[$label] = [Collections.Generic.List[object]]::new() }
     foreach ($round in 1..$runs) {
-        foreach ($label in $stepRoots.Keys) {
-            $environment = @{
-                PSModulePath = $stepRoots[$label] + [IO.Path]::PathSeparator + $env:PSModulePath; KUBECONFIG = $kubeconfig
-                PSModuleAnalysisCachePath = $analysisCaches.tool
-            }
-            Invoke-WithEnvironment $environment {
-                $json = & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $stepsFile))
-                if ($LASTEXITCODE -ne 0) { throw "steps run failed: $json" }
-                $stepSamples[$label].Add(@($json | Select-Object -Last 1 | ConvertFrom-Json))
-            }
-        }
+        foreach ($label in $stepRoots.Keys) { $stepSamples[$label].Add(@(Invoke-Steps $stepRoots[$label])) }
     }
     $afterSteps = $stepSamples['after']
     $stepRows = foreach ($i in 1..($afterSteps[0].Count - 1)) {

@@ -24,16 +24,20 @@ function New-FloorModule {
     $manifest.Path
 }
 
+# Runs a fresh `pwsh -NoProfile -NonInteractive <Arguments>` (Pwsh: Get-PwshCommand's command, or another pwsh's) and
+# returns its output with its error output merged in; $LASTEXITCODE is its exit code.
+function Invoke-Pwsh([string[]] $Pwsh, [string[]] $Arguments) {
+    & $Pwsh[0] @(@($Pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive') + $Arguments) 2>&1
+}
+
 # Wall-clock milliseconds of a fresh `pwsh -NoProfile -Command $Command`, $Runs times (after one warm-up).
 function Measure-FreshPwsh {
     param([Parameter(Mandatory)] [string] $Command, [int] $Runs = 10, [switch] $NoWarmUp)
     $pwsh = @(Get-PwshCommand)
-    $exe = $pwsh[0]
-    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Command)
-    if (-not $NoWarmUp) { $null = & $exe @arguments }
+    if (-not $NoWarmUp) { $null = Invoke-Pwsh $pwsh @('-Command', $Command) }
     foreach ($i in 1..$Runs) {
         $watch = [Diagnostics.Stopwatch]::StartNew()
-        $null = & $exe @arguments
+        $null = Invoke-Pwsh $pwsh @('-Command', $Command)
         $watch.Stop()
         $watch.Elapsed.TotalMilliseconds
     }
